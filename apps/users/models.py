@@ -1,0 +1,67 @@
+from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+
+from apps.users.choices import HR_ADMIN_APPS, STAFF_ROLES, Role
+from apps.users.managers import UserManager
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in; email is the login and ``role`` decides what they may do."""
+
+    email = models.EmailField("email address", unique=True)
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    role = models.CharField(max_length=16, choices=Role.choices, blank=True, default="")
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text="Follows the role: admin and hr may use the admin.")
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role__in=["", *Role.values]),
+                name="users_user_role_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def save(self, *args, **kwargs):
+        self.email = (self.email or "").strip().lower()
+        self.is_staff = self.role in STAFF_ROLES or self.is_superuser
+        super().save(*args, **kwargs)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    # Admin permissions follow the role: admin has all, hr manages workforce apps, others none.
+    def has_perm(self, perm, obj=None) -> bool:
+        if not self.is_active:
+            return False
+        if self.role == Role.ADMIN or self.is_superuser:
+            return True
+        if self.role == Role.HR:
+            app_label = perm.split(".", 1)[0]
+            if app_label in HR_ADMIN_APPS:
+                return True
+            return app_label == "users" and perm.endswith("_user") and perm.startswith("users.view")
+        return super().has_perm(perm, obj)
+
+    def has_module_perms(self, app_label) -> bool:
+        if not self.is_active:
+            return False
+        if self.role == Role.ADMIN or self.is_superuser:
+            return True
+        if self.role == Role.HR:
+            return app_label in HR_ADMIN_APPS or app_label == "users"
+        return super().has_module_perms(app_label)

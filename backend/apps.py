@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class BackendConfig(AppConfig):
+    """Cross-cutting API plumbing (auth, errors, pagination, health, serve command)."""
+
+    name = "backend"
+    label = "backend"
+    verbose_name = "Coveris plumbing"
+
+    def ready(self) -> None:
+        from backend import schema  # noqa: F401  (registers drf-spectacular extensions)

@@ -1,0 +1,149 @@
+"""Authentication: cookie/bearer JWT (simplejwt) for local and test, Cognito RS256 for production."""
+
+import logging
+import threading
+
+import jwt
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.middleware.csrf import CsrfViewMiddleware
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework_simplejwt.authentication import JWTAuthentication
+
+from backend.exceptions import CSRFFailed
+
+logger = logging.getLogger("coveris.auth")
+
+
+class _CSRFCheck(CsrfViewMiddleware):
+    def _reject(self, request, reason):
+        return reason
+
+
+def enforce_csrf(request) -> None:
+    """Django's CSRF check for a request whose credentials came from a cookie."""
+    check = _CSRFCheck(lambda req: None)
+    check.process_request(request)
+    reason = check.process_view(request, None, (), {})
+    if reason:
+        raise CSRFFailed(f"CSRF check failed ({reason}): send the csrftoken cookie's value in X-CSRFToken.")
+
+
+class CookieJWTAuthentication(JWTAuthentication):
+    """``Authorization: Bearer|JWT <token>`` first (no CSRF); else the access cookie, with CSRF on unsafe methods."""
+
+    def authenticate(self, request):
+        header = self.get_header(request)
+        if header is not None:
+            raw_token = self.get_raw_token(header)
+            if raw_token is None:
+                return None
+            validated = self.get_validated_token(raw_token)
+            return self.get_user(validated), validated
+
+        raw_cookie = request.COOKIES.get(settings.AUTH_COOKIE_ACCESS)
+        if not raw_cookie:
+            return None
+        validated = self.get_validated_token(raw_cookie.encode())
+        user = self.get_user(validated)
+        enforce_csrf(request)
+        return user, validated
+
+
+class CognitoJWTAuthentication(BaseAuthentication):
+    """Verifies RS256 tokens from an AWS Cognito user pool against its JWKS and maps them to users by email.
+
+    A bearer token whose (unverified) issuer is not the configured pool is left to the next class, so
+    the API's own tokens keep working beside Cognito; a token that claims the pool's issuer is verified
+    strictly: RS256 only, signature against the pool's JWKS, issuer, audience/client id, ``token_use``
+    and expiry.
+    """
+
+    www_authenticate_realm = "api"
+    allowed_algorithms = ("RS256",)
+    _clients: dict[str, jwt.PyJWKClient] = {}
+    _lock = threading.Lock()
+
+    @classmethod
+    def jwks_client(cls) -> jwt.PyJWKClient:
+        url = settings.COGNITO_JWKS_URL
+        with cls._lock:
+            client = cls._clients.get(url)
+            if client is None:
+                client = jwt.PyJWKClient(
+                    url, cache_jwk_set=True, lifespan=settings.COGNITO_JWKS_CACHE_SECONDS, timeout=5
+                )
+                cls._clients[url] = client
+            return client
+
+    @classmethod
+    def reset_jwks_cache(cls) -> None:
+        with cls._lock:
+            cls._clients.clear()
+
+    def authenticate_header(self, request) -> str:
+        return f'Bearer realm="{self.www_authenticate_realm}"'
+
+    def authenticate(self, request):
+        if not (settings.COGNITO_ISSUER and settings.COGNITO_APP_CLIENT_ID and settings.COGNITO_JWKS_URL):
+            return None
+        parts = get_authorization_header(request).split()
+        if len(parts) != 2 or parts[0].lower() not in (b"bearer", b"jwt"):
+            return None
+        token = parts[1].decode("latin-1")
+        try:
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            return None  # not a JWT we can even read: let the next class answer
+        if unverified.get("iss") != settings.COGNITO_ISSUER:
+            return None
+        claims = self.verify(token)
+        return self.user_for_claims(claims), claims
+
+    def verify(self, token: str) -> dict:
+        """Full verification of a token that claims to come from the pool; raises AuthenticationFailed."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise exceptions.AuthenticationFailed("Malformed token.") from exc
+        if header.get("alg") not in self.allowed_algorithms:
+            raise exceptions.AuthenticationFailed("Token algorithm not allowed.")
+        try:
+            signing_key = self.jwks_client().get_signing_key_from_jwt(token)
+        except jwt.PyJWKClientError as exc:
+            raise exceptions.AuthenticationFailed("Token signing key not found in the pool's JWKS.") from exc
+        token_use = settings.COGNITO_TOKEN_USE
+        try:
+            claims = jwt.decode(
+                token,
+                signing_key.key,
+                algorithms=list(self.allowed_algorithms),
+                issuer=settings.COGNITO_ISSUER,
+                audience=settings.COGNITO_APP_CLIENT_ID if token_use == "id" else None,
+                options={
+                    "require": ["exp", "iat", "iss", "token_use"],
+                    "verify_aud": token_use == "id",
+                },
+                leeway=5,
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise exceptions.AuthenticationFailed("Token has expired.") from exc
+        except jwt.PyJWTError as exc:
+            raise exceptions.AuthenticationFailed(f"Token rejected: {exc}.") from exc
+        if claims.get("token_use") != token_use:
+            raise exceptions.AuthenticationFailed(f"Token use must be '{token_use}'.")
+        if token_use == "access" and claims.get("client_id") != settings.COGNITO_APP_CLIENT_ID:
+            raise exceptions.AuthenticationFailed("Token was issued for another client.")
+        return claims
+
+    def user_for_claims(self, claims: dict):
+        email = claims.get("email")
+        if not email:
+            raise exceptions.AuthenticationFailed("Token carries no email claim.")
+        user = get_user_model().objects.filter(email__iexact=email).first()
+        if user is None:
+            raise exceptions.AuthenticationFailed("No Coveris user for this identity.")
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed("User is inactive.")
+        return user

@@ -1,0 +1,180 @@
+"""The one error shape: {"error": {"code", "message", "details"}} for every error under /api/."""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+
+logger = logging.getLogger("coveris.errors")
+
+
+class CSRFFailed(exceptions.PermissionDenied):
+    default_code = "csrf_failed"
+    default_detail = "CSRF check failed: send the csrftoken cookie's value in the X-CSRFToken header."
+
+
+class InvalidCredentials(exceptions.AuthenticationFailed):
+    default_code = "invalid_credentials"
+    default_detail = "Invalid email or password."
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = "The request conflicts with the current state of the resource."
+
+
+class TransitionNotAllowed(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "transition_not_allowed"
+    default_detail = "This transition is not allowed from the current state."
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_code = "precondition_failed"
+    default_detail = "A precondition of the request failed."
+
+
+class RuleViolation(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_code = "rule_violation"
+    default_detail = "The change breaks one or more business rules."
+
+
+class CoverisAPIError(exceptions.APIException):
+    """An API error that carries structured ``details`` beside its message."""
+
+    def __init__(self, message: str | None = None, *, details: Any = None, code: str | None = None):
+        super().__init__(detail=message or self.default_detail, code=code or self.default_code)
+        self.details = details
+
+
+class ConflictError(CoverisAPIError, Conflict):
+    pass
+
+
+class TransitionNotAllowedError(CoverisAPIError, TransitionNotAllowed):
+    pass
+
+
+class RuleViolationError(CoverisAPIError, RuleViolation):
+    pass
+
+
+class PreconditionFailedError(CoverisAPIError, PreconditionFailed):
+    pass
+
+
+# Status → code for exceptions that do not name their own.
+STATUS_CODES = {
+    400: "validation_error",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    412: "precondition_failed",
+    415: "unsupported_media_type",
+    422: "rule_violation",
+    429: "throttled",
+    500: "server_error",
+}
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def error_json_response(status_code: int, code: str | None = None, message: str = "", details: Any = None):
+    """A plain Django JsonResponse in the error shape (for code paths outside DRF)."""
+    code = code or STATUS_CODES.get(status_code, "error")
+    return JsonResponse(error_body(code, message, details), status=status_code)
+
+
+def _first_message(detail: Any) -> str:
+    if isinstance(detail, list | tuple):
+        return _first_message(detail[0]) if detail else ""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            text = _first_message(value)
+            return f"{key}: {text}" if key not in ("non_field_errors", "detail") else text
+        return ""
+    return str(detail)
+
+
+def _code_for(exc: exceptions.APIException) -> str:
+    if isinstance(exc, CoverisAPIError):
+        return getattr(exc.detail, "code", None) or exc.default_code
+    if isinstance(exc, CSRFFailed | InvalidCredentials):
+        return exc.default_code
+    if isinstance(exc, exceptions.AuthenticationFailed):  # includes simplejwt's InvalidToken
+        return "token_invalid"
+    if isinstance(exc, exceptions.ParseError):
+        return "parse_error"
+    if exc.status_code in (409, 412, 422):
+        return exc.default_code
+    return STATUS_CODES.get(exc.status_code, "error")
+
+
+def _validation_details(detail: Any) -> Any:
+    if isinstance(detail, dict):
+        return detail
+    if isinstance(detail, list):
+        return {"non_field_errors": detail}
+    return {"non_field_errors": [detail]}
+
+
+def coveris_exception_handler(exc: Exception, context: dict) -> Response:
+    """DRF exception handler: every exception becomes the one error shape; never a stack trace."""
+    from rest_framework.views import set_rollback  # late: rest_framework.views imports the auth classes
+
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    elif isinstance(exc, TokenError):
+        exc = InvalidToken(str(exc))
+    elif isinstance(exc, IntegrityError):
+        # A database constraint caught what Python did not: a conflict with existing data, not a crash.
+        logger.info("integrity error answered as 409: %s", exc)
+        exc = ConflictError("The change conflicts with existing data (a database constraint refused it).")
+
+    if not isinstance(exc, exceptions.APIException):
+        logger.exception("unhandled error in API view", exc_info=exc)
+        set_rollback()
+        return Response(error_body("server_error", "An unexpected error occurred."), status=500)
+
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait) + (0 if float(exc.wait).is_integer() else 1))
+
+    code = _code_for(exc)
+    if isinstance(exc, CoverisAPIError):
+        message, details = str(exc.detail), exc.details
+    elif isinstance(exc, exceptions.ValidationError):
+        details = _validation_details(exc.detail)
+        message = "Invalid input: " + _first_message(details)
+    elif isinstance(exc, exceptions.Throttled):
+        message = "Too many requests; retry later."
+        details = {"retry_after_seconds": int(headers.get("Retry-After", 0))}
+    else:
+        message, details = _first_message(exc.detail), None
+        if isinstance(exc.detail, dict) and len(exc.detail) > 1:
+            details = {k: v for k, v in exc.detail.items() if k != "detail"}
+
+    set_rollback()
+    return Response(error_body(code, message, details), status=exc.status_code, headers=headers)

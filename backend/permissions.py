@@ -1,0 +1,50 @@
+"""Role permissions (SPEC §3). Views declare which roles read and which write; scoping is in querysets."""
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from apps.users.choices import Role
+
+READ_ALL = frozenset({Role.ADMIN, Role.HR, Role.MANAGER, Role.AUDITOR})
+WRITE_WORKFORCE = frozenset({Role.ADMIN, Role.HR})
+AUDIT_READERS = frozenset({Role.ADMIN, Role.HR, Role.AUDITOR})
+
+
+def user_role(user) -> str | None:
+    """The caller's role, or None for anonymous, inactive or role-less users (who read nothing)."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return None
+    role = getattr(user, "role", None)
+    return role if role in Role.values else None
+
+
+class RolePermission(BasePermission):
+    """Default policy: ``read_roles`` may use safe methods, ``write_roles`` everything.
+
+    A view narrows or widens it with ``read_roles`` / ``write_roles`` attributes, or per action with
+    ``action_roles = {"transitions": {...}}``. Object-level scope (manager subtree, own record) is the
+    queryset's job, so out-of-scope objects answer 404 rather than 403.
+    """
+
+    message = "Your role does not allow this action."
+
+    def has_permission(self, request, view) -> bool:
+        role = user_role(request.user)
+        if role is None:
+            return False
+        action = getattr(view, "action", None)
+        action_roles = getattr(view, "action_roles", {}) or {}
+        if action in action_roles:
+            allowed = action_roles[action]
+            if isinstance(allowed, dict):
+                allowed = allowed.get(request.method.upper(), allowed.get("*", frozenset()))
+            return role in allowed
+        if request.method in SAFE_METHODS:
+            return role in getattr(view, "read_roles", READ_ALL)
+        return role in getattr(view, "write_roles", WRITE_WORKFORCE)
+
+
+class IsAuthenticatedWithRole(BasePermission):
+    """Any active user with a known role (used by endpoints about the caller themself)."""
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and request.user.is_authenticated and request.user.is_active)

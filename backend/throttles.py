@@ -1,0 +1,47 @@
+"""Throttles; counters live in Django's cache (Redis when REDIS_URL is set, shared by all workers)."""
+
+from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
+
+
+class CoverisAnonRateThrottle(AnonRateThrottle):
+    scope = "anon"
+
+
+class CoverisUserRateThrottle(UserRateThrottle):
+    scope = "user"
+
+
+class LoginIPRateThrottle(SimpleRateThrottle):
+    """Login attempts per client IP; every attempt counts, failed ones included."""
+
+    scope = "login"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": "login-ip", "ident": self.get_ident(request)}
+
+
+class LoginEmailRateThrottle(SimpleRateThrottle):
+    """Login attempts per submitted email, so rotating IPs does not buy more guesses at one account."""
+
+    scope = "login"
+
+    def get_cache_key(self, request, view):
+        data = request.data if hasattr(request, "data") else {}
+        email = data.get("email") if isinstance(data, dict) else None
+        if not isinstance(email, str) or not email.strip():
+            return None
+        return self.cache_format % {"scope": "login-email", "ident": email.strip().lower()[:254]}
+
+
+class TokenRefreshRateThrottle(SimpleRateThrottle):
+    scope = "token_refresh"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class LogoutRateThrottle(SimpleRateThrottle):
+    scope = "logout"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

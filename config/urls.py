@@ -1,0 +1,22 @@
+"""Root URLconf: the admin, health checks, the schema, and every app's API under /api/."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from backend import views as backend_views
+
+api_patterns = [
+    path("auth/", include("apps.users.api.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("healthz", backend_views.healthz, name="healthz"),
+    path("readyz", backend_views.readyz, name="readyz"),
+    path("api/", include(api_patterns)),
+]
+
+handler404 = "backend.views.handler404"
+handler500 = "backend.views.handler500"
