@@ -13,6 +13,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     first_name = models.CharField(max_length=150, blank=True)
     last_name = models.CharField(max_length=150, blank=True)
     role = models.CharField(max_length=16, choices=Role.choices, blank=True, default="")
+    # A manager reads and proposes within this unit's subtree (SPEC §3).
+    org_unit = models.ForeignKey("api.OrgUnit", null=True, blank=True, on_delete=models.SET_NULL, related_name="users")
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="Follows the role: admin and hr may use the admin.")
     date_joined = models.DateTimeField(default=timezone.now)

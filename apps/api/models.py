@@ -1,0 +1,91 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from apps.fsm.models import EmployeeFSMMixin
+
+
+class OrgUnit(models.Model):
+    """A node of the organisation tree; ``path`` (materialized) makes subtree queries one LIKE."""
+
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    # "/<root id>/.../<own id>/": maintained by apps.api.services, never edited by hand.
+    path = models.CharField(max_length=1000, editable=False, default="", db_index=True)
+    depth = models.PositiveSmallIntegerField(editable=False, default=0)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["path"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(parent=models.F("id")), name="api_orgunit_not_own_parent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.name}"
+
+
+class Position(models.Model):
+    """A post in an org unit that needs people for a standard number of weekly hours."""
+
+    code = models.CharField(max_length=32, unique=True)
+    title = models.CharField(max_length=200)
+    org_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="positions")
+    standard_weekly_hours = models.DecimalField(max_digits=5, decimal_places=2, default=40)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(standard_weekly_hours__gt=0, standard_weekly_hours__lte=168),
+                name="api_position_hours_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.title}"
+
+
+class Employee(EmployeeFSMMixin, models.Model):
+    """A person who offers hours; ``state`` changes only through the transition service."""
+
+    employee_number = models.CharField(max_length=32, unique=True)
+    first_name = models.CharField(max_length=150)
+    last_name = models.CharField(max_length=150)
+    email = models.EmailField(unique=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="employee"
+    )
+    org_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="employees")
+    contracted_weekly_hours = models.DecimalField(max_digits=5, decimal_places=2, default=40)
+    hire_date = models.DateField()
+    termination_date = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta(EmployeeFSMMixin.Meta):
+        ordering = ["last_name", "first_name", "id"]
+        constraints = [
+            *EmployeeFSMMixin.Meta.constraints,
+            models.CheckConstraint(
+                condition=Q(contracted_weekly_hours__gte=0, contracted_weekly_hours__lte=168),
+                name="api_employee_contract_hours_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(termination_date__isnull=True) | Q(termination_date__gte=models.F("hire_date")),
+                name="api_employee_termination_after_hire",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employee_number} {self.first_name} {self.last_name}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"

@@ -1,0 +1,105 @@
+from typing import ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django_fsm import FSMField, transition
+
+from apps.fsm.choices import EmployeeState
+from apps.fsm.db import AppendOnlyModel, append_only_triggers
+
+S = EmployeeState
+
+
+class EmployeeFSMMixin(models.Model):
+    """The employee lifecycle: states and transitions (django-fsm-2, protected field).
+
+    Transition methods only change fields; the transition service locks the row, checks rules,
+    saves and writes the log row in one transaction (apps.fsm.services).
+    """
+
+    state = FSMField(default=S.PENDING, choices=S.choices, protected=True, db_index=True)
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.CheckConstraint(condition=Q(state__in=S.values), name="%(app_label)s_%(class)s_state_valid"),
+        ]
+
+    @transition(field=state, source=S.PENDING, target=S.ACTIVE)
+    def activate(self, *, effective_date=None) -> None:
+        """Start work (pending → active)."""
+
+    @transition(field=state, source=S.ACTIVE, target=S.ON_LEAVE)
+    def start_leave(self, *, effective_date=None) -> None:
+        """Go on leave (active → on_leave)."""
+
+    @transition(field=state, source=S.ON_LEAVE, target=S.ACTIVE)
+    def return_from_leave(self, *, effective_date=None) -> None:
+        """Come back from leave (on_leave → active)."""
+
+    @transition(field=state, source=[S.ACTIVE, S.ON_LEAVE], target=S.SUSPENDED)
+    def suspend(self, *, effective_date=None) -> None:
+        """Suspend (active/on_leave → suspended)."""
+
+    @transition(field=state, source=S.SUSPENDED, target=S.ACTIVE)
+    def reinstate(self, *, effective_date=None) -> None:
+        """Lift a suspension (suspended → active)."""
+
+    @transition(field=state, source=[S.PENDING, S.ACTIVE, S.ON_LEAVE, S.SUSPENDED], target=S.TERMINATED)
+    def terminate(self, *, effective_date=None) -> None:
+        """End employment (any but terminated → terminated) on the effective date."""
+        self.termination_date = effective_date or timezone.localdate()
+
+    @transition(field=state, source=S.TERMINATED, target=S.PENDING)
+    def rehire(self, *, effective_date=None) -> None:
+        """Hire again (terminated → pending), starting on the effective date."""
+        self.termination_date = None
+        if effective_date:
+            self.hire_date = effective_date
+
+
+class TransitionLogBase(AppendOnlyModel):
+    """One performed transition: who, what, when, why, under which rules; hash-chained per table."""
+
+    subject_field: ClassVar[str] = ""
+
+    transition = models.CharField(max_length=64)
+    source_state = models.CharField(max_length=32)
+    target_state = models.CharField(max_length=32)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_email = models.EmailField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    reason = models.TextField(blank=True, default="")
+    effective_date = models.DateField(null=True, blank=True)
+    rule_results = models.JSONField(default=list, blank=True)
+    override_reason = models.TextField(blank=True, default="")
+    request_id = models.CharField(max_length=128, blank=True, default="")
+    prev_hash = models.CharField(max_length=64, blank=True, default="")
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.transition}: {self.source_state} → {self.target_state} @ {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def subject_id(self):
+        return getattr(self, f"{self.subject_field}_id")
+
+
+class EmployeeTransitionLog(TransitionLogBase):
+    """The audit row of one employee transition (append-only; see docs/adr/0004)."""
+
+    subject_field = "employee"
+
+    employee = models.ForeignKey("api.Employee", on_delete=models.PROTECT, related_name="transition_logs")
+
+    class Meta(TransitionLogBase.Meta):
+        triggers = append_only_triggers()
+        indexes = [models.Index(fields=["employee", "created_at"], name="fsm_emplog_employee_time")]

@@ -1,0 +1,286 @@
+"""The write side of every state machine: lock, check role/FSM/rules, transition, save, log — one transaction.
+
+Employees use it here; assignments plug in their own ``TransitionKind`` (no second copy of the machinery).
+"""
+
+import datetime
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+from django_fsm import TransitionNotAllowed as FSMTransitionNotAllowed
+from rest_framework import exceptions
+
+from apps.api.models import Employee
+from apps.business_rules.engine import evaluate_event
+from apps.fsm.chain import chain_append
+from apps.fsm.choices import EmployeeTransition
+from apps.fsm.models import EmployeeTransitionLog
+from apps.users.choices import Role
+from backend.exceptions import RuleViolationError, TransitionNotAllowedError
+from backend.request_context import get_request_id
+
+
+@dataclass(frozen=True)
+class TransitionRequest:
+    """What the caller asks for; the same for the API, the admin and cascades."""
+
+    name: str
+    actor: Any
+    reason: str = ""
+    effective_date: datetime.date | None = None
+    acknowledge_warnings: bool = False
+    override_reason: str = ""
+    dry_run: bool = False
+
+
+@dataclass
+class TransitionOutcome:
+    instance: models.Model
+    name: str
+    source: str
+    target: str
+    allowed: bool
+    rule_results: list[dict]
+    dry_run: bool = False
+    log_entry: models.Model | None = None
+    blocked_by: str | None = None
+    cascaded: list[models.Model] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TransitionKind:
+    """Describes one state machine: its model, log table, event prefix and who may drive it."""
+
+    model: type[models.Model]
+    log_model: type[models.Model]
+    event_prefix: str
+    names: tuple[str, ...]
+    roles: frozenset[str]
+    rule_context: Callable[[models.Model, TransitionRequest], dict]
+    validate: Callable[[models.Model, TransitionRequest], None] | None = None
+    # Extra role check per object (e.g. a manager's subtree); returns True when allowed.
+    actor_may: Callable[[Any, models.Model, str], bool] | None = None
+
+    @property
+    def subject_field(self) -> str:
+        return self.log_model.subject_field
+
+
+# event → functions run after the transition, inside its transaction (cascades between apps).
+_after_hooks: dict[str, list[Callable[[models.Model, TransitionRequest, models.Model], list]]] = defaultdict(list)
+
+
+def register_after_transition(event: str, hook: Callable) -> None:
+    """Run ``hook(instance, request, log_entry) -> [log rows]`` after ``event``, in the same transaction."""
+    if hook not in _after_hooks[event]:
+        _after_hooks[event].append(hook)
+
+
+def _declared_transitions(instance: models.Model) -> dict[str, Any]:
+    return {t.name: t for t in instance.get_all_state_transitions()}
+
+
+def transition_target(instance: models.Model, name: str) -> str:
+    declared = _declared_transitions(instance).get(name)
+    return str(declared.target) if declared else ""
+
+
+def available_names(instance: models.Model) -> list[str]:
+    return [t.name for t in instance.get_available_state_transitions()]
+
+
+def actor_allowed(kind: TransitionKind, actor, instance: models.Model, name: str) -> bool:
+    role = getattr(actor, "role", None)
+    if not actor or not getattr(actor, "is_active", False) or role not in kind.roles:
+        return False
+    return kind.actor_may(actor, instance, name) if kind.actor_may else True
+
+
+def _compact(results: list[dict]) -> list[dict]:
+    keys = ("rule", "version", "rule_type", "outcome", "severity")
+    return [{k: r.get(k) for k in keys} for r in results]
+
+
+def _rules_decision(results: list[dict], request: TransitionRequest) -> str | None:
+    """None when the transition may go ahead; otherwise why not ("rule_violation" | "warnings_not_acknowledged")."""
+    blocks = [r for r in results if r["outcome"] == "fail" and r["severity"] == "block"]
+    warns = [r for r in results if r["outcome"] == "fail" and r["severity"] == "warn"]
+    is_admin = getattr(request.actor, "role", None) == Role.ADMIN
+    if blocks and not (request.override_reason and is_admin):
+        return "rule_violation"
+    if warns and not request.acknowledge_warnings:
+        return "warnings_not_acknowledged"
+    return None
+
+
+def _raise_for(decision: str, results: list[dict]) -> None:
+    failing = [r for r in results if r["outcome"] == "fail"]
+    if decision == "rule_violation":
+        raise RuleViolationError(
+            "Business rules forbid this transition.", details={"violations": failing, "rule_results": results}
+        )
+    raise RuleViolationError(
+        "Warnings must be acknowledged: send acknowledge_warnings=true to proceed.",
+        details={"violations": failing, "rule_results": results, "acknowledge_warnings_required": True},
+    )
+
+
+def transition_perform(*, kind: TransitionKind, pk: Any, request: TransitionRequest) -> TransitionOutcome:
+    """Perform (or dry-run) one transition. Raises 400/403/404/409/422 API errors; writes nothing on refusal."""
+    if request.name not in kind.names:
+        raise exceptions.ValidationError(
+            {"transition": [f"Unknown transition '{request.name}'. Known: {', '.join(kind.names)}."]}
+        )
+    if request.override_reason and getattr(request.actor, "role", None) != Role.ADMIN:
+        raise exceptions.PermissionDenied("Only an admin may override a blocking rule.")
+
+    with transaction.atomic():
+        # A fresh, locked read: never refresh_from_db on a protected FSM field (docs/adr/0005).
+        try:
+            instance = kind.model.objects.select_for_update().get(pk=pk)
+        except kind.model.DoesNotExist as exc:
+            raise exceptions.NotFound() from exc
+        if not actor_allowed(kind, request.actor, instance, request.name):
+            raise exceptions.PermissionDenied(f"Your role may not perform '{request.name}'.")
+
+        source = instance.state
+        target = transition_target(instance, request.name)
+        allowed_now = available_names(instance)
+        if request.name not in allowed_now:
+            if request.dry_run:
+                return TransitionOutcome(
+                    instance, request.name, source, target, False, [], True, blocked_by="transition_not_allowed"
+                )
+            raise TransitionNotAllowedError(
+                f"'{request.name}' is not allowed from state '{source}'.",
+                details={"current_state": source, "allowed_transitions": allowed_now},
+            )
+        if kind.validate:
+            kind.validate(instance, request)
+
+        results = evaluate_event(
+            event=f"{kind.event_prefix}.{request.name}", context=kind.rule_context(instance, request)
+        )
+        decision = _rules_decision(results, request)
+        if request.dry_run:
+            return TransitionOutcome(
+                instance, request.name, source, target, decision is None, results, True, blocked_by=decision
+            )
+        if decision:
+            _raise_for(decision, results)
+
+        effective_date = request.effective_date or timezone.localdate()
+        try:
+            getattr(instance, request.name)(effective_date=effective_date)
+        except FSMTransitionNotAllowed as exc:  # a condition on the transition refused it
+            raise TransitionNotAllowedError(str(exc), details={"current_state": source}) from exc
+        instance.save()
+        actor = request.actor
+        log_entry = chain_append(
+            kind.log_model,
+            **{kind.subject_field: instance},
+            transition=request.name,
+            source_state=source,
+            target_state=instance.state,
+            actor=actor,
+            actor_email=getattr(actor, "email", "") or "",
+            reason=request.reason,
+            effective_date=effective_date,
+            rule_results=_compact(results),
+            override_reason=request.override_reason,
+            request_id=_request_id(),
+        )
+        cascaded: list[models.Model] = []
+        for hook in _after_hooks.get(f"{kind.event_prefix}.{request.name}", []):
+            cascaded.extend(hook(instance, request, log_entry) or [])
+    return TransitionOutcome(
+        instance, request.name, source, instance.state, True, results, False, log_entry, cascaded=cascaded
+    )
+
+
+def transition_options(*, kind: TransitionKind, instance: models.Model, actor) -> list[dict]:
+    """Every transition of the machine with whether ``actor`` may perform it now, and the rule outcome."""
+    open_now = set(available_names(instance))
+    options = []
+    for name in kind.names:
+        role_ok = actor_allowed(kind, actor, instance, name)
+        results: list[dict] = []
+        allowed = role_ok and name in open_now
+        if allowed:
+            request = TransitionRequest(name=name, actor=actor)
+            results = evaluate_event(event=f"{kind.event_prefix}.{name}", context=kind.rule_context(instance, request))
+            allowed = _rules_decision(results, request) in (None, "warnings_not_acknowledged")
+        options.append(
+            {
+                "name": name,
+                "target": transition_target(instance, name),
+                "allowed": allowed,
+                "rule_results": results,
+            }
+        )
+    return options
+
+
+def _request_id() -> str:
+    request_id = get_request_id()
+    return "" if request_id == "-" else request_id
+
+
+# --- employees --------------------------------------------------------------------------------
+
+
+def _employee_rule_context(employee, request: TransitionRequest) -> dict:
+    return {
+        "employee": employee,
+        "transition": request.name,
+        "effective_date": request.effective_date or timezone.localdate(),
+        "actor": request.actor,
+        "reason": request.reason,
+    }
+
+
+def _employee_validate(employee, request: TransitionRequest) -> None:
+    effective = request.effective_date or timezone.localdate()
+    if request.name == EmployeeTransition.TERMINATE and effective < employee.hire_date:
+        raise exceptions.ValidationError(
+            {"effective_date": [f"A termination cannot precede the hire date ({employee.hire_date.isoformat()})."]}
+        )
+
+
+EMPLOYEE_TRANSITIONS = TransitionKind(
+    model=Employee,
+    log_model=EmployeeTransitionLog,
+    event_prefix="employee",
+    names=tuple(EmployeeTransition.values),
+    roles=frozenset({Role.ADMIN, Role.HR}),
+    rule_context=_employee_rule_context,
+    validate=_employee_validate,
+)
+
+
+def employee_transition(
+    *,
+    employee_id: int,
+    name: str,
+    actor,
+    reason: str = "",
+    effective_date: datetime.date | None = None,
+    acknowledge_warnings: bool = False,
+    override_reason: str = "",
+    dry_run: bool = False,
+) -> TransitionOutcome:
+    """Perform one employee transition through the shared machinery."""
+    request = TransitionRequest(
+        name=name,
+        actor=actor,
+        reason=reason,
+        effective_date=effective_date,
+        acknowledge_warnings=acknowledge_warnings,
+        override_reason=override_reason,
+        dry_run=dry_run,
+    )
+    return transition_perform(kind=EMPLOYEE_TRANSITIONS, pk=employee_id, request=request)
