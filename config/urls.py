@@ -8,6 +8,9 @@ from backend import views as backend_views
 
 api_patterns = [
     path("auth/", include("apps.users.api.urls")),
+    path("", include("apps.api.api.urls")),
+    path("", include("apps.tags.api.urls")),
+    path("audit/", include("apps.audit_log.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
 ]
 
