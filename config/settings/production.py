@@ -1,12 +1,25 @@
-"""Production (AWS App Runner): DEBUG off, PostgreSQL required, secure cookies, JSON logs, Cognito."""
+"""Production (AWS App Runner): DEBUG off, PostgreSQL required, secure cookies, JSON logs, Cognito.
+
+Refuses to start (ImproperlyConfigured naming the variable) when an essential is missing, so a
+misconfigured deployment fails its health check instead of serving with unsafe defaults.
+"""
 
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import DATABASE_URL, INSECURE_DEFAULT_SECRET_KEY, REST_FRAMEWORK, SECRET_KEY
-from config.settings.env import env_bool, env_int, env_list, env_str
+from config.settings.base import (
+    DATABASE_URL,
+    DATABASES,
+    INSECURE_DEFAULT_SECRET_KEY,
+    LOGGING,
+    REST_FRAMEWORK,
+    SECRET_KEY,
+)
+from config.settings.env import env_bool, env_choice, env_int, env_list, env_str
 
 DEBUG = False
+
+MIN_SECRET_LENGTH = 50
 
 
 def _require(name: str, ok: bool, why: str) -> None:
@@ -14,28 +27,50 @@ def _require(name: str, ok: bool, why: str) -> None:
         raise ImproperlyConfigured(f"{name} is required in production: {why}")
 
 
+def _is_strong_secret(value: str) -> bool:
+    """Django's own bar for check --deploy (security.W009): long, varied, not a generated insecure key."""
+    return (
+        len(value) >= MIN_SECRET_LENGTH
+        and len(set(value)) >= 5
+        and value != INSECURE_DEFAULT_SECRET_KEY
+        and not value.startswith("django-insecure")
+    )
+
+
+# --- Essentials: no defaults in production ------------------------------------------------------
 _require("DATABASE_URL", bool(DATABASE_URL), "set it to the PostgreSQL URL (postgres://user:pass@host:5432/db)")
+# The audit trail's append-only guarantee lives in PostgreSQL triggers; SQLite would silently drop it.
+_require(
+    "DATABASE_URL",
+    DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql",
+    "it must point at PostgreSQL (postgres://...), not another database engine",
+)
 _require(
     "DJANGO_SECRET_KEY",
-    bool(SECRET_KEY)
-    and SECRET_KEY != INSECURE_DEFAULT_SECRET_KEY
-    and not SECRET_KEY.startswith("django-insecure")
-    and len(SECRET_KEY) >= 50
-    and len(set(SECRET_KEY)) >= 5,
-    "set a random value of at least 50 characters (not the local default)",
+    _is_strong_secret(SECRET_KEY),
+    f"set a random value of at least {MIN_SECRET_LENGTH} characters (not the local default)",
+)
+# JWT_SIGNING_KEY is optional (it falls back to DJANGO_SECRET_KEY); when set it signs every HS256 token.
+_JWT_SIGNING_KEY = env_str("JWT_SIGNING_KEY")
+_require(
+    "JWT_SIGNING_KEY",
+    not _JWT_SIGNING_KEY or _is_strong_secret(_JWT_SIGNING_KEY),
+    f"when set it must be a random value of at least {MIN_SECRET_LENGTH} characters (or leave it unset)",
 )
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
 _require("DJANGO_ALLOWED_HOSTS", bool(ALLOWED_HOSTS), "a comma-separated list of the hosts that serve the API")
 
-# HTTPS everywhere; App Runner terminates TLS and forwards the scheme.
+# --- HTTPS everywhere; App Runner terminates TLS and forwards the scheme ---------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+# Health checks arrive over plain HTTP from inside the platform: never redirect them.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-SECURE_HSTS_PRELOAD = True
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = True
@@ -47,14 +82,20 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-LOG_FORMAT = env_str("LOG_FORMAT", "json")
-LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT  # noqa: F405
+# --- Logs: one JSON object per line (CloudWatch parses them), request id included -----------------
+LOG_FORMAT = env_choice("LOG_FORMAT", "json", ("json", "text"))
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
 
-# Cognito verifies the SPA's bearer tokens; the cookie JWT class stays for the API's own login flow.
+# --- DRF -------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,
+    # Cognito verifies the SPA's bearer tokens; the cookie JWT class stays for the API's own login flow.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "backend.authentication.CognitoJWTAuthentication",
         "backend.authentication.CookieJWTAuthentication",
     ],
+    # App Runner's request router appends the caller's address to X-Forwarded-For: throttles key on
+    # the last NUM_PROXIES-th entry, which a client cannot forge (the leftmost entries it can).
+    # 0 means "use the socket peer address" (no proxy in front).
+    "NUM_PROXIES": env_int("NUM_PROXIES", 1),
 }
