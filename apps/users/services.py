@@ -49,7 +49,9 @@ def token_pair_rotate(*, raw_refresh: str) -> TokenPair:
     jti = old.get("jti")
     try:
         with transaction.atomic():
-            outstanding = OutstandingToken.objects.select_for_update().filter(jti=jti).first()
+            # order_by("pk"): OutstandingToken's default ordering joins the (nullable) user, and PostgreSQL
+            # refuses FOR UPDATE on the nullable side of an outer join.
+            outstanding = OutstandingToken.objects.select_for_update().filter(jti=jti).order_by("pk").first()
             if outstanding is None:
                 raise InvalidToken("Token is not recognised.")
             if BlacklistedToken.objects.filter(token=outstanding).exists():
