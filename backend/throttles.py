@@ -1,5 +1,7 @@
 """Throttles; counters live in Django's cache (Redis when REDIS_URL is set, shared by all workers)."""
 
+import hashlib
+
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
 
 
@@ -30,7 +32,9 @@ class LoginEmailRateThrottle(SimpleRateThrottle):
         email = data.get("email") if isinstance(data, dict) else None
         if not isinstance(email, str) or not email.strip():
             return None
-        return self.cache_format % {"scope": "login-email", "ident": email.strip().lower()[:254]}
+        # Hashed: any submitted string makes a safe cache key, and no addresses sit in the cache.
+        ident = hashlib.sha256(email.strip().lower().encode("utf-8", "surrogatepass")).hexdigest()
+        return self.cache_format % {"scope": "login-email", "ident": ident}
 
 
 class TokenRefreshRateThrottle(SimpleRateThrottle):

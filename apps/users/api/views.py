@@ -69,8 +69,15 @@ def _delete_auth_cookies(response: Response) -> None:
 
 
 class _PublicAuthView(APIView):
+    """No authenticator runs here (the endpoints read tokens themselves), yet refusals stay 401."""
+
     authentication_classes: list = []
     permission_classes = [AllowAny]
+
+    def get_authenticate_header(self, request) -> str:
+        # Without an authenticator DRF turns AuthenticationFailed into 403; a bad password or a bad
+        # refresh token is a 401 (SPEC §3), and a 401 carries WWW-Authenticate.
+        return 'Bearer realm="api"'
 
 
 class LoginView(_PublicAuthView):
