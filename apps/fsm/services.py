@@ -64,6 +64,9 @@ class TransitionKind:
     validate: Callable[[models.Model, TransitionRequest], None] | None = None
     # Extra role check per object (e.g. a manager's subtree); returns True when allowed.
     actor_may: Callable[[Any, models.Model, str], bool] | None = None
+    # Locks rows that rules spanning several objects read (e.g. the employee of an assignment), so two
+    # concurrent changes cannot together break a limit each alone respects (no write skew).
+    lock_related: Callable[[models.Model], None] | None = None
 
     @property
     def subject_field(self) -> str:
@@ -159,6 +162,8 @@ def transition_perform(*, kind: TransitionKind, pk: Any, request: TransitionRequ
                 f"'{request.name}' is not allowed from state '{source}'.",
                 details={"current_state": source, "allowed_transitions": allowed_now},
             )
+        if kind.lock_related:
+            kind.lock_related(instance)
         if kind.validate:
             kind.validate(instance, request)
 
