@@ -3,7 +3,9 @@
 import logging
 from typing import Any
 
+from django.core.exceptions import BadRequest as DjangoBadRequest
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404, JsonResponse
@@ -54,6 +56,14 @@ class CoverisAPIError(exceptions.APIException):
     def __init__(self, message: str | None = None, *, details: Any = None, code: str | None = None):
         super().__init__(detail=message or self.default_detail, code=code or self.default_code)
         self.details = details
+
+
+class BadRequestError(CoverisAPIError):
+    """A malformed request that is not about particular fields (Django's BadRequest, SuspiciousOperation)."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "bad_request"
+    default_detail = "Bad request."
 
 
 class ConflictError(CoverisAPIError, Conflict):
@@ -132,6 +142,18 @@ def _validation_details(detail: Any) -> Any:
     return {"non_field_errors": [detail]}
 
 
+def _raised_by_parser(exc: BaseException) -> bool:
+    """Whether the exception escaped a DRF parser, that is, came from reading the request body."""
+    from rest_framework.parsers import BaseParser
+
+    tb = exc.__traceback__
+    while tb is not None:
+        if isinstance(tb.tb_frame.f_locals.get("self"), BaseParser):
+            return True
+        tb = tb.tb_next
+    return False
+
+
 def coveris_exception_handler(exc: Exception, context: dict) -> Response:
     """DRF exception handler: every exception becomes the one error shape; never a stack trace."""
     from rest_framework.views import set_rollback  # late: rest_framework.views imports the auth classes
@@ -144,12 +166,21 @@ def coveris_exception_handler(exc: Exception, context: dict) -> Response:
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
+    elif isinstance(exc, DjangoBadRequest):
+        exc = BadRequestError(str(exc) or None)
+    elif isinstance(exc, SuspiciousOperation):
+        # Its message may name server paths or hosts: logged, not echoed.
+        logger.warning("suspicious request answered as 400: %s", exc)
+        exc = BadRequestError()
     elif isinstance(exc, TokenError):
         exc = InvalidToken(str(exc))
     elif isinstance(exc, IntegrityError):
         # A database constraint caught what Python did not: a conflict with existing data, not a crash.
         logger.info("integrity error answered as 409: %s", exc)
         exc = ConflictError("The change conflicts with existing data (a database constraint refused it).")
+    elif isinstance(exc, RecursionError) and _raised_by_parser(exc):
+        # json raises RecursionError (not ValueError, which DRF catches) for deeply nested input: bad input.
+        exc = exceptions.ParseError("JSON parse error - the document is nested too deeply.")
 
     if not isinstance(exc, exceptions.APIException):
         logger.exception("unhandled error in API view", exc_info=exc)
@@ -170,7 +201,8 @@ def coveris_exception_handler(exc: Exception, context: dict) -> Response:
         message = "Invalid input: " + _first_message(details)
     elif isinstance(exc, exceptions.Throttled):
         message = "Too many requests; retry later."
-        details = {"retry_after_seconds": int(headers.get("Retry-After", 0))}
+        retry_after = headers.get("Retry-After")
+        details = {"retry_after_seconds": int(retry_after) if retry_after else None}
     else:
         message, details = _first_message(exc.detail), None
         if isinstance(exc.detail, dict) and len(exc.detail) > 1:

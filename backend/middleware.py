@@ -4,13 +4,19 @@ import logging
 import re
 import uuid
 
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 
 from backend.exceptions import STATUS_CODES, error_json_response
 from backend.request_context import current_request_id
 
 logger = logging.getLogger("coveris.errors")
-_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+# Exceptions Django itself answers with a 4xx; they are the client's error, not a crash.
+_CLIENT_ERRORS = (Http404, PermissionDenied, BadRequest, SuspiciousOperation, MultiPartParserError)
+# A 400 from Django (bad Host, suspicious or malformed request) has no field details: not a validation error.
+_DJANGO_CODES = {**STATUS_CODES, 400: "bad_request"}
 
 
 class RequestIDMiddleware:
@@ -21,7 +27,8 @@ class RequestIDMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        # fullmatch, not match: "$" would accept a trailing newline, which cannot go back out in a header.
+        request_id = incoming if _VALID_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         request.request_id = request_id
         token = current_request_id.set(request_id)
         try:
@@ -36,32 +43,47 @@ def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
+def _is_json(response: HttpResponse) -> bool:
+    media_type = response.get("Content-Type", "").split(";", 1)[0].strip().lower()
+    return media_type == "application/json"
+
+
 class APIErrorMiddleware:
-    """Under /api/: Django's own 404/405/403/500 pages become the JSON error shape, never HTML."""
+    """Under /api/: Django's own 400/403/404/405/500 pages become the JSON error shape, never HTML."""
+
+    # Headers the client needs to act on the error; they survive the conversion.
+    _KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if not _is_api(request) or response.status_code < 400:
-            return response
-        if response.get("Content-Type", "").startswith("application/json"):
+        if not _is_api(request) or response.status_code < 400 or _is_json(response):
             return response
         status = response.status_code
-        messages = {
-            404: f"No API resource at {request.path}.",
-            405: f"Method {request.method} is not allowed here.",
-            403: "Permission denied.",
-            500: "An unexpected error occurred.",
-        }
-        converted = error_json_response(status, STATUS_CODES.get(status), messages.get(status, "Request failed."))
-        if status == 405 and response.has_header("Allow"):
-            converted["Allow"] = response["Allow"]
+        data = getattr(response, "data", None)
+        if isinstance(data, dict) and "error" in data:
+            # A DRF error already in the shape, rendered by a view's non-JSON renderer (the schema's YAML).
+            converted = JsonResponse(data, status=status)
+        else:
+            messages = {
+                400: "Bad request.",
+                403: "Permission denied.",
+                404: f"No API resource at {request.path}.",
+                405: f"Method {request.method} is not allowed here.",
+                500: "An unexpected error occurred.",
+            }
+            converted = error_json_response(status, _DJANGO_CODES.get(status), messages.get(status, "Request failed."))
+        for header in self._KEPT_HEADERS:
+            if response.has_header(header):
+                converted[header] = response[header]
         return converted
 
     def process_exception(self, request: HttpRequest, exception: Exception):
-        if not _is_api(request):
+        # Http404, PermissionDenied, SuspiciousOperation...: Django turns them into 404/403/400 and
+        # __call__ above puts that response in the error shape; only real crashes are answered here.
+        if not _is_api(request) or isinstance(exception, _CLIENT_ERRORS):
             return None
         logger.exception("unhandled error under /api/", exc_info=exception)
         return error_json_response(500, "server_error", "An unexpected error occurred.")

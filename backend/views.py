@@ -6,7 +6,7 @@ from django.core.cache import cache
 from django.db import connections
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.defaults import page_not_found, server_error
+from django.views.defaults import bad_request, page_not_found, permission_denied, server_error
 
 from backend.exceptions import error_json_response
 
@@ -60,6 +60,22 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
     from django.views.csrf import csrf_failure as default_csrf_failure
 
     return default_csrf_failure(request, reason)
+
+
+# The handlers below answer errors Django raises itself, including those raised in middleware that runs
+# before APIErrorMiddleware (a disallowed Host header, for one), so they must speak JSON under /api/ too.
+
+
+def handler400(request: HttpRequest, exception: Exception):
+    if request.path.startswith("/api/"):
+        return error_json_response(400, "bad_request", "Bad request.")
+    return bad_request(request, exception)
+
+
+def handler403(request: HttpRequest, exception: Exception):
+    if request.path.startswith("/api/"):
+        return error_json_response(403, "permission_denied", "Permission denied.")
+    return permission_denied(request, exception)
 
 
 def handler404(request: HttpRequest, exception: Exception):
