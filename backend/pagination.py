@@ -8,9 +8,16 @@ from rest_framework.response import Response
 class CoverisPagination(PageNumberPagination):
     """Page-number pagination with the response body SPEC §3 names."""
 
-    page_size = settings.COVERIS_PAGE_SIZE
     page_size_query_param = "page_size"
-    max_page_size = settings.COVERIS_MAX_PAGE_SIZE
+
+    # Read per request, not frozen at import time, so settings overrides (and tests) take effect.
+    @property
+    def page_size(self) -> int:
+        return settings.COVERIS_PAGE_SIZE
+
+    @property
+    def max_page_size(self) -> int:
+        return settings.COVERIS_MAX_PAGE_SIZE
 
     def get_paginated_response(self, data):
         return Response(
