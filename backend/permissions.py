@@ -44,7 +44,10 @@ class RolePermission(BasePermission):
 
 
 class IsAuthenticatedWithRole(BasePermission):
-    """Any active user with a known role (used by endpoints about the caller themself)."""
+    """Any signed-in active user, role or not: endpoints about the caller themself (``/api/auth/me/``).
+
+    A role-less user reads no data, but may still see who they are, so the SPA can say "no access yet".
+    """
 
     def has_permission(self, request, view) -> bool:
         return bool(request.user and request.user.is_authenticated and request.user.is_active)

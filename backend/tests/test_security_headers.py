@@ -1,0 +1,66 @@
+"""CORS for the SPA (credentials, allowed origins only) and the Content-Security-Policy header."""
+
+import pytest
+
+ALLOWED = "https://app.coveris.test"
+
+
+@pytest.fixture(autouse=True)
+def _cors(settings):
+    settings.CORS_ALLOWED_ORIGINS = [ALLOWED]
+
+
+def _preflight(client, origin: str, path: str = "/api/auth/login/"):
+    return client.options(
+        path,
+        HTTP_ORIGIN=origin,
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="content-type,x-csrftoken",
+    )
+
+
+def test_preflight_from_an_allowed_origin(client):
+    response = _preflight(client, ALLOWED)
+    assert response.status_code == 200
+    assert response["Access-Control-Allow-Origin"] == ALLOWED
+    assert response["Access-Control-Allow-Credentials"] == "true"
+    assert "POST" in response["Access-Control-Allow-Methods"]
+    allowed_headers = response["Access-Control-Allow-Headers"].lower()
+    assert "x-csrftoken" in allowed_headers
+    assert "content-type" in allowed_headers
+
+
+def test_preflight_from_another_origin_gets_no_cors_headers(client):
+    response = _preflight(client, "https://evil.example")
+    assert "Access-Control-Allow-Origin" not in response
+    assert "Access-Control-Allow-Credentials" not in response
+
+
+@pytest.mark.django_db
+def test_actual_response_exposes_request_id_to_the_spa(client):
+    response = client.get("/healthz", HTTP_ORIGIN=ALLOWED)
+    assert response["Access-Control-Allow-Origin"] == ALLOWED
+    exposed = {h.strip().lower() for h in response["Access-Control-Expose-Headers"].split(",")}
+    assert {"x-request-id", "retry-after"} <= exposed
+
+
+@pytest.mark.django_db
+def test_cors_headers_survive_an_api_error(client):
+    response = client.get("/api/auth/me/", HTTP_ORIGIN=ALLOWED)
+    assert response.status_code == 401
+    assert response["Access-Control-Allow-Origin"] == ALLOWED
+
+
+def test_no_cors_outside_the_api(client):
+    response = _preflight(client, ALLOWED, path="/admin/login/")
+    assert "Access-Control-Allow-Origin" not in response
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/healthz", "/api/auth/me/", "/api/no-such-thing/"])
+def test_content_security_policy_header(client, path):
+    policy = client.get(path)["Content-Security-Policy"]
+    directives = {part.strip().split(" ", 1)[0]: part.strip() for part in policy.split(";")}
+    assert directives["default-src"] == "default-src 'self'"
+    assert directives["frame-ancestors"] == "frame-ancestors 'none'"
+    assert directives["object-src"] == "object-src 'none'"
