@@ -64,9 +64,10 @@ class TransitionKind:
     validate: Callable[[models.Model, TransitionRequest], None] | None = None
     # Extra role check per object (e.g. a manager's subtree); returns True when allowed.
     actor_may: Callable[[Any, models.Model, str], bool] | None = None
-    # Locks rows that rules spanning several objects read (e.g. the employee of an assignment), so two
-    # concurrent changes cannot together break a limit each alone respects (no write skew).
-    lock_related: Callable[[models.Model], None] | None = None
+    # Called with the pk before the instance is locked: locks the rows that rules spanning several objects
+    # read (an assignment's employee), so two concurrent changes cannot together break a limit each alone
+    # respects (no write skew). Locking the parent first keeps one lock order with cascades (no deadlock).
+    lock_related: Callable[[Any], None] | None = None
 
     @property
     def subject_field(self) -> str:
@@ -142,6 +143,8 @@ def transition_perform(*, kind: TransitionKind, pk: Any, request: TransitionRequ
         raise exceptions.PermissionDenied("Only an admin may override a blocking rule.")
 
     with transaction.atomic():
+        if kind.lock_related:
+            kind.lock_related(pk)
         # A fresh, locked read: never refresh_from_db on a protected FSM field (docs/adr/0005).
         try:
             instance = kind.model.objects.select_for_update().get(pk=pk)
@@ -162,8 +165,6 @@ def transition_perform(*, kind: TransitionKind, pk: Any, request: TransitionRequ
                 f"'{request.name}' is not allowed from state '{source}'.",
                 details={"current_state": source, "allowed_transitions": allowed_now},
             )
-        if kind.lock_related:
-            kind.lock_related(instance)
         if kind.validate:
             kind.validate(instance, request)
 
