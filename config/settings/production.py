@@ -4,6 +4,8 @@ Refuses to start (ImproperlyConfigured naming the variable) when an essential is
 misconfigured deployment fails its health check instead of serving with unsafe defaults.
 """
 
+import warnings
+
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings.base import *  # noqa: F403
@@ -85,6 +87,19 @@ STORAGES = {
 # --- Logs: one JSON object per line (CloudWatch parses them), request id included -----------------
 LOG_FORMAT = env_choice("LOG_FORMAT", "json", ("json", "text"))
 LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
+# uvicorn configures its own plain-text loggers before Django starts; route its server and access
+# logs through the same handler so every line a worker writes is one JSON object.
+LOGGING["loggers"].update(
+    {
+        name: {"handlers": ["console"], "level": LOGGING["root"]["level"], "propagate": False}
+        for name in ("uvicorn", "uvicorn.access")
+    }
+)
+# WhiteNoise serves static files (the admin's) with synchronous iterators; under ASGI Django warns
+# on every such response. Harmless here, and it would drown the logs.
+warnings.filterwarnings(
+    "ignore", message="StreamingHttpResponse must consume synchronous iterators", module="django.core.handlers.asgi"
+)
 
 # --- DRF -------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
