@@ -1,5 +1,14 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-router = SimpleRouter()
+from apps.audit_log.api import views
 
-urlpatterns = router.urls
+router = SimpleRouter()
+router.register("employee-transitions", views.EmployeeTransitionLogViewSet)
+router.register("tag-changes", views.TagChangeLogViewSet)
+
+urlpatterns = [
+    path("verify/", views.AuditChainVerifyView.as_view(), name="audit-verify"),
+    path("employees/<int:pk>/state-at/", views.EmployeeStateAtView.as_view(), name="audit-employee-state-at"),
+    *router.urls,
+]

@@ -1,0 +1,134 @@
+"""The audit read side: read-only viewsets over every log table, the chain report, point-in-time state.
+
+A new log table plugs in with a subclass naming ``log_model``::
+
+    class AssignmentTransitionLogViewSet(TransitionLogViewSet):
+        log_model = AssignmentTransitionLog
+
+    router.register("assignment-transitions", AssignmentTransitionLogViewSet)
+"""
+
+from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions
+from rest_framework.filters import OrderingFilter
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.viewsets import ReadOnlyModelViewSet
+
+from apps.api.models import Employee
+from apps.audit_log.api.serializers import (
+    ChainReportSerializer,
+    StateAtQuerySerializer,
+    StateAtSerializer,
+    TagChangeLogSerializer,
+    transition_log_serializer,
+)
+from apps.audit_log.filtersets import TagChangeLogFilterSet, transition_log_filterset
+from apps.audit_log.selectors import BeforeCreationError, audit_chain_report, employee_state_at
+from apps.fsm.models import EmployeeTransitionLog
+from apps.tags.models import TagChangeLog
+from backend.permissions import AUDIT_READERS, RolePermission
+
+TIME_ORDER = ("created_at", "id")
+
+
+class AuditReadOnlyMixin:
+    """Audit readers only (admin, hr, auditor), and no method but GET/HEAD/OPTIONS.
+
+    A write method is refused with 405 before authentication: the resource has no such method, whoever
+    asks, so the answer does not depend on (or reveal anything about) the caller.
+    """
+
+    permission_classes = [RolePermission]
+    read_roles = AUDIT_READERS
+    write_roles = frozenset()
+    http_method_names = ["get", "head", "options"]
+
+    def initial(self, request, *args, **kwargs):
+        if request.method.lower() not in self.http_method_names:
+            raise exceptions.MethodNotAllowed(request.method)
+        super().initial(request, *args, **kwargs)
+
+
+class AuditLogViewSet(AuditReadOnlyMixin, ReadOnlyModelViewSet):
+    """List and retrieve over one append-only log table, oldest first (``?ordering=-created_at`` for newest)."""
+
+    log_model = None
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    ordering_fields = list(TIME_ORDER)
+    ordering = list(TIME_ORDER)
+    # Relations the serializer reads; joined so the query count does not grow with the page.
+    select_related: tuple[str, ...] = ()
+
+    def get_queryset(self):
+        return self.log_model.objects.select_related(*self.select_related).order_by(*TIME_ORDER)
+
+
+class TransitionLogViewSet(AuditLogViewSet):
+    """Any ``TransitionLogBase`` table: a subclass sets ``log_model``; filters and serializer follow from it."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.log_model is not None:
+            cls.queryset = cls.log_model.objects.all()  # for the router's basename and the schema
+            if "serializer_class" not in cls.__dict__:
+                cls.serializer_class = transition_log_serializer(cls.log_model)
+            if "filterset_class" not in cls.__dict__:
+                cls.filterset_class = transition_log_filterset(cls.log_model)
+
+
+class EmployeeTransitionLogViewSet(TransitionLogViewSet):
+    """``/api/audit/employee-transitions/``: every employee transition."""
+
+    log_model = EmployeeTransitionLog
+
+
+class TagChangeLogViewSet(AuditLogViewSet):
+    """``/api/audit/tag-changes/``: every add, change and removal of an employee or position tag."""
+
+    log_model = TagChangeLog
+    queryset = TagChangeLog.objects.all()
+    serializer_class = TagChangeLogSerializer
+    filterset_class = TagChangeLogFilterSet
+    select_related = ("tag",)
+
+
+class AuditChainVerifyView(AuditReadOnlyMixin, APIView):
+    """``/api/audit/verify/``: walks every hash-chained log table and reports the first broken link of each."""
+
+    @extend_schema(responses=ChainReportSerializer, summary="Verify the hash chain of every log table")
+    def get(self, request):
+        return Response(ChainReportSerializer(audit_chain_report()).data)
+
+
+class EmployeeStateAtView(AuditReadOnlyMixin, APIView):
+    """``/api/audit/employees/{id}/state-at/?at=``: the employee's state at a past moment, from the log.
+
+    400 (naming ``at``) when ``at`` is missing, malformed, in the future, or before the employee was created;
+    a naive ``at`` is read as UTC. 404 for an unknown employee.
+    """
+
+    @extend_schema(
+        parameters=[OpenApiParameter("at", str, required=True, description="ISO 8601 instant (naive = UTC)")],
+        responses=StateAtSerializer,
+        summary="An employee's state at a moment, reconstructed from the transition log",
+    )
+    def get(self, request, pk: int):
+        employee = get_object_or_404(Employee, pk=pk)
+        query = StateAtQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        at = query.validated_data["at"]
+        try:
+            result = employee_state_at(employee=employee, at=at)
+        except BeforeCreationError as exc:
+            raise exceptions.ValidationError({"at": [str(exc)]}) from exc
+        body = {
+            "employee": employee.pk,
+            "at": at,
+            "state": result.state,
+            "since": result.since,
+            "log_entry": result.log_entry.pk if result.log_entry else None,
+        }
+        return Response(StateAtSerializer(body).data)
