@@ -8,3 +8,9 @@ class AssignmentsConfig(AppConfig):
     name = "apps.assignments"
     label = "assignments"
     verbose_name = "Assignments"
+
+    def ready(self) -> None:
+        from apps.assignments.services import assignments_close_on_termination
+        from apps.fsm.services import register_after_transition
+
+        register_after_transition("employee.terminate", assignments_close_on_termination)

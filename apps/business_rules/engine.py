@@ -1,12 +1,114 @@
-"""Rule evaluation entry point used by every transition (the hook the transition service calls).
+"""The evaluation engine: every applicable rule for an event, each with an explanation a person can act on.
 
-The catalogue, the rule-type registry and the evaluators arrive with the business-rules issue; until
-then no rule applies to any event, so every transition passes this check.
+Called by the transition service (every employee and assignment transition), by assignment creation, by
+clock events, by POST /api/business-rules/evaluate/ and by candidate matching. It only reads.
 """
 
 from typing import Any
 
+from django.db.models import QuerySet
 
-def evaluate_event(*, event: str, context: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every applicable rule's result for ``event`` (e.g. ``employee.terminate``) in ``context``."""
-    return []
+from apps.business_rules.choices import Outcome, Severity
+from apps.business_rules.facts import Facts
+from apps.business_rules.models import BusinessRule
+from apps.business_rules.registry import REGISTRY, Verdict
+from apps.users.choices import Role
+
+
+def rule_in_scope(rule: BusinessRule, facts: Facts) -> bool:
+    """A rule scoped to a position applies to that position only; to an org unit, to its whole subtree."""
+    if rule.position_id is not None and (facts.position is None or facts.position.pk != rule.position_id):
+        return False
+    if rule.org_unit_id is not None:
+        unit = facts.scope_org_unit
+        if unit is None or not unit.path.startswith(rule.org_unit.path):
+            return False
+    return True
+
+
+def applicable_rules(event: str, facts: Facts, rules: list[BusinessRule] | None = None) -> list[BusinessRule]:
+    """Active rules for ``event``, valid on the effective date and in scope (one query unless ``rules`` given)."""
+    if rules is None:
+        rules = list(active_rules())
+    day = facts.effective_date
+    return [r for r in rules if event in (r.events or []) and r.applies_on(day) and rule_in_scope(r, facts)]
+
+
+def active_rules() -> QuerySet:
+    return BusinessRule.objects.filter(is_active=True).select_related("org_unit").order_by("code")
+
+
+def result_for(rule: BusinessRule, verdict: Verdict) -> dict[str, Any]:
+    return {
+        "rule": rule.code,
+        "version": rule.version,
+        "rule_type": rule.rule_type,
+        "outcome": (Outcome.PASS if verdict.passed else Outcome.FAIL).value,
+        "severity": rule.severity,
+        "message": verdict.message,
+        "observed": verdict.observed,
+        "threshold": verdict.threshold,
+        "remediation": verdict.remediation,
+        "related": verdict.related,
+    }
+
+
+def evaluate_rule(rule: BusinessRule, facts: Facts) -> dict[str, Any]:
+    rule_type = REGISTRY.get(rule.rule_type)
+    if rule_type is None:  # a type removed from code while rules still name it: fail loudly, explainably
+        verdict = Verdict(
+            False,
+            f"Rule type '{rule.rule_type}' is not known to this version of Coveris.",
+            rule.rule_type,
+            sorted(REGISTRY),
+            "Edit or deactivate the rule.",
+        )
+    else:
+        verdict = rule_type.evaluate(rule.params or {}, facts)
+    return result_for(rule, verdict)
+
+
+def evaluate_event(
+    *, event: str, context: dict[str, Any], rules: list[BusinessRule] | None = None
+) -> list[dict[str, Any]]:
+    """Every applicable rule's result for ``event`` (not just the first failure).
+
+    Queries: one for the rules (none when ``rules`` is passed in), plus at most one per kind of fact the
+    rules read (assignments, employee tags, position tags) — not one per rule.
+    """
+    facts = Facts.from_context(event, context)
+    return [evaluate_rule(rule, facts) for rule in applicable_rules(event, facts, rules)]
+
+
+def rules_decision(
+    results: list[dict], *, actor=None, acknowledge_warnings: bool = False, override_reason: str = ""
+) -> str | None:
+    """None when the change may go ahead; else why not: "rule_violation" or "warnings_not_acknowledged".
+
+    A failing block rule stops it unless an admin overrides with a reason; failing warn rules need an
+    explicit acknowledgement.
+    """
+    blocks = [r for r in results if r["outcome"] == Outcome.FAIL and r["severity"] == Severity.BLOCK]
+    warns = [r for r in results if r["outcome"] == Outcome.FAIL and r["severity"] == Severity.WARN]
+    if blocks and not (override_reason and getattr(actor, "role", None) == Role.ADMIN):
+        return "rule_violation"
+    if warns and not acknowledge_warnings:
+        return "warnings_not_acknowledged"
+    return None
+
+
+def raise_for_decision(decision: str | None, results: list[dict]) -> None:
+    """Raise the 422 that explains ``decision`` (no-op for None)."""
+    from backend.exceptions import RuleViolationError
+
+    if decision is None:
+        return
+    failing = [r for r in results if r["outcome"] == Outcome.FAIL]
+    if decision == "rule_violation":
+        raise RuleViolationError(
+            "Business rules forbid this change.", details={"violations": failing, "rule_results": results}
+        )
+    raise RuleViolationError(
+        "Warnings must be acknowledged: send acknowledge_warnings=true to proceed.",
+        details={"violations": failing, "rule_results": results, "acknowledge_warnings_required": True},
+    )
