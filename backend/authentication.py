@@ -113,6 +113,11 @@ class CognitoJWTAuthentication(BaseAuthentication):
             signing_key = self.jwks_client().get_signing_key_from_jwt(token)
         except jwt.PyJWKClientError as exc:
             raise exceptions.AuthenticationFailed("Token signing key not found in the pool's JWKS.") from exc
+        except (jwt.PyJWTError, ValueError) as exc:
+            # An unreadable JWKS document (bad JSON, no usable keys) is our configuration's fault, but the
+            # token still cannot be verified: refuse it (401), log loudly, never answer 500.
+            logger.error("Cognito JWKS at %s is unusable: %s", settings.COGNITO_JWKS_URL, exc)
+            raise exceptions.AuthenticationFailed("Token signing key could not be loaded.") from exc
         token_use = settings.COGNITO_TOKEN_USE
         try:
             claims = jwt.decode(
@@ -139,8 +144,12 @@ class CognitoJWTAuthentication(BaseAuthentication):
 
     def user_for_claims(self, claims: dict):
         email = claims.get("email")
-        if not email:
+        if not email or not isinstance(email, str):
             raise exceptions.AuthenticationFailed("Token carries no email claim.")
+        # Mapping by email is only as good as the email: one the pool says is unverified (a self-service
+        # sign-up typing someone else's address) must not become that person's account.
+        if claims.get("email_verified") in (False, "false"):
+            raise exceptions.AuthenticationFailed("Token's email address is not verified.")
         user = get_user_model().objects.filter(email__iexact=email).first()
         if user is None:
             raise exceptions.AuthenticationFailed("No Coveris user for this identity.")
