@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.exceptions import BadRequest as DjangoBadRequest
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404, JsonResponse
@@ -168,6 +168,8 @@ def coveris_exception_handler(exc: Exception, context: dict) -> Response:
         )
     elif isinstance(exc, DjangoBadRequest):
         exc = BadRequestError(str(exc) or None)
+    elif isinstance(exc, RequestDataTooBig):
+        exc = BadRequestError("The request body is too large.")
     elif isinstance(exc, SuspiciousOperation):
         # Its message may name server paths or hosts: logged, not echoed.
         logger.warning("suspicious request answered as 400: %s", exc)

@@ -52,6 +52,13 @@ def test_malformed_json_is_parse_error(api_client, body):
     assert_error(response, 400, "parse_error")
 
 
+def test_body_over_the_upload_limit_is_400_not_500(api_client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = api_client.post(ECHO, {"name": "x", "count": 1, "pad": "y" * 2000}, format="json")
+    error = assert_error(response, 400, "bad_request")
+    assert error["message"] == "The request body is too large."
+
+
 def test_django_validation_error_in_a_view_is_validation_error(api_client):
     error = assert_error(api_client.get("/api/test/errors/django-validation/"), 400, "validation_error")
     assert error["details"] == {"start": ["Start must be before end."]}
@@ -117,6 +124,14 @@ def test_garbage_bearer_token_is_token_invalid(api_client):
 def test_role_without_read_access_is_permission_denied(auth_client, role):
     client, _ = auth_client(role)
     assert_error(client.get(USERS), 403, "permission_denied")
+
+
+def test_django_csrf_refusal_under_api_is_csrf_failed():
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post("/api/test/plain/post-only/")
+    error = assert_error(response, 403, "csrf_failed")
+    assert error["message"].startswith("CSRF check failed")
 
 
 def test_django_permission_denied_in_a_drf_view_is_permission_denied(api_client):

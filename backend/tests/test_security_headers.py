@@ -51,6 +51,17 @@ def test_cors_headers_survive_an_api_error(client):
     assert response["Access-Control-Allow-Origin"] == ALLOWED
 
 
+@pytest.mark.django_db
+@pytest.mark.urls("backend.tests.urls")
+def test_cors_headers_survive_a_django_error_converted_to_json(client):
+    # APIErrorMiddleware replaces the response; it must sit inside CorsMiddleware so the new one gets the headers.
+    response = client.get("/api/test/plain/missing/", HTTP_ORIGIN=ALLOWED)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response["Access-Control-Allow-Origin"] == ALLOWED
+    assert "Content-Security-Policy" in response
+
+
 def test_no_cors_outside_the_api(client):
     response = _preflight(client, ALLOWED, path="/admin/login/")
     assert "Access-Control-Allow-Origin" not in response
