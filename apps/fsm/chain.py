@@ -1,12 +1,23 @@
-"""The hash chain of a log table: each row's hash covers its content and the previous row's hash."""
+"""The hash chain of a log table: each row's hash covers its content and the previous row's hash.
 
+Appends are serialised per table (an advisory lock held until the transaction ends), so two concurrent
+transitions can never chain to the same predecessor. ``chain_verify`` walks one table; ``chain_verify_all``
+walks every concrete ``TransitionLogBase`` table the app registry knows, so a new state machine's log joins
+the audit without being listed anywhere.
+"""
+
+import datetime
 import hashlib
 import json
 import zlib
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, models
+from django.db import connection, models, transaction
+from django.db.models import F, OuterRef, Subquery
+
+from apps.fsm.models import TransitionLogBase
 
 HASHED_FIELDS = (
     "transition",
@@ -23,18 +34,32 @@ HASHED_FIELDS = (
 )
 
 
+def _canonical(value):
+    # Aware datetimes are hashed in UTC: the database hands them back in UTC whatever zone they were written in.
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        value = value.astimezone(datetime.UTC)
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
 def row_payload(row: models.Model) -> dict:
     """The canonical content of a log row that its hash covers."""
     payload = {"table": row._meta.db_table, "subject_id": row.subject_id, "prev_hash": row.prev_hash}
     for name in HASHED_FIELDS:
-        value = getattr(row, name)
-        payload[name] = value.isoformat() if hasattr(value, "isoformat") else value
+        payload[name] = _canonical(getattr(row, name))
     return payload
 
 
 def row_hash(row: models.Model) -> str:
     blob = json.dumps(row_payload(row), sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def as_stored_json(value):
+    """``value`` as a JSON column gives it back (Decimals and dates become strings, tuples lists).
+
+    Hashing the in-memory value while storing something else would make the row fail verification once reloaded.
+    """
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
 def lock_chain(model: type[models.Model]) -> None:
@@ -49,12 +74,20 @@ def lock_chain(model: type[models.Model]) -> None:
 
 
 def chain_append(model: type[models.Model], **fields) -> models.Model:
-    """Insert one log row chained to the last one. Call inside the transaction that made the change."""
-    lock_chain(model)
-    row = model(**fields)
-    row.prev_hash = model.objects.order_by("-id").values_list("hash", flat=True).first() or ""
-    row.hash = row_hash(row)
-    row.save(force_insert=True)
+    """Insert one log row chained to the last one. Call inside the transaction that made the change.
+
+    The atomic block guarantees the advisory lock is held until the *outer* transaction ends (a savepoint does
+    not release a transaction-level lock); called in autocommit mode it still covers read-then-insert.
+    """
+    with transaction.atomic():
+        lock_chain(model)
+        row = model(**fields)
+        for field in model._meta.concrete_fields:
+            if isinstance(field, models.JSONField):
+                setattr(row, field.attname, as_stored_json(getattr(row, field.attname)))
+        row.prev_hash = model.objects.order_by("-id").values_list("hash", flat=True).first() or ""
+        row.hash = row_hash(row)
+        row.save(force_insert=True)
     return row
 
 
@@ -77,7 +110,11 @@ class ChainReport:
 
 
 def chain_verify(model: type[models.Model]) -> ChainReport:
-    """Walk a table's chain in id order; report the first row whose link or content does not match."""
+    """Walk a table's chain in id order; report the first row whose link or content does not match.
+
+    What a chain cannot show: rows cut off its *end* (the last rows deleted) leave a valid, shorter chain. The
+    triggers refuse that on PostgreSQL; the chain catches edits and deletions anywhere before the last row.
+    """
     previous = ""
     checked = 0
     for row in model.objects.order_by("id").iterator(chunk_size=2000):
@@ -88,3 +125,34 @@ def chain_verify(model: type[models.Model]) -> ChainReport:
             return ChainReport(model._meta.db_table, checked, False, row.pk, "content does not match its hash")
         previous = row.hash
     return ChainReport(model._meta.db_table, checked, True)
+
+
+def chained_log_models() -> list[type[models.Model]]:
+    """Every installed hash-chained log table (each concrete ``TransitionLogBase``), in table-name order."""
+    found = [m for m in apps.get_models() if issubclass(m, TransitionLogBase) and not m._meta.abstract]
+    return sorted(found, key=lambda m: m._meta.db_table)
+
+
+def chain_verify_all() -> list[ChainReport]:
+    """``chain_verify`` of every hash-chained log table (what the audit endpoint and the command report)."""
+    return [chain_verify(model) for model in chained_log_models()]
+
+
+def state_drift(model: type[models.Model], *, limit: int = 20) -> list:
+    """Ids of subjects whose ``state`` is not what their log says (at most ``limit``): proof of a write that
+    bypassed the transition service, e.g. ``Employee.objects.update(state=...)``.
+
+    The log's last ``target_state`` is the state; with no row yet, the state field's default. One query.
+    """
+    subject = model._meta.get_field(model.subject_field).related_model
+    initial = subject._meta.get_field("state").get_default()
+    last_target = model.objects.filter(**{model.subject_field: OuterRef("pk")}).order_by("-id").values("target_state")
+    drifted = (
+        subject.objects.order_by("pk")
+        .annotate(logged_state=Subquery(last_target[:1]))
+        .filter(
+            models.Q(logged_state__isnull=False) & ~models.Q(state=F("logged_state"))
+            | models.Q(logged_state__isnull=True) & ~models.Q(state=initial)
+        )
+    )
+    return list(drifted.values_list("pk", flat=True)[:limit])

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django_fsm import FSMField, transition
+from django_fsm import FSMField, FSMFieldMixin, transition
 
 from apps.fsm.choices import EmployeeState
 from apps.fsm.db import AppendOnlyModel, append_only_triggers
@@ -16,7 +16,11 @@ class EmployeeFSMMixin(models.Model):
     """The employee lifecycle: states and transitions (django-fsm-2, protected field).
 
     Transition methods only change fields; the transition service locks the row, checks rules,
-    saves and writes the log row in one transaction (apps.fsm.services).
+    saves and writes the log row in one transaction (apps.fsm.services). Nothing else writes ``state``:
+    ``instance.state = ...`` raises (protected field), CRUD serializers keep it read-only, and
+    ``apps/fsm/tests/test_models.py`` fails if code outside the service assigns it or bulk-updates it.
+    A queryset ``update(state=...)`` would still reach SQL; ``manage.py verify_audit_chain`` reports any
+    row whose state differs from its log (``chain.state_drift``).
     """
 
     state = FSMField(default=S.PENDING, choices=S.choices, protected=True, db_index=True)
@@ -26,6 +30,31 @@ class EmployeeFSMMixin(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(state__in=S.values), name="%(app_label)s_%(class)s_state_valid"),
         ]
+
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        """Reload, protected FSM fields included (django-fsm refuses to overwrite them otherwise).
+
+        Per instance and thread-safe, unlike django-fsm's ``FSMModelMixin``, which unprotects the *field* for
+        every instance in the process while it reloads. The loaded values leave ``__dict__`` so the descriptor
+        lets Django set them again; ``get_deferred_fields`` keeps counting them as loaded meanwhile.
+        """
+        names = [
+            f.attname
+            for f in self._meta.concrete_fields
+            if isinstance(f, FSMFieldMixin) and f.protected and (fields is None or f.attname in fields)
+        ]
+        saved = {name: self.__dict__.pop(name) for name in names if name in self.__dict__}
+        self._fsm_reloading = set(saved)
+        try:
+            super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+        except Exception:
+            self.__dict__.update(saved)
+            raise
+        finally:
+            del self._fsm_reloading
+
+    def get_deferred_fields(self) -> set[str]:
+        return super().get_deferred_fields() - getattr(self, "_fsm_reloading", set())
 
     @transition(field=state, source=S.PENDING, target=S.ACTIVE)
     def activate(self, *, effective_date=None) -> None:

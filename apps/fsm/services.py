@@ -104,11 +104,6 @@ def actor_allowed(kind: TransitionKind, actor, instance: models.Model, name: str
     return kind.actor_may(actor, instance, name) if kind.actor_may else True
 
 
-def _compact(results: list[dict]) -> list[dict]:
-    keys = ("rule", "version", "rule_type", "outcome", "severity")
-    return [{k: r.get(k) for k in keys} for r in results]
-
-
 def _rules_decision(results: list[dict], request: TransitionRequest) -> str | None:
     """None when the transition may go ahead; otherwise why not ("rule_violation" | "warnings_not_acknowledged")."""
     blocks = [r for r in results if r["outcome"] == "fail" and r["severity"] == "block"]
@@ -183,7 +178,9 @@ def transition_perform(*, kind: TransitionKind, pk: Any, request: TransitionRequ
         try:
             getattr(instance, request.name)(effective_date=effective_date)
         except FSMTransitionNotAllowed as exc:  # a condition on the transition refused it
-            raise TransitionNotAllowedError(str(exc), details={"current_state": source}) from exc
+            raise TransitionNotAllowedError(
+                str(exc), details={"current_state": source, "allowed_transitions": allowed_now}
+            ) from exc
         instance.save()
         actor = request.actor
         log_entry = chain_append(
@@ -196,7 +193,8 @@ def transition_perform(*, kind: TransitionKind, pk: Any, request: TransitionRequ
             actor_email=getattr(actor, "email", "") or "",
             reason=request.reason,
             effective_date=effective_date,
-            rule_results=_compact(results),
+            # The full results (message, observed, threshold...), so the log says why, not only which rules.
+            rule_results=results,
             override_reason=request.override_reason,
             request_id=_request_id(),
         )
@@ -254,6 +252,11 @@ def _employee_validate(employee, request: TransitionRequest) -> None:
     if request.name == EmployeeTransition.TERMINATE and effective < employee.hire_date:
         raise exceptions.ValidationError(
             {"effective_date": [f"A termination cannot precede the hire date ({employee.hire_date.isoformat()})."]}
+        )
+    ended = employee.termination_date
+    if request.name == EmployeeTransition.REHIRE and ended and effective < ended:
+        raise exceptions.ValidationError(
+            {"effective_date": [f"A rehire cannot precede the termination date ({ended.isoformat()})."]}
         )
 
 

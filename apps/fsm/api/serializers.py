@@ -2,9 +2,9 @@ from rest_framework import serializers
 
 
 class TransitionInputSerializer(serializers.Serializer):
-    """POST …/transitions/ body."""
+    """POST …/transitions/ body; ``validated_data`` are ``TransitionRequest`` keyword arguments."""
 
-    transition = serializers.CharField(max_length=64)
+    transition = serializers.CharField(max_length=64, source="name")
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     effective_date = serializers.DateField(required=False, allow_null=True, default=None)
     acknowledge_warnings = serializers.BooleanField(required=False, default=False)
