@@ -28,11 +28,15 @@ def user_authenticate(*, request, email: str, password: str) -> User:
     return user
 
 
-def token_pair_issue(*, user: User) -> TokenPair:
-    """A fresh refresh token (recorded as outstanding) and its access token."""
-    refresh = RefreshToken.for_user(user)
-    update_last_login(None, user)
+def _token_pair_for(user: User) -> TokenPair:
+    refresh = RefreshToken.for_user(user)  # records the OutstandingToken row
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh), user=user)
+
+
+def token_pair_issue(*, user: User) -> TokenPair:
+    """Sign-in: a fresh refresh token (recorded as outstanding) and its access token; stamps last_login."""
+    update_last_login(None, user)
+    return _token_pair_for(user)
 
 
 def token_pair_rotate(*, raw_refresh: str) -> TokenPair:
@@ -60,7 +64,8 @@ def token_pair_rotate(*, raw_refresh: str) -> TokenPair:
             user = User.objects.filter(pk=outstanding.user_id, is_active=True).first()
             if user is None:
                 raise InvalidToken("User is inactive or no longer exists.")
-            return token_pair_issue(user=user)
+            # Not a sign-in: last_login keeps the time the user last entered credentials.
+            return _token_pair_for(user)
     except IntegrityError as exc:  # lost the race on the unique blacklist row
         raise InvalidToken("Token is blacklisted.") from exc
 

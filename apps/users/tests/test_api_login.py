@@ -60,6 +60,26 @@ def test_login_cookies_are_secure_when_configured(api_client, make_user, setting
     assert response.cookies[settings.AUTH_COOKIE_REFRESH]["secure"] is True
 
 
+def test_cookie_names_and_domain_come_from_settings(api_client, make_user, settings):
+    settings.AUTH_COOKIE_ACCESS = "sso_access"
+    settings.AUTH_COOKIE_REFRESH = "sso_refresh"
+    settings.AUTH_COOKIE_DOMAIN = ".coveris.test"
+    user = make_user("employee")
+
+    response = _post_login(api_client, user.email)
+
+    assert "coveris_access" not in response.cookies
+    assert response.cookies["sso_access"]["domain"] == ".coveris.test"
+    assert response.cookies["sso_refresh"]["domain"] == ".coveris.test"
+    assert api_client.get(ME_URL).json()["id"] == user.id
+    logout = api_client.post("/api/auth/logout/")
+    assert logout.status_code == 204
+    # Deleted for the same domain they were set on, or the browser keeps them.
+    assert logout.cookies["sso_access"]["domain"] == ".coveris.test"
+    assert logout.cookies["sso_refresh"]["domain"] == ".coveris.test"
+    assert logout.cookies["sso_refresh"].value == ""
+
+
 def test_access_tokens_live_at_most_five_minutes(api_client, make_user):
     user = make_user("employee")
 

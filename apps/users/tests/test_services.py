@@ -69,6 +69,19 @@ def test_token_pair_rotate_blacklists_the_old_token_and_issues_a_new_pair():
 
 
 @pytest.mark.django_db
+def test_token_pair_rotate_is_not_a_sign_in():
+    user = UserFactory()
+    pair = services.token_pair_issue(user=user)
+    user.refresh_from_db()
+    signed_in_at = user.last_login
+
+    services.token_pair_rotate(raw_refresh=pair.refresh)
+
+    user.refresh_from_db()
+    assert user.last_login == signed_in_at
+
+
+@pytest.mark.django_db
 def test_token_pair_rotate_refuses_a_token_that_was_never_recorded():
     user = UserFactory()
     pair = services.token_pair_issue(user=user)
