@@ -10,6 +10,7 @@ api_patterns = [
     path("auth/", include("apps.users.api.urls")),
     path("", include("apps.api.api.urls")),
     path("", include("apps.tags.api.urls")),
+    path("", include("apps.assignments.api.urls")),
     path("audit/", include("apps.audit_log.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
 ]
@@ -21,5 +22,7 @@ urlpatterns = [
     path("api/", include(api_patterns)),
 ]
 
+handler400 = "backend.views.handler400"
+handler403 = "backend.views.handler403"
 handler404 = "backend.views.handler404"
 handler500 = "backend.views.handler500"

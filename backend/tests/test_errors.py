@@ -243,9 +243,6 @@ def test_bad_host_under_api_is_json_400(client):
 
 
 @pytest.mark.urls("config.urls")
-@pytest.mark.xfail(
-    strict=True, reason="config/urls.py lacks handler400 = 'backend.views.handler400' (plumbing report); drop me then"
-)
 def test_bad_host_under_api_is_json_400_with_the_real_urlconf(client):
     assert_error(client.get("/api/auth/me/", HTTP_HOST="evil.example"), 400, "bad_request")
 

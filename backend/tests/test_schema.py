@@ -48,11 +48,6 @@ def test_protected_operation_accepts_either_scheme(schema):
     assert {"bearerJWT": []} in me["security"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SPECTACULAR_SETTINGS lacks SERVE_AUTHENTICATION=[] (plumbing report): a stale token makes the public "
-    "schema answer 401; drop this marker once it is set",
-)
 def test_schema_ignores_a_stale_token(api_client):
     response = api_client.get("/api/schema/", {"format": "json"}, HTTP_AUTHORIZATION="Bearer stale")
     assert response.status_code == 200

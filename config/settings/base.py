@@ -248,7 +248,7 @@ REST_FRAMEWORK = {
         "token_refresh": env_str("THROTTLE_RATE_TOKEN_REFRESH", "20/hour"),
         "logout": env_str("THROTTLE_RATE_LOGOUT", "20/hour"),
     },
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0) or None,
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
     "EXCEPTION_HANDLER": "backend.exceptions.coveris_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -263,6 +263,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The schema is public: a stale cookie or token must not turn it into a 401.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
 }
 
 # --- Logging -------------------------------------------------------------------------------------

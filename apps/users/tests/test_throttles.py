@@ -150,12 +150,6 @@ def test_behind_one_proxy_the_client_is_the_last_forwarded_address(api_client, m
     assert other_client.status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="config/settings/base.py turns NUM_PROXIES=0 into None, and None makes DRF trust the whole "
-    "client-supplied X-Forwarded-For: rotating it bypasses the per-IP login throttle. Remove this marker "
-    "once NUM_PROXIES defaults to an integer (see the auth test report).",
-)
 def test_default_settings_do_not_trust_a_client_supplied_forwarded_for(api_client, make_user):
     user = make_user("employee")
     _spoofed_logins(api_client, user)
