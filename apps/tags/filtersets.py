@@ -1,0 +1,72 @@
+"""django-filter FilterSets for the tag endpoints."""
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+
+from apps.tags.choices import TagCategory
+from apps.tags.models import EmployeeTag, PositionTag, TagCatalog
+
+
+class TagRefFormField(forms.ModelChoiceField):
+    """A catalogue tag given by id (digits) or by code; an unknown one is a validation error (400)."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        value = str(value).strip()
+        lookup = {"pk": int(value)} if value.isdigit() and len(value) <= 18 else {"code": value}
+        try:
+            return self.queryset.get(**lookup)
+        except (self.queryset.model.DoesNotExist, OverflowError, ValueError) as exc:
+            raise ValidationError(f"No tag with id or code '{value}'.", code="invalid_choice") from exc
+
+
+class TagRefFilter(django_filters.ModelChoiceFilter):
+    field_class = TagRefFormField
+
+
+class IdFilter(django_filters.Filter):
+    """A whole-number id (``1.5`` or an id past the 64-bit range is a 400, not a crash)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
+class TagCatalogFilterSet(django_filters.FilterSet):
+    category = django_filters.ChoiceFilter(choices=TagCategory.choices)
+    is_active = django_filters.BooleanFilter()
+
+    class Meta:
+        model = TagCatalog
+        fields = ["category", "is_active"]
+
+
+class EmployeeTagFilterSet(django_filters.FilterSet):
+    employee = IdFilter(field_name="employee_id")
+    tag = TagRefFilter(queryset=TagCatalog.objects.all())
+    category = django_filters.ChoiceFilter(field_name="tag__category", choices=TagCategory.choices)
+    valid_on = django_filters.DateFilter(method="filter_valid_on", label="Valid on this date")
+    level_gte = IdFilter(field_name="level", lookup_expr="gte", min_value=0, max_value=32767)
+
+    class Meta:
+        model = EmployeeTag
+        fields = ["employee", "tag", "category", "valid_on", "level_gte"]
+
+    def filter_valid_on(self, queryset, name, value):
+        return queryset.filter(Q(valid_until__isnull=True) | Q(valid_until__gte=value), valid_from__lte=value)
+
+
+class PositionTagFilterSet(django_filters.FilterSet):
+    position = IdFilter(field_name="position_id")
+    tag = TagRefFilter(queryset=TagCatalog.objects.all())
+    required = django_filters.BooleanFilter()
+
+    class Meta:
+        model = PositionTag
+        fields = ["position", "tag", "required"]
