@@ -11,6 +11,9 @@ api_patterns = [
     path("", include("apps.api.api.urls")),
     path("", include("apps.tags.api.urls")),
     path("", include("apps.assignments.api.urls")),
+    path("", include("apps.business_rules.api.urls")),
+    path("", include("apps.offer.api.urls")),
+    path("", include("apps.demand.api.urls")),
     path("audit/", include("apps.audit_log.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
 ]
