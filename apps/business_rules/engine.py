@@ -4,6 +4,7 @@ Called by the transition service (every employee and assignment transition), by 
 clock events, by POST /api/business-rules/evaluate/ and by candidate matching. It only reads.
 """
 
+import logging
 from typing import Any
 
 from django.db.models import QuerySet
@@ -13,6 +14,8 @@ from apps.business_rules.facts import Facts
 from apps.business_rules.models import BusinessRule
 from apps.business_rules.registry import REGISTRY, Verdict
 from apps.users.choices import Role
+
+logger = logging.getLogger("coveris.rules")
 
 
 def rule_in_scope(rule: BusinessRule, facts: Facts) -> bool:
@@ -64,7 +67,18 @@ def evaluate_rule(rule: BusinessRule, facts: Facts) -> dict[str, Any]:
             "Edit or deactivate the rule.",
         )
     else:
-        verdict = rule_type.evaluate(rule.params or {}, facts)
+        try:
+            verdict = rule_type.evaluate(rule.params or {}, facts)
+        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+            # Params that bypassed validation (e.g. raw SQL): an explainable failure, not a 500.
+            logger.exception("rule %s (v%s) could not be evaluated", rule.code, rule.version)
+            verdict = Verdict(
+                False,
+                f"Rule could not be evaluated: {type(exc).__name__}. Its params may not match its type.",
+                rule.params,
+                rule_type.params_schema,
+                "Edit the rule's params so they match its type's schema, or deactivate it.",
+            )
     return result_for(rule, verdict)
 
 
@@ -112,3 +126,14 @@ def raise_for_decision(decision: str | None, results: list[dict]) -> None:
         "Warnings must be acknowledged: send acknowledge_warnings=true to proceed.",
         details={"violations": failing, "rule_results": results, "acknowledge_warnings_required": True},
     )
+
+
+def event_evaluate(*, event: str, context: dict[str, Any]) -> dict[str, Any]:
+    """What the rules would say if ``event`` happened with ``context``; reads only, writes nothing.
+
+    ``allowed`` is false only when a block rule fails (failing warn rules merely need an acknowledgement);
+    ``decision`` says why a real change would be refused, as ``rules_decision`` does.
+    """
+    results = evaluate_event(event=event, context=context)
+    decision = rules_decision(results, actor=context.get("actor"))
+    return {"event": event, "allowed": decision != "rule_violation", "decision": decision, "rule_results": results}

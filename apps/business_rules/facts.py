@@ -44,7 +44,7 @@ class Facts:
 
     @classmethod
     def from_context(cls, event: str, context: dict) -> "Facts":
-        known = {k: v for k, v in context.items() if k in cls.__dataclass_fields__ and k != "extra"}
+        known = {k: v for k, v in context.items() if k in cls.__dataclass_fields__ and k not in ("event", "extra")}
         facts = cls(event=event, **known)
         facts.extra = {k: v for k, v in context.items() if k not in cls.__dataclass_fields__}
         assignment = facts.assignment

@@ -1,5 +1,6 @@
 """Writes for the rule catalogue: validation against the type's schema, and versioning on every edit."""
 
+import json
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -27,53 +28,83 @@ VERSIONED_FIELDS = (
 )
 
 
-def rule_validate(*, rule_type: str, params: Any, events: Any, valid_from=None, valid_to=None) -> None:
-    """400 naming the offending field (and the params path) when a rule's definition is not valid."""
-    if rule_type not in REGISTRY:
-        raise exceptions.ValidationError(
-            {"rule_type": [f"Unknown rule type '{rule_type}'. Known: {', '.join(sorted(REGISTRY))}."]}
-        )
+def _params_path(parts) -> str:
+    return ".".join(["params", *(str(p) for p in parts)])
+
+
+def params_errors(rule_type: str, params: Any) -> dict[str, list[str]]:
+    """``params`` checked against the type's JSON schema: {"params.<path>": [messages]} (empty when valid)."""
     if not isinstance(params, dict):
-        raise exceptions.ValidationError({"params": ["Must be a JSON object."]})
-    errors = sorted(Draft202012Validator(REGISTRY[rule_type].params_schema).iter_errors(params), key=str)
-    if errors:
-        raise exceptions.ValidationError(
-            {
-                "params": [
-                    f"{'params.' + '.'.join(str(p) for p in e.absolute_path) if e.absolute_path else 'params'}: "
-                    f"{e.message}"
-                    for e in errors
-                ]
-            }
-        )
+        return {"params": ["Must be a JSON object."]}
+    errors: dict[str, list[str]] = {}
+    validator = Draft202012Validator(REGISTRY[rule_type].params_schema)
+    for error in sorted(validator.iter_errors(params), key=lambda e: (list(map(str, e.absolute_path)), e.message)):
+        path = list(error.absolute_path)
+        if error.validator == "required":
+            # Name the missing param itself, not the object that lacks it.
+            for name in error.validator_value:
+                if isinstance(error.instance, dict) and name not in error.instance:
+                    errors.setdefault(_params_path([*path, name]), []).append("This param is required.")
+            continue
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            known = set(error.schema.get("properties", {}))
+            for name in sorted(set(error.instance) - known):
+                allowed = ", ".join(sorted(known)) or "none"
+                errors.setdefault(_params_path([*path, name]), []).append(f"Unknown param (allowed: {allowed}).")
+            continue
+        if error.validator == "anyOf" and all(set(s) == {"required"} for s in error.validator_value):
+            names = ", ".join(name for s in error.validator_value for name in s["required"])
+            errors.setdefault(_params_path(path), []).append(f"Give at least one of: {names}.")
+            continue
+        errors.setdefault(_params_path(path), []).append(error.message)
+    return errors
+
+
+def rule_errors(*, rule_type: Any, params: Any, events: Any, valid_from=None, valid_to=None) -> dict[str, list[str]]:
+    """Every problem with a rule definition, by field (params by their path, e.g. ``params.max_hours``)."""
+    errors: dict[str, list[str]] = {}
+    if rule_type not in REGISTRY:
+        errors["rule_type"] = [f"Unknown rule type '{rule_type}'. Known: {', '.join(sorted(REGISTRY))}."]
+    else:
+        errors.update(params_errors(rule_type, params))
     if not isinstance(events, list) or not events or not all(isinstance(e, str) for e in events):
-        raise exceptions.ValidationError({"events": ["A non-empty list of event names."]})
-    unknown = [e for e in events if e not in KNOWN_EVENTS]
-    if unknown:
-        raise exceptions.ValidationError(
-            {"events": [f"Unknown event(s): {', '.join(unknown)}. Known: {', '.join(KNOWN_EVENTS)}."]}
-        )
+        errors["events"] = ["A non-empty list of event names."]
+    else:
+        unknown = [e for e in events if e not in KNOWN_EVENTS]
+        if unknown:
+            errors["events"] = [f"Unknown event(s): {', '.join(unknown)}. Known: {', '.join(KNOWN_EVENTS)}."]
+        elif len(set(events)) != len(events):
+            errors["events"] = ["Each event may be listed once."]
     if valid_from and valid_to and valid_to < valid_from:
-        raise exceptions.ValidationError({"valid_to": ["Must be on or after valid_from."]})
+        errors["valid_to"] = ["Must be on or after valid_from."]
+    return errors
+
+
+def rule_validate(*, rule_type: Any, params: Any, events: Any, valid_from=None, valid_to=None) -> None:
+    """400 naming every offending field (and each bad param by its path) when a rule's definition is not valid."""
+    errors = rule_errors(rule_type=rule_type, params=params, events=events, valid_from=valid_from, valid_to=valid_to)
+    if errors:
+        raise exceptions.ValidationError(errors)
 
 
 def _snapshot(rule: BusinessRule) -> dict:
-    import json
-
     data = {name: getattr(rule, name) for name in VERSIONED_FIELDS}
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
 def _record_version(rule: BusinessRule, actor) -> None:
-    BusinessRuleVersion.objects.create(rule=rule, version=rule.version, snapshot=_snapshot(rule), actor=actor)
+    BusinessRuleVersion.objects.create(
+        rule=rule, version=rule.version, snapshot=_snapshot(rule), actor=actor if getattr(actor, "pk", None) else None
+    )
 
 
 @transaction.atomic
 def rule_create(*, actor=None, **fields) -> BusinessRule:
     """Create a rule at version 1 and keep its snapshot."""
+    fields.setdefault("params", {})
     rule_validate(
         rule_type=fields.get("rule_type"),
-        params=fields.get("params", {}),
+        params=fields["params"],
         events=fields.get("events"),
         valid_from=fields.get("valid_from"),
         valid_to=fields.get("valid_to"),
@@ -85,8 +116,13 @@ def rule_create(*, actor=None, **fields) -> BusinessRule:
 
 @transaction.atomic
 def rule_update(*, rule: BusinessRule, actor=None, **fields) -> BusinessRule:
-    """Apply an edit; any real change bumps the version and keeps a snapshot (logs cite code + version)."""
+    """Apply an edit; any real change bumps the version and keeps a snapshot (logs cite code + version).
+
+    The code is the rule's identity in every log row, so it cannot change (400).
+    """
     rule = BusinessRule.objects.select_for_update().get(pk=rule.pk)
+    if "code" in fields and fields["code"] != rule.code:
+        raise exceptions.ValidationError({"code": ["A rule's code cannot change: logs cite it. Create a new rule."]})
     before = _snapshot(rule)
     for name, value in fields.items():
         setattr(rule, name, value)
