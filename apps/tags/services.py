@@ -92,6 +92,14 @@ def _log(
     )
 
 
+def _locked(queryset, pk: int):
+    """A fresh, locked read of the row; gone meanwhile (a concurrent removal) is a 404, not a crash."""
+    try:
+        return queryset.select_for_update(of=("self",)).get(pk=pk)
+    except queryset.model.DoesNotExist as exc:
+        raise exceptions.NotFound() from exc
+
+
 def _raise(errors: Errors) -> None:
     if errors:
         raise exceptions.ValidationError(errors)
@@ -202,7 +210,7 @@ def tag_catalog_update(
     is_active: bool | _Unset = UNSET,
 ) -> TagCatalog:
     """Rename, recategorise, deactivate or reactivate a catalogue tag (its holders keep it)."""
-    tag = TagCatalog.objects.select_for_update().get(pk=tag.pk)
+    tag = _locked(TagCatalog.objects, tag.pk)
     changes = {
         key: value.strip() if isinstance(value, str) and key in ("code", "name") else value
         for key, value in {"code": code, "name": name, "category": category, "is_active": is_active}.items()
@@ -224,7 +232,7 @@ def tag_catalog_update(
 @transaction.atomic
 def tag_catalog_delete(*, tag: TagCatalog) -> None:
     """Delete a catalogue tag that was never used; a tag with holders or history can only be deactivated."""
-    tag = TagCatalog.objects.select_for_update().get(pk=tag.pk)
+    tag = _locked(TagCatalog.objects, tag.pk)
     in_use = (
         EmployeeTag.objects.filter(tag=tag).exists()
         or PositionTag.objects.filter(tag=tag).exists()
@@ -289,7 +297,7 @@ def employee_tag_change(
 
     The employee and the tag are the row's identity: to change them, remove the tag and add another.
     """
-    current = EmployeeTag.objects.select_for_update().select_related("tag").get(pk=employee_tag.pk)
+    current = _locked(EmployeeTag.objects.select_related("tag"), employee_tag.pk)
     before = employee_tag_snapshot(current)
     changes = {
         key: value
@@ -325,7 +333,7 @@ def employee_tag_change(
 @transaction.atomic
 def employee_tag_remove(*, employee_tag: EmployeeTag, actor: User | None) -> None:
     """Take a tag away from an employee, and log the removal with what was there."""
-    current = EmployeeTag.objects.select_for_update().select_related("tag").get(pk=employee_tag.pk)
+    current = _locked(EmployeeTag.objects.select_related("tag"), employee_tag.pk)
     target_id = current.pk
     before = employee_tag_snapshot(current)
     current.delete()
@@ -367,7 +375,7 @@ def position_tag_change(
     required: bool | _Unset = UNSET,
 ) -> PositionTag:
     """Change a position tag's minimum level or whether it is required; logs before/after unless a no-op."""
-    current = PositionTag.objects.select_for_update().select_related("tag").get(pk=position_tag.pk)
+    current = _locked(PositionTag.objects.select_related("tag"), position_tag.pk)
     before = position_tag_snapshot(current)
     changes = {
         key: value for key, value in {"min_level": min_level, "required": required}.items() if value is not UNSET
@@ -390,7 +398,7 @@ def position_tag_change(
 @transaction.atomic
 def position_tag_remove(*, position_tag: PositionTag, actor: User | None) -> None:
     """Stop a position asking for a tag, and log the removal with what was there."""
-    current = PositionTag.objects.select_for_update().select_related("tag").get(pk=position_tag.pk)
+    current = _locked(PositionTag.objects.select_related("tag"), position_tag.pk)
     target_id = current.pk
     before = position_tag_snapshot(current)
     current.delete()

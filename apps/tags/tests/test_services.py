@@ -339,3 +339,17 @@ def test_tag_catalog_delete_only_when_never_used(employee, tag, hr):
     with pytest.raises(ConflictError):  # no holder left, but its history must stay readable
         services.tag_catalog_delete(tag=tag)
     assert TagCatalog.objects.filter(pk=tag.pk).exists()
+
+
+def test_changing_or_removing_a_row_removed_meanwhile_is_not_found(employee, tag, hr):
+    from rest_framework.exceptions import NotFound
+
+    et = services.employee_tag_add(employee=employee, tag=tag, actor=hr)
+    stale = EmployeeTag.objects.get(pk=et.pk)
+    services.employee_tag_remove(employee_tag=et, actor=hr)
+
+    with pytest.raises(NotFound):
+        services.employee_tag_change(employee_tag=stale, actor=hr, level=2)
+    with pytest.raises(NotFound):
+        services.employee_tag_remove(employee_tag=stale, actor=hr)
+    assert TagChangeLog.objects.count() == 2
