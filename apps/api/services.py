@@ -1,11 +1,11 @@
-"""Writes for org structure and employees."""
+"""Writes for org structure, positions and employees."""
 
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 from rest_framework import exceptions
 
-from apps.api.models import Employee, OrgUnit
+from apps.api.models import Employee, OrgUnit, Position
 
 
 def _path_for(unit: OrgUnit, parent: OrgUnit | None) -> str:
@@ -22,20 +22,29 @@ def org_unit_create(*, code: str, name: str, parent: OrgUnit | None = None, is_a
     return unit
 
 
+def _lock_units(*pks) -> dict:
+    """Lock these units in primary-key order (two crossing moves wait for each other instead of deadlocking)."""
+    wanted = {pk for pk in pks if pk is not None}
+    locked = {u.pk: u for u in OrgUnit.objects.select_for_update().filter(pk__in=wanted).order_by("pk")}
+    if set(locked) != wanted:
+        raise exceptions.NotFound("The org unit no longer exists.")
+    return locked
+
+
 @transaction.atomic
 def org_unit_update(*, unit: OrgUnit, **fields) -> OrgUnit:
     """Update a unit; moving it rewrites the paths of its whole subtree in one UPDATE, refusing cycles."""
-    unit = OrgUnit.objects.select_for_update().get(pk=unit.pk)
-    new_parent = fields.pop("parent", unit.parent)
+    moving = "parent" in fields
+    new_parent = fields.pop("parent", None)
+    locked = _lock_units(unit.pk, new_parent.pk if new_parent is not None else None)
+    unit = locked[unit.pk]  # a fresh read: paths may have changed since the caller loaded it
     for name, value in fields.items():
         setattr(unit, name, value)
-    if new_parent != unit.parent:
-        if new_parent is not None:
-            new_parent = OrgUnit.objects.select_for_update().get(pk=new_parent.pk)
-            if new_parent.path.startswith(unit.path):
-                raise exceptions.ValidationError(
-                    {"parent": [f"'{new_parent.code}' is inside '{unit.code}': a unit cannot move under itself."]}
-                )
+    if moving and (new_parent.pk if new_parent else None) != unit.parent_id:
+        new_parent = locked[new_parent.pk] if new_parent is not None else None
+        refusal = org_unit_move_refusal(unit=unit, new_parent=new_parent)
+        if refusal:
+            raise exceptions.ValidationError({"parent": [refusal]})
         old_path = unit.path
         new_path = _path_for(unit, new_parent)
         depth_shift = new_path.count("/") - old_path.count("/")
@@ -49,25 +58,63 @@ def org_unit_update(*, unit: OrgUnit, **fields) -> OrgUnit:
     return unit
 
 
+def org_unit_move_refusal(*, unit: OrgUnit, new_parent: OrgUnit | None) -> str | None:
+    """Why ``unit`` cannot go under ``new_parent`` (a cycle), or None when it can; shared by the API and the admin."""
+    if new_parent is None or unit.pk is None:
+        return None
+    if new_parent.pk == unit.pk or new_parent.path.startswith(unit.path):
+        return f"'{new_parent.code}' is inside '{unit.code}': a unit cannot move under itself."
+    return None
+
+
 def org_unit_subtree(unit: OrgUnit):
     """The unit and every unit below it, in one query (no recursion in Python)."""
     return OrgUnit.objects.filter(path__startswith=unit.path)
 
 
 @transaction.atomic
+def position_create(**fields) -> Position:
+    """Create a position."""
+    return Position.objects.create(**fields)
+
+
+@transaction.atomic
+def position_update(*, position: Position, **fields) -> Position:
+    """Update a position's data."""
+    position = Position.objects.select_for_update().get(pk=position.pk)
+    for name, value in fields.items():
+        setattr(position, name, value)
+    position.save()
+    return position
+
+
+# Fields only the lifecycle writes: ``state`` by any transition, ``termination_date`` by terminate/rehire.
+EMPLOYEE_LIFECYCLE_FIELDS = ("state", "termination_date")
+
+
+def employee_lifecycle_refusal(field: str, employee_id: int | None = None) -> str:
+    """The message for a CRUD write that tries to set a lifecycle field."""
+    where = f"/api/employees/{employee_id or '{id}'}/transitions/"
+    return f"'{field}' is read-only: it changes only through a transition (POST {where})."
+
+
+def _refuse_lifecycle_fields(fields: dict, employee_id: int | None = None) -> None:
+    refused = [name for name in EMPLOYEE_LIFECYCLE_FIELDS if name in fields]
+    if refused:
+        raise exceptions.ValidationError({name: [employee_lifecycle_refusal(name, employee_id)] for name in refused})
+
+
+@transaction.atomic
 def employee_create(**fields) -> Employee:
-    """Create an employee; their state starts at ``pending`` and changes only through transitions."""
-    fields.pop("state", None)
+    """Create an employee; they start ``pending`` and their state changes only through transitions."""
+    _refuse_lifecycle_fields(fields)
     return Employee.objects.create(**fields)
 
 
 @transaction.atomic
 def employee_update(*, employee: Employee, **fields) -> Employee:
-    """Update an employee's data (never its state)."""
-    if "state" in fields:
-        raise exceptions.ValidationError(
-            {"state": ["State changes only through POST /api/employees/{id}/transitions/."]}
-        )
+    """Update an employee's data (never its state or termination date: those belong to transitions)."""
+    _refuse_lifecycle_fields(fields, employee.pk)
     employee = Employee.objects.select_for_update().get(pk=employee.pk)
     for name, value in fields.items():
         setattr(employee, name, value)
