@@ -1,0 +1,96 @@
+"""Org units, positions and employees: thin viewsets over the selectors (reads) and services (writes)."""
+
+from collections import Counter
+
+from django.db.models import Model, ProtectedError, RestrictedError
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import viewsets
+
+from apps.api.api.serializers import EmployeeSerializer, OrgUnitSerializer, PositionSerializer
+from apps.api.filtersets import EmployeeFilterSet, OrgUnitFilterSet, PositionFilterSet
+from apps.api.selectors import employee_list, org_unit_list, position_list
+from apps.api.services import (
+    employee_create,
+    employee_update,
+    org_unit_create,
+    org_unit_update,
+    position_create,
+    position_update,
+)
+from apps.fsm.api.views import TransitionActionMixin
+from apps.fsm.services import EMPLOYEE_TRANSITIONS
+from apps.users.choices import Role
+from backend.exceptions import ConflictError
+from backend.permissions import READ_ALL, WRITE_WORKFORCE
+
+# Employees read their own record, unit and positions; the selectors narrow each role to its scope.
+READERS = READ_ALL | {Role.EMPLOYEE}
+
+
+def destroy_or_conflict(instance: Model) -> None:
+    """Delete ``instance``; rows that still point at it (PROTECT/RESTRICT) make it a 409 ``conflict``."""
+    try:
+        instance.delete()
+    except (ProtectedError, RestrictedError) as exc:
+        blockers = Counter(str(obj._meta.verbose_name_plural) for obj in exc.protected_objects)
+        listing = ", ".join(f"{count} {name}" for name, count in sorted(blockers.items()))
+        raise ConflictError(
+            f"This {instance._meta.verbose_name} cannot be deleted: {listing} still refer to it.",
+            details={"protected_by": dict(sorted(blockers.items()))},
+        ) from exc
+
+
+class CoverisModelViewSet(viewsets.ModelViewSet):
+    """Read roles per resource, writes for admin/hr; filtering, search and ordering all in the FilterSet."""
+
+    filter_backends = [DjangoFilterBackend]
+    read_roles = READERS
+    write_roles = WRITE_WORKFORCE
+
+    def perform_destroy(self, instance):
+        destroy_or_conflict(instance)
+
+
+class OrgUnitViewSet(CoverisModelViewSet):
+    serializer_class = OrgUnitSerializer
+    filterset_class = OrgUnitFilterSet
+
+    def get_queryset(self):
+        return org_unit_list(user=self.request.user)
+
+    def perform_create(self, serializer):
+        serializer.instance = org_unit_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = org_unit_update(unit=serializer.instance, **serializer.validated_data)
+
+
+class PositionViewSet(CoverisModelViewSet):
+    serializer_class = PositionSerializer
+    filterset_class = PositionFilterSet
+
+    def get_queryset(self):
+        return position_list(user=self.request.user)
+
+    def perform_create(self, serializer):
+        serializer.instance = position_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = position_update(position=serializer.instance, **serializer.validated_data)
+
+
+class EmployeeViewSet(TransitionActionMixin, CoverisModelViewSet):
+    serializer_class = EmployeeSerializer
+    filterset_class = EmployeeFilterSet
+    transition_kind = EMPLOYEE_TRANSITIONS
+    # Whoever can see the employee reaches the transitions action; the service decides who may perform (403).
+    action_roles = {"transitions": READERS}
+
+    def get_queryset(self):
+        return employee_list(user=self.request.user)
+
+    def perform_create(self, serializer):
+        serializer.instance = employee_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = employee_update(employee=serializer.instance, **serializer.validated_data)
