@@ -1,0 +1,232 @@
+"""Django admin: pages render, org-unit writes keep paths right, transitions run through the service."""
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from apps.api.models import Employee, OrgUnit
+from apps.api.tests.conftest import EMPLOYEES_URL, detail_url
+from apps.api.tests.factories import EmployeeFactory
+from apps.fsm.models import EmployeeTransitionLog
+from apps.fsm.services import employee_transition
+
+CHANGELIST = "admin:api_employee_changelist"
+
+
+@pytest.fixture
+def admin_user(make_user):
+    return make_user("admin")
+
+
+@pytest.fixture
+def admin_browser(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+def _run_action(browser, action: str, *employees, follow: bool = False):
+    data = {"action": action, "_selected_action": [e.pk for e in employees], "index": 0}
+    return browser.post(reverse(CHANGELIST), data, follow=follow)
+
+
+def _messages(response) -> list[tuple[str, str]]:
+    return [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
+
+
+@pytest.mark.parametrize("model", ["orgunit", "position", "employee"])
+def test_admin_pages_render_with_filters_and_search(admin_browser, world, model):
+    changelist = reverse(f"admin:api_{model}_changelist")
+    assert admin_browser.get(changelist).status_code == 200
+    assert admin_browser.get(changelist, {"q": "sales"}).status_code == 200
+    assert admin_browser.get(reverse(f"admin:api_{model}_add")).status_code == 200
+    obj = {"orgunit": world.child, "position": world.position, "employee": world.employee}[model]
+    assert admin_browser.get(reverse(f"admin:api_{model}_change", args=[obj.pk])).status_code == 200
+
+
+def test_employee_changelist_filters_by_state_and_unit(admin_browser, world):
+    response = admin_browser.get(reverse(CHANGELIST), {"state": "pending", "org_unit__id__exact": world.child.pk})
+    assert response.status_code == 200
+    assert list(response.context["cl"].queryset) == [world.employee]
+
+
+def test_admin_transition_writes_the_same_log_row_as_the_api(admin_browser, admin_user, auth_client, world):
+    # The API path, for comparison.
+    api_client, _ = auth_client(user=admin_user)
+    url = f"{detail_url(EMPLOYEES_URL, world.grand_employee.pk)}transitions/"
+    assert api_client.post(url, {"transition": "activate", "reason": "admin action"}).status_code == 200
+
+    response = _run_action(admin_browser, "activate", world.employee)
+    assert response.status_code == 302
+    world.employee.refresh_from_db()
+    assert world.employee.state == "active"
+
+    api_row = EmployeeTransitionLog.objects.get(employee=world.grand_employee)
+    admin_row = EmployeeTransitionLog.objects.get(employee=world.employee)
+    fields = ("actor_id", "actor_email", "transition", "source_state", "target_state", "reason", "effective_date")
+    assert [getattr(admin_row, f) for f in fields] == [getattr(api_row, f) for f in fields]
+    assert (admin_row.actor_id, admin_row.transition, admin_row.source_state, admin_row.target_state) == (
+        admin_user.pk,
+        "activate",
+        "pending",
+        "active",
+    )
+    assert admin_row.prev_hash == api_row.hash  # one chain, whichever door the transition came through
+
+
+@pytest.mark.parametrize(
+    ("action", "source", "target"),
+    [
+        ("activate", "pending", "active"),
+        ("start_leave", "active", "on_leave"),
+        ("return_from_leave", "on_leave", "active"),
+        ("suspend", "active", "suspended"),
+        ("reinstate", "suspended", "active"),
+        ("terminate", "active", "terminated"),
+        ("rehire", "terminated", "pending"),
+    ],
+)
+def test_every_transition_is_an_admin_action(admin_browser, admin_user, world, action, source, target):
+    path = {
+        "pending": [],
+        "active": ["activate"],
+        "on_leave": ["activate", "start_leave"],
+        "suspended": ["activate", "suspend"],
+        "terminated": ["terminate"],
+    }[source]
+    for name in path:
+        employee_transition(employee_id=world.employee.pk, name=name, actor=admin_user)
+    response = _run_action(admin_browser, action, world.employee, follow=True)
+    assert response.status_code == 200
+    assert any(level == "success" for level, _ in _messages(response)), _messages(response)
+    assert Employee.objects.get(pk=world.employee.pk).state == target
+    log = EmployeeTransitionLog.objects.filter(employee=world.employee).latest("id")
+    assert (log.transition, log.source_state, log.target_state, log.reason) == (action, source, target, "admin action")
+
+
+def test_refused_admin_transition_shows_an_error_message_not_a_500(admin_browser, world):
+    response = _run_action(admin_browser, "reinstate", world.employee, follow=True)
+    assert response.status_code == 200
+    messages = _messages(response)
+    assert [level for level, _ in messages] == ["error"], messages
+    assert "reinstate" in messages[0][1].lower()
+    assert "pending" in messages[0][1]
+    assert not EmployeeTransitionLog.objects.exists()
+    world.employee.refresh_from_db()
+    assert world.employee.state == "pending"
+
+
+def test_mixed_selection_transitions_what_it_can_and_reports_the_rest(admin_browser, admin_user, world):
+    employee_transition(employee_id=world.outsider.pk, name="activate", actor=admin_user)
+    response = _run_action(admin_browser, "activate", world.employee, world.outsider, world.grand_employee, follow=True)
+    assert response.status_code == 200
+    levels = sorted(level for level, _ in _messages(response))
+    assert levels == ["error", "success"]
+    assert EmployeeTransitionLog.objects.filter(transition="activate").count() == 3  # outsider's earlier one + two
+
+
+def test_superuser_without_workforce_role_is_refused_by_the_service(client, make_user, world):
+    superuser = make_user("", is_superuser=True)
+    client.force_login(superuser)
+    response = _run_action(client, "activate", world.employee, follow=True)
+    assert response.status_code == 200
+    assert [level for level, _ in _messages(response)] == ["error"]
+    assert not EmployeeTransitionLog.objects.exists()
+
+
+def test_hr_can_run_admin_transitions(client, make_user, world):
+    hr = make_user("hr")
+    client.force_login(hr)
+    response = _run_action(client, "activate", world.employee, follow=True)
+    assert response.status_code == 200
+    assert EmployeeTransitionLog.objects.get(employee=world.employee).actor_id == hr.pk
+
+
+def test_state_is_read_only_in_the_employee_form(admin_browser, world):
+    url = reverse("admin:api_employee_change", args=[world.employee.pk])
+    data = {
+        "employee_number": "E-CHILD",
+        "first_name": "Ada",
+        "last_name": "Byron",
+        "email": "ada@coveris.test",
+        "org_unit": world.child.pk,
+        "contracted_weekly_hours": "40",
+        "hire_date": "2026-01-05",
+        "state": "terminated",
+        "termination_date": "2026-02-01",
+    }
+    response = admin_browser.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    world.employee.refresh_from_db()
+    assert (world.employee.last_name, world.employee.state, world.employee.termination_date) == (
+        "Byron",
+        "pending",
+        None,
+    )
+    assert not EmployeeTransitionLog.objects.exists()
+
+
+def test_admin_adds_an_employee_through_the_service(admin_browser, world):
+    data = {
+        "employee_number": "E-ADMIN",
+        "first_name": "Mary",
+        "last_name": "Jackson",
+        "email": "Mary@Coveris.test",
+        "org_unit": world.child.pk,
+        "contracted_weekly_hours": "40",
+        "hire_date": "2026-01-05",
+    }
+    response = admin_browser.post(reverse("admin:api_employee_add"), data)
+    assert response.status_code == 302
+    employee = Employee.objects.get(employee_number="E-ADMIN")
+    assert (employee.state, employee.email) == ("pending", "mary@coveris.test")
+    duplicate = admin_browser.post(reverse("admin:api_employee_add"), {**data, "employee_number": "E-OTHER"})
+    assert duplicate.status_code == 200
+    assert "email" in duplicate.context["adminform"].form.errors
+
+
+def test_admin_adds_and_moves_org_units_with_correct_paths(admin_browser, world):
+    response = admin_browser.post(
+        reverse("admin:api_orgunit_add"), {"code": "NEW", "name": "New unit", "parent": world.grandchild.pk}
+    )
+    assert response.status_code == 302
+    new = OrgUnit.objects.get(code="NEW")
+    assert new.path == f"{world.grandchild.path}{new.pk}/"
+    assert new.depth == 3
+
+    url = reverse("admin:api_orgunit_change", args=[world.child.pk])
+    response = admin_browser.post(url, {"code": "SALES", "name": "Sales", "parent": world.other.pk, "is_active": "on"})
+    assert response.status_code == 302
+    new.refresh_from_db()
+    assert new.path == f"{world.other.path}{world.child.pk}/{world.grandchild.pk}/{new.pk}/"
+    assert new.depth == 3
+
+
+def test_admin_org_unit_cycle_is_a_form_error(admin_browser, world):
+    url = reverse("admin:api_orgunit_change", args=[world.root.pk])
+    response = admin_browser.post(
+        url, {"code": "ROOT", "name": "Head", "parent": world.grandchild.pk, "is_active": "on"}
+    )
+    assert response.status_code == 200
+    assert "parent" in response.context["adminform"].form.errors
+    world.root.refresh_from_db()
+    assert world.root.parent_id is None
+    assert world.root.path == f"/{world.root.pk}/"
+
+
+def test_admin_hire_date_after_termination_is_a_form_error(admin_browser, admin_user, world):
+    employee = EmployeeFactory(org_unit=world.child)
+    employee_transition(employee_id=employee.pk, name="terminate", actor=admin_user)
+    employee.refresh_from_db()
+    url = reverse("admin:api_employee_change", args=[employee.pk])
+    data = {
+        "employee_number": employee.employee_number,
+        "first_name": "X",
+        "last_name": "Y",
+        "email": employee.email,
+        "org_unit": world.child.pk,
+        "contracted_weekly_hours": "40",
+        "hire_date": "2999-01-01",
+    }
+    response = admin_browser.post(url, data)
+    assert response.status_code == 200
+    assert "hire_date" in response.context["adminform"].form.errors
