@@ -13,8 +13,9 @@ import datetime
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db import models
+from django.utils.dateparse import parse_datetime
+from django.utils.encoding import force_str
 from django_filters import rest_framework as filters
-from django_filters.fields import IsoDateTimeField
 from django_fsm import FSMFieldMixin
 
 from apps.api.models import Employee, Position
@@ -22,8 +23,9 @@ from apps.tags.choices import TagAction, TagTarget
 from apps.tags.models import TagCatalog, TagChangeLog
 
 
-class UTCDateTimeField(IsoDateTimeField):
-    """An ISO 8601 instant, returned in UTC; naive input is UTC; a value UTC cannot hold is invalid, not a 500."""
+class UTCDateTimeField(forms.DateTimeField):
+    """An ISO 8601 instant, returned in UTC. Naive input is UTC (not the server's zone, as Django would read it);
+    a value that UTC cannot hold is invalid rather than a 500 further down."""
 
     default_error_messages = {
         "invalid": "Enter an ISO 8601 date and time, e.g. 2026-01-31T09:30:00Z.",
@@ -31,13 +33,21 @@ class UTCDateTimeField(IsoDateTimeField):
     }
 
     def to_python(self, value):
-        value = super().to_python(value)
-        if value is None:
+        if value in self.empty_values:
             return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=datetime.UTC)
+        if isinstance(value, datetime.datetime):
+            parsed = value
+        else:
+            try:
+                parsed = parse_datetime(force_str(value).strip())
+            except ValueError:  # well formed but impossible, e.g. February 30th
+                parsed = None
+            if parsed is None:
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=datetime.UTC)
         try:
-            return value.astimezone(datetime.UTC)
+            return parsed.astimezone(datetime.UTC)
         except OverflowError as exc:  # e.g. 9999-12-31T23:59:59-14:00 lies past datetime.max in UTC
             raise forms.ValidationError(self.error_messages["overflow"], code="overflow") from exc
 

@@ -63,7 +63,9 @@ class AuditLogViewSet(AuditReadOnlyMixin, ReadOnlyModelViewSet):
     select_related: tuple[str, ...] = ()
 
     def get_queryset(self):
-        return self.log_model.objects.select_related(*self.select_related).order_by(*TIME_ORDER)
+        queryset = self.log_model.objects.order_by(*TIME_ORDER)
+        # Never select_related() with no names: that joins every non-null foreign key, recursively.
+        return queryset.select_related(*self.select_related) if self.select_related else queryset
 
 
 class TransitionLogViewSet(AuditLogViewSet):

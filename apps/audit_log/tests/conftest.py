@@ -25,7 +25,8 @@ def assert_error(response, status: int, code: str) -> dict:
     assert set(body) == {"error"}, body
     assert set(body["error"]) == {"code", "message", "details"}, body
     assert body["error"]["code"] == code, body
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    assert isinstance(body["error"]["message"], str)
+    assert body["error"]["message"]
     assert "Traceback" not in response.content.decode()
     return body["error"]
 
