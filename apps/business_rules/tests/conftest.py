@@ -54,11 +54,11 @@ def tree(db):
 def make_assignment(db):
     """``make_assignment(employee, state="approved", hours=20, start=..., end=None, position=None)``, saved as is."""
 
-    def _make(employee, *, state="approved", hours=20, start=D(2026, 2, 2), end=None, position=None):
+    def _make(employee, *, state="approved", hours=20, start=None, end=None, position=None):
         return Assignment.objects.create(
             employee=employee,
             position=position or PositionFactory(),
-            start_date=start,
+            start_date=start or D(2026, 2, 2),
             end_date=end,
             weekly_hours=Decimal(str(hours)),
             state=state,
@@ -81,9 +81,13 @@ def make_tag(db):
 def hold_tag(make_tag):
     """``hold_tag(employee, code, level=1, valid_from=2026-01-01, valid_until=None)``."""
 
-    def _hold(employee, code, *, level=1, valid_from=D(2026, 1, 1), valid_until=None):
+    def _hold(employee, code, *, level=1, valid_from=None, valid_until=None):
         return EmployeeTag.objects.create(
-            employee=employee, tag=make_tag(code), level=level, valid_from=valid_from, valid_until=valid_until
+            employee=employee,
+            tag=make_tag(code),
+            level=level,
+            valid_from=valid_from or D(2026, 1, 1),
+            valid_until=valid_until,
         )
 
     return _hold

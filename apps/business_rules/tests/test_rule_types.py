@@ -9,6 +9,8 @@ from apps.api.tests.factories import EmployeeFactory, PositionFactory
 from apps.business_rules.registry import REGISTRY
 
 D = datetime.date
+SPRING = D(2026, 3, 2)
+SUMMER = D(2026, 6, 30)
 pytestmark = pytest.mark.django_db
 
 RESULT_KEYS = {
@@ -33,7 +35,7 @@ def _one(results: dict) -> dict:
     return result
 
 
-def _period(employee, position=None, *, hours=20, start=D(2026, 3, 2), end=D(2026, 6, 30)) -> dict:
+def _period(employee, position=None, *, hours=20, start=SPRING, end=SUMMER) -> dict:
     return {
         "employee": employee,
         "position": position or PositionFactory(),
@@ -80,7 +82,8 @@ def test_employee_state_fails_with_an_explanation(rule, evaluate, db):
     result = _one(evaluate(APPROVE, employee=pending))
     assert result["outcome"] == "fail"
     assert result["severity"] == "block"
-    assert "'pending'" in result["message"] and "active" in result["message"]
+    assert "'pending'" in result["message"]
+    assert "active" in result["message"]
     assert result["observed"] == "pending"
     assert result["threshold"] == ["active"]
     assert "active" in result["remediation"]
@@ -114,7 +117,8 @@ def test_max_weekly_hours_one_hundredth_over_fails(rule, evaluate, employee, mak
     assert result["outcome"] == "fail"
     assert result["observed"] == 40.01
     assert result["threshold"] == 40.0
-    assert "40.01" in result["message"] and "2026-03-02" in result["message"]
+    assert "40.01" in result["message"]
+    assert "2026-03-02" in result["message"]
     assert "0.01" in result["remediation"]
     assert result["related"] == [{"type": "assignment", "id": other.pk}]
 
@@ -172,9 +176,7 @@ def forklift_position(require_tag):
     return position
 
 
-def test_required_tags_pass_when_held_at_level_over_the_period(
-    rule, evaluate, employee, hold_tag, forklift_position
-):
+def test_required_tags_pass_when_held_at_level_over_the_period(rule, evaluate, employee, hold_tag, forklift_position):
     hold_tag(employee, "forklift", level=2)
     rule("required_tags")
     result = _one(evaluate(APPROVE, **_period(employee, forklift_position)))
@@ -259,8 +261,10 @@ def test_no_overlap_same_position(rule, evaluate, employee, make_assignment, oth
     result = _one(evaluate(APPROVE, **_period(employee, position)))
     assert result["outcome"] == outcome
     if outcome == "fail":
-        assert result["observed"] == 1 and result["threshold"] == 0
-        assert "DOCK" in result["message"] and f"#{other.pk}" in result["message"]
+        assert result["observed"] == 1
+        assert result["threshold"] == 0
+        assert "DOCK" in result["message"]
+        assert f"#{other.pk}" in result["message"]
         assert result["related"] == [{"type": "assignment", "id": other.pk}]
         assert result["remediation"]
 
@@ -316,7 +320,8 @@ def test_assignment_hours_bounds(rule, evaluate, employee, hours, outcome):
     assert result["observed"] == float(hours)
     assert result["threshold"] == {"min_hours": 10.0, "max_hours": 30.0}
     if outcome == "fail":
-        assert "10" in result["message"] and "30" in result["message"]
+        assert "10" in result["message"]
+        assert "30" in result["message"]
         assert result["remediation"]
 
 
@@ -345,7 +350,8 @@ def test_before_termination(rule, evaluate, db, end, outcome, observed):
     result = _one(evaluate(APPROVE, **_period(leaving, end=end)))
     assert (result["outcome"], result["observed"], result["threshold"]) == (outcome, observed, "2026-06-30")
     if outcome == "fail":
-        assert "2026-06-30" in result["message"] and "2026-06-30" in result["remediation"]
+        assert "2026-06-30" in result["message"]
+        assert "2026-06-30" in result["remediation"]
         assert result["related"] == [{"type": "employee", "id": leaving.pk}]
 
 
