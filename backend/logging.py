@@ -9,5 +9,8 @@ class RequestIDFilter(logging.Filter):
     """Adds ``request_id`` to every log record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = get_request_id()
+        request_id = get_request_id()
+        if request_id == "-":  # django.request logs 4xx/5xx after the middleware chain has returned
+            request_id = getattr(getattr(record, "request", None), "request_id", None) or "-"
+        record.request_id = request_id
         return True

@@ -19,6 +19,20 @@ _CLIENT_ERRORS = (Http404, PermissionDenied, BadRequest, SuspiciousOperation, Mu
 _DJANGO_CODES = {**STATUS_CODES, 400: "bad_request"}
 
 
+class HealthzMiddleware:
+    """Answers GET/HEAD /healthz before Host validation and HTTPS redirects: platform probes send any Host."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path == "/healthz" and request.method in ("GET", "HEAD"):
+            from backend.views import healthz
+
+            return healthz(request)
+        return self.get_response(request)
+
+
 class RequestIDMiddleware:
     """Takes ``X-Request-ID`` from the request when it is sane, else generates one; echoes it back."""
 

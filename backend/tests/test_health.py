@@ -51,3 +51,15 @@ def test_readyz_503_when_the_cache_loses_writes(client, settings):
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"] == {"database": "ok", "cache": "read-back failed"}
+
+
+def test_healthz_answers_a_probe_with_any_host(client):
+    """Platform probes (App Runner) may send a Host outside DJANGO_ALLOWED_HOSTS; liveness must still answer."""
+    response = client.get("/healthz", HTTP_HOST="10.0.0.7:8080")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert response["X-Request-ID"]
+
+
+def test_other_paths_still_validate_the_host(client):
+    assert client.get("/readyz", HTTP_HOST="10.0.0.7:8080").status_code == 400

@@ -92,3 +92,19 @@ def test_filter_outside_a_request_marks_the_record_with_a_dash():
 def test_request_id_is_cleared_after_the_request(client):
     client.get("/healthz", HTTP_X_REQUEST_ID="req-done")
     assert get_request_id() == "-"
+
+
+def test_django_request_warnings_carry_the_request_id():
+    """django.request logs 4xx after the middleware has reset the context; the filter reads the request."""
+    import logging
+
+    from django.test import RequestFactory
+
+    from backend.logging import RequestIDFilter
+
+    request = RequestFactory().get("/api/nowhere/")
+    request.request_id = "abc123"
+    record = logging.LogRecord("django.request", logging.WARNING, __file__, 1, "Not Found", None, None)
+    record.request = request
+    assert RequestIDFilter().filter(record) is True
+    assert record.request_id == "abc123"

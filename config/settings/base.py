@@ -7,7 +7,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
-from config.settings.env import env_bool, env_int, env_list, env_str
+from config.settings.env import env_bool, env_choice, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 load_dotenv(BASE_DIR / ".env")
@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "backend.middleware.HealthzMiddleware",  # before CommonMiddleware's Host validation
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -161,7 +162,7 @@ AUTH_COOKIE_REFRESH_PATH = "/api/auth/"
 COGNITO_REGION = env_str("COGNITO_REGION")
 COGNITO_USER_POOL_ID = env_str("COGNITO_USER_POOL_ID")
 COGNITO_APP_CLIENT_ID = env_str("COGNITO_APP_CLIENT_ID")
-COGNITO_TOKEN_USE = env_str("COGNITO_TOKEN_USE", "id")
+COGNITO_TOKEN_USE = env_choice("COGNITO_TOKEN_USE", "id", ("id", "access"))
 COGNITO_ISSUER = env_str("COGNITO_ISSUER") or (
     f"https://cognito-idp.{COGNITO_REGION}.amazonaws.com/{COGNITO_USER_POOL_ID}"
     if COGNITO_REGION and COGNITO_USER_POOL_ID
@@ -270,7 +271,7 @@ SPECTACULAR_SETTINGS = {
 
 # --- Logging -------------------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
-LOG_FORMAT = env_str("LOG_FORMAT", "text")  # "json" in production
+LOG_FORMAT = env_choice("LOG_FORMAT", "text", ("text", "json"))  # "json" in production
 
 LOGGING = {
     "version": 1,
