@@ -18,7 +18,7 @@ from apps.tags.choices import TagAction, TagCategory, TagTarget
 from apps.tags.models import EmployeeTag, PositionTag, TagCatalog, TagChangeLog
 from apps.users.models import User
 from backend.exceptions import ConflictError
-from backend.request_context import get_request_id
+from backend.request_context import request_id_for_storage
 
 LEVEL_MIN = 1
 LEVEL_MAX = 10
@@ -62,11 +62,6 @@ def position_tag_snapshot(position_tag: PositionTag) -> dict:
     }
 
 
-def _request_id() -> str:
-    request_id = get_request_id()
-    return "" if request_id == "-" else request_id
-
-
 def _log(
     *,
     action: str,
@@ -88,7 +83,7 @@ def _log(
         after=after,
         actor=actor if getattr(actor, "pk", None) else None,
         actor_email=getattr(actor, "email", "") or "",
-        request_id=_request_id(),
+        request_id=request_id_for_storage(),
     )
 
 
