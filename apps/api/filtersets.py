@@ -88,6 +88,8 @@ class TagCodeOrIdField(ModelChoiceField):
         if value in self.empty_values:
             return None
         text = str(value).strip()
+        if "\x00" in text:  # PostgreSQL cannot even compare such a string
+            raise ValidationError("Null characters are not allowed.", code="null_characters_not_allowed")
         tag = self.queryset.filter(code=text).first()
         if tag is None and text.isdigit() and len(text) < 19:  # fits a bigint: no overflow on any backend
             tag = self.queryset.filter(pk=int(text)).first()
