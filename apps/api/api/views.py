@@ -40,7 +40,7 @@ def destroy_or_conflict(instance: Model) -> None:
         ) from exc
 
 
-class CoverisModelViewSet(viewsets.ModelViewSet):
+class WorkforceModelViewSet(viewsets.ModelViewSet):
     """Read roles per resource, writes for admin/hr; filtering, search and ordering all in the FilterSet."""
 
     filter_backends = [DjangoFilterBackend]
@@ -51,7 +51,7 @@ class CoverisModelViewSet(viewsets.ModelViewSet):
         destroy_or_conflict(instance)
 
 
-class OrgUnitViewSet(CoverisModelViewSet):
+class OrgUnitViewSet(WorkforceModelViewSet):
     serializer_class = OrgUnitSerializer
     filterset_class = OrgUnitFilterSet
 
@@ -65,7 +65,7 @@ class OrgUnitViewSet(CoverisModelViewSet):
         serializer.instance = org_unit_update(unit=serializer.instance, **serializer.validated_data)
 
 
-class PositionViewSet(CoverisModelViewSet):
+class PositionViewSet(WorkforceModelViewSet):
     serializer_class = PositionSerializer
     filterset_class = PositionFilterSet
 
@@ -79,7 +79,7 @@ class PositionViewSet(CoverisModelViewSet):
         serializer.instance = position_update(position=serializer.instance, **serializer.validated_data)
 
 
-class EmployeeViewSet(TransitionActionMixin, CoverisModelViewSet):
+class EmployeeViewSet(TransitionActionMixin, WorkforceModelViewSet):
     serializer_class = EmployeeSerializer
     filterset_class = EmployeeFilterSet
     transition_kind = EMPLOYEE_TRANSITIONS
