@@ -1,4 +1,21 @@
-"""Database-held guarantees for log tables: append-only triggers (PostgreSQL) and a Python-side refusal."""
+"""Database-held guarantees for log tables: append-only triggers (PostgreSQL) and a Python-side refusal.
+
+Why triggers, and why pgtrigger: the audit trail must hold against every client of the database, not only
+against this code — a psql session, a data migration, ``QuerySet.update`` on Django's base manager (a plain
+manager that ``AppendOnlyQuerySet`` does not cover). So PostgreSQL refuses: a row-level BEFORE UPDATE OR DELETE
+trigger (``pgtrigger.Protect``) and, because TRUNCATE fires no row triggers, a statement-level BEFORE TRUNCATE
+trigger. They are declared in each model's ``Meta.triggers`` with django-pgtrigger, so ``makemigrations`` writes
+them into the app's migrations: installed, versioned and rolled out exactly like the tables, no hand-written SQL.
+The one exception is TRUNCATE in a database whose name starts with ``test_``, the name Django's test runner
+gives its databases: every ``TransactionTestCase`` (pytest's ``transaction=True``) ends with a flush that
+truncates all tables, and refusing it would fail every such test at teardown. It is not a switch the running
+application can flip; a deployment would have to name its database ``test_*`` (do not), and UPDATE and DELETE
+are refused there too. Both halves are tested in ``apps/fsm/tests/test_append_only.py`` (the refusal by making
+``current_database()`` answer another name for one savepoint). Whoever owns the table can still disable the
+triggers on purpose (``pgtrigger.ignore``, ``ALTER TABLE ... DISABLE TRIGGER``): that is why the rows are also
+hash-chained (``apps.fsm.chain``), and ``manage.py verify_audit_chain`` shows any edit that got past them.
+SQLite (local development) has no triggers; there only the Python refusal below applies.
+"""
 
 import pgtrigger
 from django.db import models
