@@ -11,6 +11,7 @@ from rest_framework import serializers
 from apps.business_rules.choices import KNOWN_EVENTS
 from apps.business_rules.models import BusinessRule, BusinessRuleVersion
 from apps.business_rules.selectors import evaluation_subjects
+from apps.fsm.api.serializers import RuleResultSerializer  # one schema component for a rule result, API-wide
 
 
 class BusinessRuleSerializer(serializers.ModelSerializer):
@@ -125,19 +126,6 @@ class EvaluateInputSerializer(serializers.Serializer):
             if start is not None:
                 context["effective_date"] = start  # as assignment_create does
         return context
-
-
-class RuleResultSerializer(serializers.Serializer):
-    rule = serializers.CharField()
-    version = serializers.IntegerField()
-    rule_type = serializers.CharField()
-    outcome = serializers.ChoiceField(choices=["pass", "fail"])
-    severity = serializers.CharField()
-    message = serializers.CharField()
-    observed = serializers.JSONField(allow_null=True)
-    threshold = serializers.JSONField(allow_null=True)
-    remediation = serializers.CharField(allow_blank=True)
-    related = serializers.ListField(child=serializers.DictField())
 
 
 class EvaluateOutputSerializer(serializers.Serializer):

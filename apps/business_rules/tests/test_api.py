@@ -22,7 +22,7 @@ D = datetime.date
 URL = "/api/business-rules/"
 TYPES_URL = f"{URL}types/"
 EVALUATE_URL = f"{URL}evaluate/"
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("apps.business_rules.tests.urls")]
+pytestmark = pytest.mark.django_db
 
 SPEC_FIELDS = {
     "code",
