@@ -55,6 +55,8 @@ class Facts:
             if "end_date" not in context:
                 facts.end_date = assignment.end_date
             facts.weekly_hours = facts.weekly_hours if facts.weekly_hours is not None else assignment.weekly_hours
+        if facts.weekly_hours is not None and not isinstance(facts.weekly_hours, Decimal):
+            facts.weekly_hours = Decimal(str(facts.weekly_hours))  # 20.01 as a float is not 20.01
         if facts.effective_date is None:
             facts.effective_date = timezone.localdate()
         return facts

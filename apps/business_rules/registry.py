@@ -7,6 +7,7 @@ from typing import Any
 
 from apps.assignments.choices import COMMITTED_STATES, OPEN_STATES
 from apps.business_rules.facts import Facts, peak
+from apps.fsm.choices import EmployeeState
 
 
 @dataclass
@@ -25,6 +26,8 @@ class RuleType:
     description: str
     params_schema: dict
     evaluate: Callable[[dict, Facts], Verdict]
+    # Checks a JSON schema cannot state (e.g. min ≤ max), run on schema-valid params: {"params.<path>": [msgs]}.
+    check: Callable[[dict], dict[str, list[str]]] | None = None
 
     def as_dict(self) -> dict:
         return {"identifier": self.identifier, "description": self.description, "params_schema": self.params_schema}
@@ -33,12 +36,12 @@ class RuleType:
 REGISTRY: dict[str, RuleType] = {}
 
 
-def register(identifier: str, description: str, params_schema: dict):
+def register(identifier: str, description: str, params_schema: dict, *, check=None):
     """Register an evaluator under ``identifier`` with the JSON schema its params must satisfy."""
     schema = {"type": "object", "additionalProperties": False, **params_schema}
 
     def decorator(func: Callable[[dict, Facts], Verdict]):
-        REGISTRY[identifier] = RuleType(identifier, description, schema, func)
+        REGISTRY[identifier] = RuleType(identifier, description, schema, func, check)
         return func
 
     return decorator
@@ -52,7 +55,12 @@ def _not_applicable(what: str) -> Verdict:
     return Verdict(True, f"Not applicable: {what}.")
 
 
-_STATE_LIST = {"type": "array", "items": {"type": "string"}, "minItems": 1, "uniqueItems": True}
+_STATE_LIST = {
+    "type": "array",
+    "items": {"type": "string", "enum": list(EmployeeState.values)},
+    "minItems": 1,
+    "uniqueItems": True,
+}
 
 
 @register(
@@ -233,6 +241,12 @@ def max_concurrent_assignments(params: dict, facts: Facts) -> Verdict:
     )
 
 
+def _min_not_above_max(params: dict) -> dict[str, list[str]]:
+    if "min_hours" in params and "max_hours" in params and params["min_hours"] > params["max_hours"]:
+        return {"params.max_hours": ["Must be at least min_hours."]}
+    return {}
+
+
 @register(
     "assignment_hours_bounds",
     "An assignment's weekly hours lie within [min_hours, max_hours].",
@@ -243,6 +257,7 @@ def max_concurrent_assignments(params: dict, facts: Facts) -> Verdict:
         },
         "anyOf": [{"required": ["min_hours"]}, {"required": ["max_hours"]}],
     },
+    check=_min_not_above_max,
 )
 def assignment_hours_bounds(params: dict, facts: Facts) -> Verdict:
     if facts.weekly_hours is None:

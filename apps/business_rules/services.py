@@ -57,6 +57,9 @@ def params_errors(rule_type: str, params: Any) -> dict[str, list[str]]:
             errors.setdefault(_params_path(path), []).append(f"Give at least one of: {names}.")
             continue
         errors.setdefault(_params_path(path), []).append(error.message)
+    check = REGISTRY[rule_type].check
+    if not errors and check is not None:
+        errors.update(check(params))
     return errors
 
 

@@ -114,6 +114,12 @@ def test_assignment_context_supplies_the_subject_and_explicit_fields_override(
     assert evaluate(APPROVE, assignment=assignment, employee=leaving, end_date=None)["END"]["observed"] == "open-ended"
 
 
+def test_float_hours_in_a_context_compare_exactly(rule, evaluate, employee):
+    rule("assignment_hours_bounds", {"max_hours": 20.03}, code="HOURS")
+    result = evaluate(APPROVE, employee=employee, start_date=D(2026, 3, 2), weekly_hours=20.03)["HOURS"]
+    assert (result["outcome"], result["observed"]) == ("pass", 20.03)
+
+
 def test_a_rule_naming_an_unknown_type_fails_explainably(rule, evaluate, employee):
     broken = rule("reason_required", code="GONE")
     BusinessRule.objects.filter(pk=broken.pk).update(rule_type="retired_type")

@@ -46,6 +46,12 @@ def test_a_valid_definition_passes():
             "params.extra_tags.0.tag",
             "required",
         ),
+        ({"rule_type": "employee_state", "params": {"states": ["actve"]}}, "params.states.0", "is not one of"),
+        (
+            {"rule_type": "assignment_hours_bounds", "params": {"min_hours": 30, "max_hours": 10}},
+            "params.max_hours",
+            "at least min_hours",
+        ),
         ({"events": ["assignment.aprove"]}, "events", "Unknown event(s): assignment.aprove"),
         ({"events": []}, "events", "non-empty"),
         ({"events": "assignment.approve"}, "events", "non-empty list"),
