@@ -1,6 +1,7 @@
 """The one error shape: {"error": {"code", "message", "details"}} for every error under /api/."""
 
 import logging
+from collections import Counter
 from typing import Any
 
 from django.core.exceptions import BadRequest as DjangoBadRequest
@@ -8,6 +9,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -154,6 +156,16 @@ def _raised_by_parser(exc: BaseException) -> bool:
     return False
 
 
+def _protected_conflict(exc: ProtectedError | RestrictedError) -> "ConflictError":
+    """A delete refused because other rows still point at the object: 409 naming what blocks it."""
+    blockers = Counter(str(obj._meta.verbose_name_plural) for obj in exc.protected_objects)
+    listing = ", ".join(f"{count} {name}" for name, count in sorted(blockers.items()))
+    return ConflictError(
+        f"This cannot be deleted: {listing} still refer to it.",
+        details={"protected_by": dict(sorted(blockers.items()))},
+    )
+
+
 def coveris_exception_handler(exc: Exception, context: dict) -> Response:
     """DRF exception handler: every exception becomes the one error shape; never a stack trace."""
     from rest_framework.views import set_rollback  # late: rest_framework.views imports the auth classes
@@ -176,6 +188,8 @@ def coveris_exception_handler(exc: Exception, context: dict) -> Response:
         exc = BadRequestError()
     elif isinstance(exc, TokenError):
         exc = InvalidToken(str(exc))
+    elif isinstance(exc, ProtectedError | RestrictedError):
+        exc = _protected_conflict(exc)
     elif isinstance(exc, IntegrityError):
         # A database constraint caught what Python did not: a conflict with existing data, not a crash.
         logger.info("integrity error answered as 409: %s", exc)

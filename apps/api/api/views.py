@@ -1,8 +1,5 @@
 """Org units, positions and employees: thin viewsets over the selectors (reads) and services (writes)."""
 
-from collections import Counter
-
-from django.db.models import Model, ProtectedError, RestrictedError
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import viewsets
 
@@ -20,24 +17,10 @@ from apps.api.services import (
 from apps.fsm.api.views import TransitionActionMixin
 from apps.fsm.services import EMPLOYEE_TRANSITIONS
 from apps.users.choices import Role
-from backend.exceptions import ConflictError
 from backend.permissions import READ_ALL, WRITE_WORKFORCE
 
 # Employees read their own record, unit and positions; the selectors narrow each role to its scope.
 READERS = READ_ALL | {Role.EMPLOYEE}
-
-
-def destroy_or_conflict(instance: Model) -> None:
-    """Delete ``instance``; rows that still point at it (PROTECT/RESTRICT) make it a 409 ``conflict``."""
-    try:
-        instance.delete()
-    except (ProtectedError, RestrictedError) as exc:
-        blockers = Counter(str(obj._meta.verbose_name_plural) for obj in exc.protected_objects)
-        listing = ", ".join(f"{count} {name}" for name, count in sorted(blockers.items()))
-        raise ConflictError(
-            f"This {instance._meta.verbose_name} cannot be deleted: {listing} still refer to it.",
-            details={"protected_by": dict(sorted(blockers.items()))},
-        ) from exc
 
 
 class WorkforceModelViewSet(viewsets.ModelViewSet):
@@ -46,9 +29,6 @@ class WorkforceModelViewSet(viewsets.ModelViewSet):
     filter_backends = [DjangoFilterBackend]
     read_roles = READERS
     write_roles = WRITE_WORKFORCE
-
-    def perform_destroy(self, instance):
-        destroy_or_conflict(instance)
 
 
 class OrgUnitViewSet(WorkforceModelViewSet):
