@@ -8,3 +8,11 @@ class OfferConfig(AppConfig):
     name = "apps.offer"
     label = "offer"
     verbose_name = "Hours ledger (supply)"
+
+    def ready(self) -> None:
+        from apps.fsm.services import register_after_transition
+        from apps.offer.services import TRANSITION_HOOKS
+
+        # Postings run inside the transition's transaction: a refused or rolled-back transition posts nothing.
+        for event, hook in TRANSITION_HOOKS.items():
+            register_after_transition(event, hook)

@@ -76,6 +76,10 @@ class LedgerEntry(AppendOnlyModel):
                 condition=Q(kind=EntryKind.ADJUSTMENT) | ~Q(source=EntrySource.MANUAL),
                 name="offer_ledger_manual_is_adjustment",
             ),
+            # A manual entry is reversed at most once (the service answers 409 first; this is the guarantee).
+            models.UniqueConstraint(
+                fields=["reverses"], condition=Q(source=EntrySource.MANUAL), name="offer_ledger_one_manual_reversal"
+            ),
         ]
 
     def __str__(self) -> str:

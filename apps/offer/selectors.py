@@ -1,0 +1,188 @@
+"""Reads for the hours ledger, scoped to what the caller's role may see, and the weekly balances in SQL.
+
+Scope (SPEC §3): admin, hr and auditor see everyone; a manager the employees of their org unit's subtree; an
+employee themself; anyone else nobody.
+
+Balances (docs/ledger.md): one aggregate query for a page of employees × weeks and one for the totals, whatever
+the number of employees, weeks or entries. A weekly-rate entry adds ``hours × days it covers in the week / 7``; a
+total entry ``hours × its days in the week / its days``; an adjustment counts in the column it adjusts.
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import connection
+from django.db.models import QuerySet
+
+from apps.api.models import Employee
+from apps.offer.choices import BALANCE_KINDS, EntryBasis, EntryKind
+from apps.offer.models import ClockEvent, LedgerEntry
+from apps.users.choices import Role
+from backend.permissions import user_role
+
+SEE_EVERYONE = frozenset({Role.ADMIN, Role.HR, Role.AUDITOR})
+COLUMNS = tuple(str(kind) for kind in BALANCE_KINDS)  # contracted, assigned, leave, worked
+CENT = Decimal("0.01")
+MAX_WEEKS = 104
+
+
+def _scoped(queryset: QuerySet, user, prefix: str = "") -> QuerySet:
+    role = user_role(user)
+    if role in SEE_EVERYONE:
+        return queryset
+    if role == Role.MANAGER:
+        unit = user.org_unit if user.org_unit_id else None
+        return queryset.filter(**{f"{prefix}org_unit__path__startswith": unit.path}) if unit else queryset.none()
+    if role == Role.EMPLOYEE:
+        return queryset.filter(**{f"{prefix}user": user})
+    return queryset.none()
+
+
+def employee_scope(*, user) -> QuerySet[Employee]:
+    """Employees whose ledger ``user`` may read."""
+    return _scoped(Employee.objects.all(), user)
+
+
+def ledger_entry_list(*, user) -> QuerySet[LedgerEntry]:
+    """Ledger entries ``user`` may read, oldest first, with the ids of their reversals prefetched."""
+    return _scoped(LedgerEntry.objects.all(), user, "employee__").prefetch_related("reversals").order_by("id")
+
+
+def clock_event_list(*, user) -> QuerySet[ClockEvent]:
+    """Clock events ``user`` may read, newest first, with the employee joined."""
+    return _scoped(ClockEvent.objects.select_related("employee"), user, "employee__")
+
+
+# --- balances ---------------------------------------------------------------------------------------
+
+
+def week_range(start: datetime.date, end: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The ISO weeks intersecting [start, end]: from start's Monday to end's Sunday (may raise OverflowError)."""
+    return start - datetime.timedelta(days=start.weekday()), end + datetime.timedelta(days=6 - end.weekday())
+
+
+def week_count(start: datetime.date, end: datetime.date) -> int:
+    """How many ISO weeks intersect [start, end]."""
+    monday, sunday = week_range(start, end)
+    return ((sunday - monday).days + 1) // 7
+
+
+@dataclass(frozen=True)
+class _Dialect:
+    """The few date fragments PostgreSQL and SQLite spell differently (dates are ISO text in SQLite)."""
+
+    vendor: str
+
+    def date(self, param: str = "%s") -> str:
+        return f"CAST({param} AS date)" if self.vendor == "postgresql" else f"date({param})"
+
+    def add_days(self, expr: str, days: int) -> str:
+        return f"({expr} + {days})" if self.vendor == "postgresql" else f"date({expr}, '{days:+d} days')"
+
+    def days_from_to(self, first: str, last: str) -> str:
+        """Days from ``first`` to ``last``, inclusive (a number)."""
+        if self.vendor == "postgresql":
+            return f"({last} - {first} + 1)"
+        return f"(julianday({last}) - julianday({first}) + 1)"
+
+    def least(self, a: str, b: str) -> str:
+        return f"LEAST({a}, {b})" if self.vendor == "postgresql" else f"min({a}, {b})"
+
+    def greatest(self, a: str, b: str) -> str:
+        return f"GREATEST({a}, {b})" if self.vendor == "postgresql" else f"max({a}, {b})"
+
+
+def _dialect() -> _Dialect:
+    if connection.vendor not in ("postgresql", "sqlite"):
+        raise NotImplementedError(f"Balances need SQL fragments for {connection.vendor}.")
+    return _Dialect(connection.vendor)
+
+
+def _sums(d: _Dialect, lo: str, hi: str) -> str:
+    """SELECT items: each column's contribution of the joined entries ``l`` to the window [lo, hi]."""
+    overlap = d.days_from_to(d.greatest("l.period_start", lo), d.least(f"COALESCE(l.period_end, {hi})", hi))
+    per_day = (
+        f"CASE WHEN l.basis = '{EntryBasis.WEEKLY_RATE}' THEN 7.0 "
+        f"ELSE {d.days_from_to('l.period_start', 'l.period_end')} END"
+    )
+    column = f"CASE WHEN l.kind = '{EntryKind.ADJUSTMENT}' THEN l.adjusts ELSE l.kind END"
+    contribution = f"l.hours * {overlap} / ({per_day})"
+    return ", ".join(
+        f"COALESCE(SUM(CASE WHEN {column} = '{name}' THEN {contribution} END), 0) AS {name}" for name in COLUMNS
+    )
+
+
+def _overlaps(lo: str, hi: str) -> str:
+    return f"l.period_start <= {hi} AND (l.period_end IS NULL OR l.period_end >= {lo})"
+
+
+def _cents(value) -> Decimal:
+    return Decimal(str(value or 0)).quantize(CENT, rounding=ROUND_HALF_UP) + 0  # + 0: no "-0.00"
+
+
+def _balance(values) -> dict[str, Decimal]:
+    row = {name: _cents(value) for name, value in zip(COLUMNS, values, strict=True)}
+    # From the rounded columns, so every row adds up to the cent.
+    row["available"] = row["contracted"] - row["leave"] - row["assigned"]
+    return row
+
+
+def _as_date(value) -> datetime.date:
+    return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(value)
+
+
+def balance_rows(*, employee_ids: list[int], start: datetime.date, end: datetime.date) -> list[dict]:
+    """One row per employee (in the given order) per ISO week intersecting [start, end]: one query.
+
+    The weeks come from a recursive CTE; every (employee, week) pair is left-joined to the entries overlapping that
+    week, so weeks without entries are rows of zeros.
+    """
+    if not employee_ids:
+        return []
+    first, last = week_range(start, end)
+    last_monday = last - datetime.timedelta(days=6)
+    d = _dialect()
+    table, employees = LedgerEntry._meta.db_table, Employee._meta.db_table
+    ids = ", ".join(["%s"] * len(employee_ids))
+    # Every interpolated fragment is a constant of this module or a table name; values go in as parameters.
+    sql = f"""
+        WITH RECURSIVE weeks(week_start) AS (
+            SELECT {d.date()}
+            UNION ALL
+            SELECT {d.add_days("week_start", 7)} FROM weeks WHERE week_start < {d.date()}
+        ),
+        windows AS (SELECT week_start, {d.add_days("week_start", 6)} AS week_end FROM weeks)
+        SELECT e.id, w.week_start, {_sums(d, "w.week_start", "w.week_end")}
+        FROM {employees} e
+        CROSS JOIN windows w
+        LEFT JOIN {table} l ON l.employee_id = e.id AND {_overlaps("w.week_start", "w.week_end")}
+        WHERE e.id IN ({ids})
+        GROUP BY e.id, w.week_start
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [first.isoformat(), last_monday.isoformat(), *employee_ids])
+        found = {(employee_id, _as_date(week)): values for employee_id, week, *values in cursor.fetchall()}
+    weeks = [first + datetime.timedelta(weeks=n) for n in range(((last - first).days + 1) // 7)]
+    return [
+        {"employee": employee_id, "week": week, **_balance(found.get((employee_id, week), (0,) * len(COLUMNS)))}
+        for employee_id in employee_ids
+        for week in weeks
+    ]
+
+
+def balance_totals(*, employees: QuerySet[Employee], start: datetime.date, end: datetime.date) -> dict:
+    """The columns summed over ``employees`` and every week intersecting [start, end]: one query."""
+    first, last = week_range(start, end)
+    d = _dialect()
+    subquery, params = employees.order_by().values("id").query.sql_with_params()
+    sql = f"""
+        WITH bounds AS (SELECT {d.date()} AS lo, {d.date()} AS hi)
+        SELECT {_sums(d, "b.lo", "b.hi")}
+        FROM {LedgerEntry._meta.db_table} l
+        CROSS JOIN bounds b
+        WHERE l.employee_id IN ({subquery}) AND {_overlaps("b.lo", "b.hi")}
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [first.isoformat(), last.isoformat(), *params])
+        return _balance(cursor.fetchone())

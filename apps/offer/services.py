@@ -1,0 +1,467 @@
+"""Writes to the hours ledger, each in the same transaction as its cause (docs/ledger.md has the posting table).
+
+Employee and assignment transitions post through hooks registered in ``OfferConfig.ready`` (they run inside the
+transition's transaction, after its log row); contract changes, clock-outs and HR's adjustments call the services
+below. Nothing is ever edited: closing an entry early or correcting it is a new entry with the opposite sign that
+points at the original (``reverses``).
+"""
+
+import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+from django.db.models import Min, Q, QuerySet
+from django.utils import timezone
+from rest_framework import exceptions
+
+from apps.api.models import Employee
+from apps.business_rules.engine import evaluate_event, raise_for_decision, rules_decision
+from apps.fsm.choices import EmployeeState
+from apps.offer.choices import BALANCE_KINDS, EntryBasis, EntryKind, EntrySource
+from apps.offer.models import ClockEvent, LedgerEntry
+from apps.users.choices import Role
+from backend.exceptions import ConflictError
+from backend.permissions import user_role
+from backend.request_context import get_request_id
+
+ADJUSTERS = frozenset({Role.ADMIN, Role.HR})
+# Who may clock in and out for someone else; anyone with a role may clock for their own employee record.
+CLOCK_FOR_OTHERS = frozenset({Role.ADMIN, Role.HR})
+# Only an active employee starts a shift: on leave, suspended, pending or terminated people do not work.
+CLOCK_IN_STATES = (EmployeeState.ACTIVE,)
+MAX_WEEKLY_RATE = Decimal(168)
+HOURS_PER_DAY = Decimal(24)
+CENT = Decimal("0.01")
+ONE_DAY = datetime.timedelta(days=1)
+
+
+def _request_id() -> str:
+    request_id = get_request_id()
+    return "" if request_id == "-" else request_id
+
+
+def _post(*, actor, **fields) -> LedgerEntry:
+    """Insert one entry, stamped with who posted it and the request that caused it."""
+    return LedgerEntry.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_email=getattr(actor, "email", "") or "",
+        request_id=_request_id(),
+        **fields,
+    )
+
+
+def _lock_employee(employee_id) -> Employee:
+    try:
+        return Employee.objects.select_for_update(of=("self",)).select_related("org_unit").get(pk=employee_id)
+    except (Employee.DoesNotExist, ValueError, TypeError) as exc:
+        raise exceptions.ValidationError({"employee": ["Unknown employee."]}) from exc
+
+
+# --- closing: the tail of an entry, reversed ------------------------------------------------------
+
+
+def _spans_reaching(entries: QuerySet, day: datetime.date) -> list[tuple[LedgerEntry, datetime.date | None]]:
+    """Original weekly-rate entries still in force on or after ``day``, each with its end after earlier closings.
+
+    Every reversal cancels an original from some date to the original's end, so an original's coverage is
+    [period_start, min(period_end, first reversal start − 1)]; ``None`` means it is still open-ended.
+    """
+    originals = (
+        entries.filter(reverses__isnull=True, basis=EntryBasis.WEEKLY_RATE)
+        .filter(Q(period_end__isnull=True) | Q(period_end__gte=day))
+        .annotate(cut=Min("reversals__period_start"))
+        .order_by("id")
+    )
+    spans = []
+    for entry in originals:
+        end = entry.period_end
+        if entry.cut is not None:
+            end = entry.cut - ONE_DAY if end is None else min(end, entry.cut - ONE_DAY)
+        if end is None or end >= max(day, entry.period_start):
+            spans.append((entry, end))
+    return spans
+
+
+def _close(spans, day: datetime.date, *, actor, reason: str) -> list[LedgerEntry]:
+    """Reverse each span from ``day`` (or its start, if later) to its current end."""
+    return [
+        _post(
+            actor=actor,
+            employee_id=entry.employee_id,
+            kind=entry.kind,
+            basis=entry.basis,
+            hours=-entry.hours,
+            period_start=max(day, entry.period_start),
+            period_end=end,
+            source=entry.source,
+            assignment_id=entry.assignment_id,
+            reverses=entry,
+            reason=reason,
+        )
+        for entry, end in spans
+    ]
+
+
+def _employee_entries(employee_id, kind: str) -> QuerySet:
+    return LedgerEntry.objects.filter(employee_id=employee_id, kind=kind, source=EntrySource.EMPLOYEE)
+
+
+def _start_rate(employee: Employee, kind: str, day: datetime.date, *, actor, reason: str) -> LedgerEntry:
+    """Post ``kind`` at the contract rate from ``day``, open-ended, closing whatever of it was still in force."""
+    entries = _employee_entries(employee.pk, kind)
+    _close(_spans_reaching(entries, day), day, actor=actor, reason=reason)
+    return _post(
+        actor=actor,
+        employee_id=employee.pk,
+        kind=kind,
+        basis=EntryBasis.WEEKLY_RATE,
+        hours=employee.contracted_weekly_hours,
+        period_start=day,
+        period_end=None,
+        source=EntrySource.EMPLOYEE,
+        reason=reason,
+    )
+
+
+def _hook_reason(event: str, request) -> str:
+    return f"{event}: {request.reason}" if getattr(request, "reason", "") else event
+
+
+# --- employee lifecycle (hooks: ``hook(instance, request, log_entry) -> []``) ---------------------
+
+
+def ledger_on_employee_activate(employee: Employee, request, log_entry) -> list:
+    """``employee.activate``: contracted hours at the contract rate from the effective date, open-ended."""
+    reason = _hook_reason("employee.activate", request)
+    _start_rate(employee, EntryKind.CONTRACTED, log_entry.effective_date, actor=request.actor, reason=reason)
+    return []
+
+
+def ledger_on_employee_start_leave(employee: Employee, request, log_entry) -> list:
+    """``employee.start_leave``: leave at the contract rate from the effective date, open-ended."""
+    reason = _hook_reason("employee.start_leave", request)
+    _start_rate(employee, EntryKind.LEAVE, log_entry.effective_date, actor=request.actor, reason=reason)
+    return []
+
+
+def ledger_on_employee_return_from_leave(employee: Employee, request, log_entry) -> list:
+    """``employee.return_from_leave``: the leave ends the day before the effective date (the first day back)."""
+    day = log_entry.effective_date
+    spans = _spans_reaching(_employee_entries(employee.pk, EntryKind.LEAVE), day)
+    _close(spans, day, actor=request.actor, reason=_hook_reason("employee.return_from_leave", request))
+    return []
+
+
+def ledger_on_employee_terminate(employee: Employee, request, log_entry) -> list:
+    """``employee.terminate``: contract and leave end on the effective date (the last day employed)."""
+    if log_entry.effective_date >= datetime.date.max:
+        return []
+    day = log_entry.effective_date + ONE_DAY
+    reason = _hook_reason("employee.terminate", request)
+    for kind in (EntryKind.CONTRACTED, EntryKind.LEAVE):
+        _close(_spans_reaching(_employee_entries(employee.pk, kind), day), day, actor=request.actor, reason=reason)
+    return []
+
+
+def ledger_contract_change(*, employee: Employee, actor, effective_date: datetime.date | None = None) -> list:
+    """After ``contracted_weekly_hours`` changed: re-rate the open contract (and open leave) from the change date.
+
+    Does nothing unless an open-ended contracted entry exists at another rate (a pending or terminated employee
+    has none; activation will post the current rate), so calling it after any employee save is safe.
+    """
+    day = effective_date or timezone.localdate()
+    rate = employee.contracted_weekly_hours
+    reason = f"Contract changed to {rate} h/week"
+    posted: list[LedgerEntry] = []
+    for kind in (EntryKind.CONTRACTED, EntryKind.LEAVE):
+        open_spans = [(e, end) for e, end in _spans_reaching(_employee_entries(employee.pk, kind), day) if end is None]
+        if not open_spans or all(entry.hours == rate for entry, _ in open_spans):
+            continue
+        start = max(day, min(entry.period_start for entry, _ in open_spans))
+        posted += _close(open_spans, start, actor=actor, reason=reason)
+        posted.append(
+            _post(
+                actor=actor,
+                employee_id=employee.pk,
+                kind=kind,
+                basis=EntryBasis.WEEKLY_RATE,
+                hours=rate,
+                period_start=start,
+                period_end=None,
+                source=EntrySource.EMPLOYEE,
+                reason=reason,
+            )
+        )
+    return posted
+
+
+# --- assignments ------------------------------------------------------------------------------------
+
+
+def _assignment_entries(assignment) -> QuerySet:
+    return LedgerEntry.objects.filter(assignment_id=assignment.pk, kind=EntryKind.ASSIGNED)
+
+
+def ledger_on_assignment_approve(assignment, request, log_entry) -> list:
+    """``assignment.approve``: assigned hours at its weekly hours over [start_date, end_date]."""
+    _post(
+        actor=request.actor,
+        employee_id=assignment.employee_id,
+        kind=EntryKind.ASSIGNED,
+        basis=EntryBasis.WEEKLY_RATE,
+        hours=assignment.weekly_hours,
+        period_start=assignment.start_date,
+        period_end=assignment.end_date,
+        source=EntrySource.ASSIGNMENT,
+        assignment=assignment,
+        reason=_hook_reason("assignment.approve", request),
+    )
+    return []
+
+
+def ledger_on_assignment_cancel(assignment, request, log_entry) -> list:
+    """``assignment.cancel``: whatever it had posted (only an approved one has) is reversed in full."""
+    spans = _spans_reaching(_assignment_entries(assignment), datetime.date.min)
+    _close(spans, datetime.date.min, actor=request.actor, reason=_hook_reason("assignment.cancel", request))
+    return []
+
+
+def ledger_on_assignment_complete(assignment, request, log_entry) -> list:
+    """``assignment.complete``: assigned hours end on its (possibly brought forward) end date."""
+    if assignment.end_date is None or assignment.end_date >= datetime.date.max:
+        return []
+    day = assignment.end_date + ONE_DAY
+    _close(
+        _spans_reaching(_assignment_entries(assignment), day),
+        day,
+        actor=request.actor,
+        reason=_hook_reason("assignment.complete", request),
+    )
+    return []
+
+
+# event → hook; registered by OfferConfig.ready. Not posting: employee.suspend / reinstate (the contract runs on),
+# employee.rehire (activation posts), assignment.activate (approval already posted), assignment.reject (nothing
+# was posted while proposed).
+TRANSITION_HOOKS = {
+    "employee.activate": ledger_on_employee_activate,
+    "employee.start_leave": ledger_on_employee_start_leave,
+    "employee.return_from_leave": ledger_on_employee_return_from_leave,
+    "employee.terminate": ledger_on_employee_terminate,
+    "assignment.approve": ledger_on_assignment_approve,
+    "assignment.cancel": ledger_on_assignment_cancel,
+    "assignment.complete": ledger_on_assignment_complete,
+}
+
+
+# --- manual corrections -----------------------------------------------------------------------------
+
+
+def _require_adjuster(actor) -> None:
+    if user_role(actor) not in ADJUSTERS:
+        raise exceptions.PermissionDenied("Only HR and admins correct the hours ledger.")
+
+
+def _require_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise exceptions.ValidationError({"reason": ["A reason is required for every manual ledger entry."]})
+    return reason
+
+
+def _validate_adjustment(adjusts, basis, hours, period_start, period_end) -> None:
+    errors: dict[str, list[str]] = {}
+    if adjusts not in BALANCE_KINDS:
+        errors["adjusts"] = [f"Must be one of: {', '.join(BALANCE_KINDS)}."]
+    if basis not in EntryBasis.values:
+        errors["basis"] = [f"Must be one of: {', '.join(EntryBasis.values)}."]
+    if period_end is not None and period_end < period_start:
+        errors["period_end"] = ["Must be on or after period_start."]
+    elif basis == EntryBasis.TOTAL and period_end is None:
+        errors["period_end"] = ["Required when basis is 'total' (the hours are spread over the period)."]
+    if hours == 0:
+        errors["hours"] = ["Must not be zero: positive adds to the column, negative takes away."]
+    elif basis == EntryBasis.WEEKLY_RATE and abs(hours) > MAX_WEEKLY_RATE:
+        errors["hours"] = [f"A weekly rate is at most {MAX_WEEKLY_RATE} hours either way."]
+    elif basis == EntryBasis.TOTAL and period_end is not None and period_end >= period_start:
+        cap = HOURS_PER_DAY * ((period_end - period_start).days + 1)
+        if abs(hours) > cap:
+            errors["hours"] = [f"At most {cap} hours either way over {(period_end - period_start).days + 1} day(s)."]
+    if errors:
+        raise exceptions.ValidationError(errors)
+
+
+@transaction.atomic
+def ledger_adjust(
+    *,
+    actor,
+    employee: Employee,
+    adjusts: str,
+    hours: Decimal,
+    period_start: datetime.date,
+    period_end: datetime.date | None = None,
+    basis: str = EntryBasis.TOTAL,
+    reason: str,
+) -> LedgerEntry:
+    """HR's manual correction of one balance column: a signed adjustment entry with a required reason."""
+    _require_adjuster(actor)
+    reason = _require_reason(reason)
+    _validate_adjustment(adjusts, basis, Decimal(hours), period_start, period_end)
+    employee = _lock_employee(employee.pk)
+    return _post(
+        actor=actor,
+        employee_id=employee.pk,
+        kind=EntryKind.ADJUSTMENT,
+        adjusts=adjusts,
+        basis=basis,
+        hours=Decimal(hours),
+        period_start=period_start,
+        period_end=period_end,
+        source=EntrySource.MANUAL,
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def ledger_reverse(*, actor, entry: LedgerEntry, reason: str) -> LedgerEntry:
+    """Cancel a manual entry in full with its negative copy; an entry is reversed at most once (else 409)."""
+    _require_adjuster(actor)
+    reason = _require_reason(reason)
+    _lock_employee(entry.employee_id)  # serialises two reversals of one entry
+    original = LedgerEntry.objects.get(pk=entry.pk)
+    if original.source != EntrySource.MANUAL:
+        raise ConflictError(
+            f"Entry #{original.pk} was posted by its {original.source}; it is corrected through its cause "
+            "(e.g. cancel or complete the assignment) or by a new manual adjustment, not reversed by hand.",
+            details={"entry": original.pk, "source": original.source},
+        )
+    if original.reverses_id is not None:
+        raise ConflictError(
+            f"Entry #{original.pk} is itself the reversal of #{original.reverses_id}; post a new adjustment instead.",
+            details={"entry": original.pk, "reverses": original.reverses_id},
+        )
+    earlier = LedgerEntry.objects.filter(reverses=original, source=EntrySource.MANUAL).values_list("pk", flat=True)
+    if earlier:
+        raise ConflictError(
+            f"Entry #{original.pk} was already reversed by entry #{earlier[0]}.",
+            details={"entry": original.pk, "reversed_by": earlier[0]},
+        )
+    return _post(
+        actor=actor,
+        employee_id=original.employee_id,
+        kind=original.kind,
+        adjusts=original.adjusts,
+        basis=original.basis,
+        hours=-original.hours,
+        period_start=original.period_start,
+        period_end=original.period_end,
+        source=EntrySource.MANUAL,
+        reverses=original,
+        reason=reason,
+    )
+
+
+# --- clock ------------------------------------------------------------------------------------------
+
+
+def clock_target(*, actor, employee_id: int | None) -> int:
+    """Whose clock ``actor`` works: their own record by default; someone else's only for HR and admins."""
+    role = user_role(actor)
+    if role is None:
+        raise exceptions.PermissionDenied("Your account has no role: it may not clock in or out.")
+    own_id = Employee.objects.filter(user_id=actor.pk).values_list("pk", flat=True).first()
+    if employee_id is None:
+        if own_id is None:
+            raise exceptions.ValidationError(
+                {"employee": ["Your account is not linked to an employee record; send the employee's id."]}
+            )
+        return own_id
+    if employee_id == own_id or role in CLOCK_FOR_OTHERS:
+        return employee_id
+    raise exceptions.PermissionDenied("You may clock in and out only for yourself; HR and admins clock for others.")
+
+
+def _utc_day(moment: datetime.datetime) -> datetime.date:
+    return moment.astimezone(datetime.UTC).date()
+
+
+@transaction.atomic
+def clock_in(
+    *, actor, employee_id: int | None = None, at: datetime.datetime | None = None, acknowledge_warnings: bool = False
+) -> tuple[ClockEvent, list[dict]]:
+    """Open a shift: the employee row is locked, the ``clock.in`` rules run, then the clock event is written."""
+    target = clock_target(actor=actor, employee_id=employee_id)
+    at = at or timezone.now()
+    day = _utc_day(at)
+    employee = _lock_employee(target)
+    if employee.state not in CLOCK_IN_STATES:
+        raise ConflictError(
+            f"Only an active employee clocks in; {employee.full_name} is {employee.state}.",
+            details={
+                "employee": employee.pk,
+                "current_state": employee.state,
+                "allowed_states": [str(s) for s in CLOCK_IN_STATES],
+            },
+        )
+    open_shift = ClockEvent.objects.filter(employee_id=employee.pk, clock_out_at__isnull=True).first()
+    if open_shift is not None:
+        raise ConflictError(
+            f"A shift is already open since {open_shift.clock_in_at.isoformat()}: clock out first.",
+            details={"clock_event": open_shift.pk, "clock_in_at": open_shift.clock_in_at.isoformat()},
+        )
+    results = evaluate_event(
+        event="clock.in",
+        context={
+            "employee": employee,
+            "effective_date": day,
+            "clock_ins_today": ClockEvent.objects.filter(employee_id=employee.pk, day=day).count(),
+            "actor": actor,
+        },
+    )
+    raise_for_decision(rules_decision(results, actor=actor, acknowledge_warnings=acknowledge_warnings), results)
+    event = ClockEvent.objects.create(
+        employee=employee, day=day, clock_in_at=at, clocked_in_by=actor, request_id=_request_id()
+    )
+    return event, results
+
+
+def shift_hours(event: ClockEvent) -> Decimal:
+    """A closed shift's length in hours, to the cent."""
+    seconds = Decimal((event.clock_out_at - event.clock_in_at).total_seconds())
+    return (seconds / Decimal(3600)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@transaction.atomic
+def clock_out(
+    *, actor, employee_id: int | None = None, at: datetime.datetime | None = None
+) -> tuple[ClockEvent, LedgerEntry]:
+    """Close the open shift and post its worked hours (total basis, on the clock-in day) in the same transaction."""
+    target = clock_target(actor=actor, employee_id=employee_id)
+    at = at or timezone.now()
+    employee = _lock_employee(target)
+    event = ClockEvent.objects.select_for_update().filter(employee_id=employee.pk, clock_out_at__isnull=True).first()
+    if event is None:
+        raise ConflictError(
+            f"{employee.full_name} has no open shift: clock in first.", details={"employee": employee.pk}
+        )
+    if at < event.clock_in_at:
+        raise ConflictError(
+            "The clock-out time is before the clock-in time.",
+            details={"clock_event": event.pk, "clock_in_at": event.clock_in_at.isoformat()},
+        )
+    event.clock_out_at = at
+    event.clocked_out_by = actor
+    event.save(update_fields=["clock_out_at", "clocked_out_by"])
+    entry = _post(
+        actor=actor,
+        employee_id=employee.pk,
+        kind=EntryKind.WORKED,
+        basis=EntryBasis.TOTAL,
+        hours=shift_hours(event),
+        period_start=event.day,
+        period_end=event.day,
+        source=EntrySource.CLOCK_EVENT,
+        clock_event=event,
+        reason="Clocked shift",
+    )
+    return event, entry
