@@ -53,7 +53,7 @@ class BusinessRuleViewSet(viewsets.ModelViewSet):
         raise ConflictError(
             "Business rules are not deleted: transition logs cite their code and version. "
             "Deactivate it instead (is_active=false).",
-            details={"rule": instance.code, "versions": instance.version, "deactivate_with": {"is_active": False}},
+            details={"rule": instance.code, "version": instance.version, "deactivate_with": {"is_active": False}},
         )
 
     @extend_schema(responses=RuleTypesSerializer, summary="Registered rule types, their param schemas, the events")
