@@ -3,12 +3,11 @@
 import datetime
 from dataclasses import dataclass
 
-from django.apps import apps
 from django.db import models
 
 from apps.api.models import Employee
-from apps.fsm.chain import chain_verify
-from apps.fsm.models import EmployeeTransitionLog, TransitionLogBase
+from apps.fsm.chain import chain_verify, chained_log_models, state_drift
+from apps.fsm.models import EmployeeTransitionLog
 
 
 class BeforeCreationError(ValueError):
@@ -42,13 +41,14 @@ def employee_state_at(*, employee: Employee, at: datetime.datetime) -> StateAt:
     return StateAt(state=first.source_state if first else employee.state, since=None, log_entry=None)
 
 
-def chained_log_models() -> list[type[models.Model]]:
-    """Every installed hash-chained log table (each concrete ``TransitionLogBase``), in table-name order."""
-    found = [m for m in apps.get_models() if issubclass(m, TransitionLogBase) and not m._meta.abstract]
-    return sorted(found, key=lambda m: m._meta.db_table)
-
-
 def audit_chain_report() -> dict:
-    """The hash-chain report of every chained table: ``{"ok", "tables": [{table, checked, ok, ...}]}``."""
-    tables = [chain_verify(model).as_dict() for model in chained_log_models()]
-    return {"ok": all(t["ok"] for t in tables), "tables": tables}
+    """What ``manage.py verify_audit_chain`` checks, as data: each chained table's hash chain and state drift.
+
+    ``ok`` is true only when every chain is intact and every object's state is the one its log explains.
+    """
+    tables = []
+    for model in chained_log_models():
+        report = chain_verify(model).as_dict()
+        report["state_drift"] = state_drift(model)
+        tables.append(report)
+    return {"ok": all(t["ok"] and not t["state_drift"] for t in tables), "tables": tables}

@@ -74,8 +74,12 @@ class ChainTableSerializer(serializers.Serializer):
     ok = serializers.BooleanField()
     first_broken_id = serializers.IntegerField(allow_null=True)
     problem = serializers.CharField(allow_blank=True)
+    state_drift = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Ids (at most 20) of objects whose state their log does not explain: written outside a transition.",
+    )
 
 
 class ChainReportSerializer(serializers.Serializer):
-    ok = serializers.BooleanField()
+    ok = serializers.BooleanField(help_text="Every chain intact and no state drift.")
     tables = ChainTableSerializer(many=True)

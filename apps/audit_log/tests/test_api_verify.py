@@ -6,9 +6,10 @@ import pgtrigger
 import pytest
 from django.db import connection
 
+from apps.api.models import Employee
 from apps.api.tests.factories import EmployeeFactory
-from apps.audit_log.selectors import chained_log_models
 from apps.audit_log.tests.conftest import VERIFY_URL
+from apps.fsm.chain import chained_log_models
 from apps.fsm.models import EmployeeTransitionLog
 
 TABLE = EmployeeTransitionLog._meta.db_table
@@ -52,13 +53,27 @@ def test_every_transition_log_table_is_checked(reader, db):
 def test_empty_chain_is_ok(reader, db):
     body = reader.get(VERIFY_URL).json()
     assert body["ok"] is True
-    assert _table(body) == {"table": TABLE, "checked": 0, "ok": True, "first_broken_id": None, "problem": ""}
+    assert _table(body) == {
+        "table": TABLE,
+        "checked": 0,
+        "ok": True,
+        "first_broken_id": None,
+        "problem": "",
+        "state_drift": [],
+    }
 
 
 def test_intact_chain_is_ok(reader, chain):
     body = reader.get(VERIFY_URL).json()
     assert body["ok"] is True
-    assert _table(body) == {"table": TABLE, "checked": 4, "ok": True, "first_broken_id": None, "problem": ""}
+    assert _table(body) == {
+        "table": TABLE,
+        "checked": 4,
+        "ok": True,
+        "first_broken_id": None,
+        "problem": "",
+        "state_drift": [],
+    }
 
 
 def test_edited_row_breaks_the_chain_at_that_row(reader, chain):
@@ -86,6 +101,16 @@ def test_rehashed_edit_is_still_caught_by_the_next_link(reader, chain):
     _tamper(f"UPDATE {TABLE} SET reason = %s, hash = %s WHERE id = %s", ["forged", row_hash(row), row.pk])  # noqa: S608
     report = _table(reader.get(VERIFY_URL).json())
     assert (report["ok"], report["first_broken_id"]) == (False, chain[1].pk)
+
+
+def test_state_written_outside_a_transition_is_reported(reader, chain, employee):
+    """The chain is intact, but the employee's state is not the one their log says: ok is false."""
+    Employee.objects.filter(pk=employee.pk).update(state="terminated")
+    body = reader.get(VERIFY_URL).json()
+    report = _table(body)
+    assert report["ok"] is True
+    assert report["state_drift"] == [employee.pk]
+    assert body["ok"] is False
 
 
 @pytest.mark.postgres
