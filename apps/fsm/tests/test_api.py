@@ -287,3 +287,29 @@ def test_anonymous_callers_get_a_401(url, api_client, make_employee):
     employee = make_employee("pending")
     assert_error(api_client.post(url(employee), {"transition": "activate"}, format="json"), 401, "not_authenticated")
     assert snapshot(employee.pk).state == "pending"
+
+
+# --- the response and the transaction ----------------------------------------------------------------
+
+
+def test_cascaded_lists_the_log_rows_hooks_return_and_skips_other_rows(url, client_as, make_employee, after_hook):
+    employee = make_employee("active")
+    after_hook("employee.suspend", lambda instance, request, log_entry: [log_entry, {"ledger": "entry"}])
+    response = client_as("hr", employee).post(url(employee), {"transition": "suspend"}, format="json")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert [row["id"] for row in body["cascaded"]] == [body["log_entry"]["id"]]
+
+
+def test_a_failure_while_building_the_response_rolls_the_transition_back(url, client_as, make_employee, monkeypatch):
+    from apps.fsm.api import views
+
+    def broken(self, instance):
+        raise RuntimeError("serializer bug")
+
+    monkeypatch.setattr(views.TransitionLogSerializer, "to_representation", broken)
+    employee = make_employee("pending")
+    before = snapshot(employee.pk)
+    response = client_as("hr", employee).post(url(employee), {"transition": "activate"}, format="json")
+    assert_error(response, 500, "server_error")
+    assert snapshot(employee.pk) == before
