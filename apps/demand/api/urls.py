@@ -1,5 +1,10 @@
 from rest_framework.routers import SimpleRouter
 
+from apps.demand.api.views import CoverageRequirementViewSet, CoverageViewSet, KpiViewSet
+
 router = SimpleRouter()
+router.register("coverage-requirements", CoverageRequirementViewSet, basename="coverage-requirement")
+router.register("coverage", CoverageViewSet, basename="coverage")
+router.register("kpis", KpiViewSet, basename="kpi")
 
 urlpatterns = router.urls

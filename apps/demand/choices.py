@@ -1,0 +1,19 @@
+from django.db import models
+
+from apps.assignments.choices import AssignmentState
+
+
+class CoverageStatus(models.TextChoices):
+    UNDER = "under", "Under-covered"
+    MET = "met", "Met"
+    OVER = "over", "Over-covered"
+
+
+# Assignments that cover a position for the dates they run. Completed ones count for the dates they ran
+# (completing sets the end date), so past weeks keep their coverage; proposed, rejected and cancelled never do.
+COVERING_STATES = (AssignmentState.APPROVED, AssignmentState.ACTIVE, AssignmentState.COMPLETED)
+
+MAX_WEEKS = 104
+# Reports refuse dates outside this window: they bound the SQL date arithmetic (SQLite stops at year 9999).
+EARLIEST_DATE_YEAR = 1900
+LATEST_DATE_YEAR = 2999

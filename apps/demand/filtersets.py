@@ -1,0 +1,40 @@
+"""django-filter FilterSets for coverage requirements."""
+
+import django_filters
+from django import forms
+
+from apps.api.models import OrgUnit
+from apps.demand.models import CoverageRequirement
+from apps.demand.selectors import requirement_active_on
+
+
+class IdFilter(django_filters.Filter):
+    """A whole-number id (``1.5`` or an id past the 64-bit range is a 400, not a crash)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
+class CoverageRequirementFilterSet(django_filters.FilterSet):
+    """position, org_unit (the position's unit and its subtree), active_on, priority (several), validity bounds."""
+
+    position = IdFilter(field_name="position_id")
+    org_unit = django_filters.ModelChoiceFilter(queryset=OrgUnit.objects.all(), method="filter_org_unit")
+    active_on = django_filters.DateFilter(method="filter_active_on", help_text="Valid on this date (YYYY-MM-DD).")
+    priority = django_filters.MultipleChoiceFilter(choices=[(i, str(i)) for i in range(1, 6)])
+    valid_from_after = django_filters.DateFilter(field_name="valid_from", lookup_expr="gte")
+    valid_from_before = django_filters.DateFilter(field_name="valid_from", lookup_expr="lte")
+
+    class Meta:
+        model = CoverageRequirement
+        fields = ["position", "org_unit", "active_on", "priority"]
+
+    def filter_org_unit(self, queryset, name, unit):
+        return queryset.filter(position__org_unit__path__startswith=unit.path) if unit else queryset
+
+    def filter_active_on(self, queryset, name, day):
+        return queryset.filter(requirement_active_on(day)) if day else queryset

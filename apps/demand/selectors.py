@@ -1,0 +1,80 @@
+"""Reads of demand data scoped to the caller's role (SPEC §3).
+
+- admin, hr, auditor: everything.
+- manager: the subtree of their own org unit (``path LIKE '/1/5/%'``); a manager without a unit sees nothing.
+- employee, no or unknown role: nothing (the views refuse them with 403 before this is reached).
+
+The coverage report, candidates and KPIs live in their own modules (``coverage``, ``candidates``, ``kpis``);
+they take the querysets built here as their scope, so every read shares one definition of "in scope".
+"""
+
+from django.db.models import Q, QuerySet
+
+from apps.api.models import Employee, OrgUnit, Position
+from apps.demand.models import CoverageRequirement
+from apps.fsm.choices import EmployeeState
+from apps.users.choices import Role
+from backend.permissions import user_role
+
+SEE_EVERYTHING = frozenset({Role.ADMIN, Role.HR, Role.AUDITOR})
+_NOTHING = object()
+
+
+def _scope_path(user):
+    """None: no restriction; a path: that subtree only; ``_NOTHING``: no rows at all."""
+    role = user_role(user)
+    if role in SEE_EVERYTHING:
+        return None
+    if role == Role.MANAGER and user.org_unit_id:
+        path = user.org_unit.path
+        return path or _NOTHING
+    return _NOTHING
+
+
+def org_units_in_scope(*, user) -> QuerySet[OrgUnit]:
+    """Org units ``user`` may report on."""
+    path = _scope_path(user)
+    units = OrgUnit.objects.all()
+    if path is _NOTHING:
+        return units.none()
+    return units.filter(path__startswith=path) if path else units
+
+
+def positions_in_scope(*, user) -> QuerySet[Position]:
+    """Positions ``user`` may report on."""
+    path = _scope_path(user)
+    positions = Position.objects.select_related("org_unit")
+    if path is _NOTHING:
+        return positions.none()
+    return positions.filter(org_unit__path__startswith=path) if path else positions
+
+
+def employees_in_scope(*, user) -> QuerySet[Employee]:
+    """Employees ``user`` may report on (every state)."""
+    path = _scope_path(user)
+    employees = Employee.objects.all()
+    if path is _NOTHING:
+        return employees.none()
+    return employees.filter(org_unit__path__startswith=path) if path else employees
+
+
+def candidate_pool(*, user, org_unit: OrgUnit | None = None) -> QuerySet[Employee]:
+    """Employees who may be proposed for a position: everyone not terminated, in scope (and in ``org_unit``)."""
+    pool = employees_in_scope(user=user).exclude(state=EmployeeState.TERMINATED)
+    if org_unit is not None:
+        pool = pool.filter(org_unit__path__startswith=org_unit.path)
+    return pool
+
+
+def coverage_requirement_list(*, user) -> QuerySet[CoverageRequirement]:
+    """Requirements ``user`` may read, with the position and its unit joined (one query per page)."""
+    path = _scope_path(user)
+    requirements = CoverageRequirement.objects.select_related("position__org_unit")
+    if path is _NOTHING:
+        return requirements.none()
+    return requirements.filter(position__org_unit__path__startswith=path) if path else requirements
+
+
+def requirement_active_on(day) -> Q:
+    """Requirements valid on ``day`` (open-ended when valid_to is blank)."""
+    return Q(valid_from__lte=day) & (Q(valid_to__isnull=True) | Q(valid_to__gte=day))

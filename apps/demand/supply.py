@@ -1,0 +1,110 @@
+"""Hours on the supply side over a period, per employee, for candidates and KPIs: one SQL aggregate for all.
+
+Source per employee (docs/coverage.md, "Free hours"):
+
+- **ledger** — the employee has at least one hours-ledger entry (``apps.offer.LedgerEntry``): contracted,
+  leave, assigned and worked come from the ledger. Weekly-rate entries count ``hours × days / 7`` for the days
+  of the period they cover; total entries spread their hours evenly over their own days and count the share
+  that falls in the period; an adjustment counts in the column it names; reversals carry the opposite sign.
+- **contract** — no ledger entry at all (the ledger is not populated for them yet): contracted is
+  ``contracted_weekly_hours × days employed in the period / 7``; assigned is the approved, active and
+  completed assignments pro-rated the same way; leave and worked are 0.
+
+This module computes the numbers itself rather than calling apps.offer's balances, so it depends only on the
+ledger's table, not on that app's services.
+"""
+
+from django.db import connection
+from django.db.models import QuerySet
+
+from apps.api.models import Employee
+from apps.assignments.models import Assignment
+from apps.demand.choices import COVERING_STATES
+from apps.demand.sql import DateSQL, in_list, queryset_sql
+from apps.offer.choices import EntryBasis, EntryKind
+from apps.offer.models import LedgerEntry
+
+LEDGER = LedgerEntry._meta.db_table
+ASG = Assignment._meta.db_table
+EMP = Employee._meta.db_table
+
+COLUMNS = ("contracted", "leave_h", "assigned", "worked")
+
+
+def supply_sql(*, employees: QuerySet[Employee], start, end) -> tuple[str, list]:
+    """SQL returning (employee id, from_ledger 1/0, contracted, leave_h, assigned, worked) over [start, end]."""
+    d = DateSQL.current()
+    pool_sql, pool_params = queryset_sql(employees.order_by().values("id"))
+    states_sql, states = in_list([s.value for s in COVERING_STATES])
+    adjustment, weekly = EntryKind.ADJUSTMENT.value, EntryBasis.WEEKLY_RATE.value
+    column = f"(CASE WHEN l.kind = '{adjustment}' THEN l.adjusts ELSE l.kind END)"
+    days = d.overlap_days("l.period_start", "l.period_end", "b.lo", "b.hi")
+    # Total entries always have an end (a database constraint), so their own length is known.
+    own_days = f"({d.days_between('l.period_start', 'l.period_end')} + 1.0)"
+    share = f"(CASE WHEN l.basis = '{weekly}' THEN l.hours * {days} / 7.0 ELSE l.hours * {days} / {own_days} END)"
+    sums = ",\n".join(
+        f"SUM(CASE WHEN {column} = '{kind.value}' THEN {share} ELSE 0 END) AS {name}"
+        for kind, name in zip(
+            (EntryKind.CONTRACTED, EntryKind.LEAVE, EntryKind.ASSIGNED, EntryKind.WORKED), COLUMNS, strict=True
+        )
+    )
+    asg_days = d.overlap_days("a.start_date", "a.end_date", "b.lo", "b.hi")
+    employed = d.overlap_days("e.hire_date", "e.termination_date", "b.lo", "b.hi")
+    sql = f"""
+    WITH bounds AS (SELECT {d.param()} AS lo, {d.param()} AS hi),
+    pool(id) AS ({pool_sql}),
+    led AS (
+        SELECT l.employee_id AS employee_id, {sums}
+        FROM {LEDGER} l CROSS JOIN bounds b
+        WHERE l.employee_id IN (SELECT id FROM pool) AND {d.overlaps("l.period_start", "l.period_end", "b.lo", "b.hi")}
+        GROUP BY l.employee_id
+    ),
+    asg AS (
+        SELECT a.employee_id AS employee_id, SUM(a.weekly_hours * {asg_days} / 7.0) AS hours
+        FROM {ASG} a CROSS JOIN bounds b
+        WHERE a.employee_id IN (SELECT id FROM pool) AND a.state IN {states_sql}
+          AND {d.overlaps("a.start_date", "a.end_date", "b.lo", "b.hi")}
+        GROUP BY a.employee_id
+    ),
+    raw AS (
+        SELECT e.id AS id,
+               CASE WHEN EXISTS (SELECT 1 FROM {LEDGER} x WHERE x.employee_id = e.id) THEN 1 ELSE 0 END AS from_ledger,
+               COALESCE(led.contracted, 0) AS l_contracted, COALESCE(led.leave_h, 0) AS l_leave,
+               COALESCE(led.assigned, 0) AS l_assigned, COALESCE(led.worked, 0) AS l_worked,
+               CASE WHEN {d.overlaps("e.hire_date", "e.termination_date", "b.lo", "b.hi")}
+                    THEN e.contracted_weekly_hours * {employed} / 7.0 ELSE 0 END AS c_contracted,
+               COALESCE(asg.hours, 0) AS c_assigned
+        FROM {EMP} e CROSS JOIN bounds b
+        LEFT JOIN led ON led.employee_id = e.id
+        LEFT JOIN asg ON asg.employee_id = e.id
+        WHERE e.id IN (SELECT id FROM pool)
+    )
+    SELECT id, from_ledger,
+           CASE WHEN from_ledger = 1 THEN l_contracted ELSE c_contracted END AS contracted,
+           CASE WHEN from_ledger = 1 THEN l_leave ELSE 0 END AS leave_h,
+           CASE WHEN from_ledger = 1 THEN l_assigned ELSE c_assigned END AS assigned,
+           l_worked AS worked
+    FROM raw"""  # noqa: S608 -- fragments, table names and choice values are constants; values are parameters
+    return sql, [start, end, *pool_params, *states]
+
+
+def supply_by_employee(*, employees: QuerySet[Employee], start, end) -> dict[int, tuple]:
+    """employee id → (from_ledger, contracted, leave, assigned, worked) over [start, end]: one query."""
+    sql, params = supply_sql(employees=employees, start=start, end=end)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0]: (bool(row[1]), *row[2:]) for row in cursor.fetchall()}
+
+
+def supply_totals(*, employees: QuerySet[Employee], start, end) -> tuple:
+    """Sums over ``employees``: (contracted, leave, assigned, worked, overtime) over [start, end]: one query.
+
+    Overtime is each employee's worked hours beyond their contracted hours over the period (0 when they
+    worked no more than contracted, or clocked nothing), summed.
+    """
+    sql, params = supply_sql(employees=employees, start=start, end=end)
+    total = f"""SELECT SUM(contracted), SUM(leave_h), SUM(assigned), SUM(worked),
+        SUM(CASE WHEN worked > contracted THEN worked - contracted ELSE 0 END) FROM ({sql}) s"""  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(total, params)
+        return cursor.fetchone()
