@@ -6,6 +6,7 @@ from django.db.models.functions import Concat, Substr
 from rest_framework import exceptions
 
 from apps.api.models import Employee, OrgUnit, Position
+from apps.offer.services import ledger_contract_change
 
 
 def _path_for(unit: OrgUnit, parent: OrgUnit | None) -> str:
@@ -112,11 +113,13 @@ def employee_create(**fields) -> Employee:
 
 
 @transaction.atomic
-def employee_update(*, employee: Employee, **fields) -> Employee:
+def employee_update(*, employee: Employee, actor=None, **fields) -> Employee:
     """Update an employee's data (never its state or termination date: those belong to transitions)."""
     _refuse_lifecycle_fields(fields, employee.pk)
     employee = Employee.objects.select_for_update().get(pk=employee.pk)
     for name, value in fields.items():
         setattr(employee, name, value)
     employee.save()
+    if "contracted_weekly_hours" in fields:  # the hours ledger re-rates the open contract, same transaction
+        ledger_contract_change(employee=employee, actor=actor)
     return employee
