@@ -12,24 +12,8 @@ from apps.fsm.db import AppendOnlyModel, append_only_triggers
 S = EmployeeState
 
 
-class EmployeeFSMMixin(models.Model):
-    """The employee lifecycle: states and transitions (django-fsm-2, protected field).
-
-    Transition methods only change fields; the transition service locks the row, checks rules,
-    saves and writes the log row in one transaction (apps.fsm.services). Nothing else writes ``state``:
-    ``instance.state = ...`` raises (protected field), CRUD serializers keep it read-only, and
-    ``apps/fsm/tests/test_models.py`` fails if code outside the service assigns it or bulk-updates it.
-    A queryset ``update(state=...)`` would still reach SQL; ``manage.py verify_audit_chain`` reports any
-    row whose state differs from its log (``chain.state_drift``).
-    """
-
-    state = FSMField(default=S.PENDING, choices=S.choices, protected=True, db_index=True)
-
-    class Meta:
-        abstract = True
-        constraints = [
-            models.CheckConstraint(condition=Q(state__in=S.values), name="%(app_label)s_%(class)s_state_valid"),
-        ]
+class ProtectedFSMRefreshMixin:
+    """Makes ``refresh_from_db`` work on models with protected FSM fields (mix in before ``models.Model``)."""
 
     def refresh_from_db(self, using=None, fields=None, from_queryset=None):
         """Reload, protected FSM fields included (django-fsm refuses to overwrite them otherwise).
@@ -55,6 +39,26 @@ class EmployeeFSMMixin(models.Model):
 
     def get_deferred_fields(self) -> set[str]:
         return super().get_deferred_fields() - getattr(self, "_fsm_reloading", set())
+
+
+class EmployeeFSMMixin(ProtectedFSMRefreshMixin, models.Model):
+    """The employee lifecycle: states and transitions (django-fsm-2, protected field).
+
+    Transition methods only change fields; the transition service locks the row, checks rules,
+    saves and writes the log row in one transaction (apps.fsm.services). Nothing else writes ``state``:
+    ``instance.state = ...`` raises (protected field), CRUD serializers keep it read-only, and
+    ``apps/fsm/tests/test_models.py`` fails if code outside the service assigns it or bulk-updates it.
+    A queryset ``update(state=...)`` would still reach SQL; ``manage.py verify_audit_chain`` reports any
+    row whose state differs from its log (``chain.state_drift``).
+    """
+
+    state = FSMField(default=S.PENDING, choices=S.choices, protected=True, db_index=True)
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.CheckConstraint(condition=Q(state__in=S.values), name="%(app_label)s_%(class)s_state_valid"),
+        ]
 
     @transition(field=state, source=S.PENDING, target=S.ACTIVE)
     def activate(self, *, effective_date=None) -> None:
