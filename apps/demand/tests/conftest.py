@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from apps.api.tests.factories import EmployeeFactory, OrgUnitFactory, PositionFactory
 from apps.assignments.models import Assignment
 from apps.business_rules.models import BusinessRule
+from apps.demand.tests.factories import CoverageRequirementFactory
 
 D = datetime.date
 MARCH_2 = D(2026, 3, 2)
@@ -118,3 +119,38 @@ def position_in(tree):
 @pytest.fixture
 def position_out(tree):
     return PositionFactory(code="OUT", org_unit=tree.other)
+
+
+@dataclass
+class Scenario:
+    p: object  # DEPT: demand from a Wednesday, two people, one for a mid-week slice
+    q: object  # DEPT: over-covered, then assigned without demand
+    r: object  # TEAM: nothing at all
+    s: object  # OTHER: met by a completed assignment, then half-covered
+    employees: list
+
+
+@pytest.fixture
+def scenario(tree, make_employee, make_assignment) -> Scenario:
+    p = PositionFactory(code="P", org_unit=tree.dept)
+    q = PositionFactory(code="Q", org_unit=tree.dept)
+    r = PositionFactory(code="R", org_unit=tree.team)
+    s = PositionFactory(code="S", org_unit=tree.other)
+    e1, e2, e3, e4, e5, e6 = (make_employee(tree.dept) for _ in range(6))
+    # P needs 2 people, 70 h/week, from Wednesday Mar 4 to Sunday Mar 22.
+    CoverageRequirementFactory(
+        position=p, valid_from=D(2026, 3, 4), valid_to=D(2026, 3, 22), required_headcount=2, required_weekly_hours=70
+    )
+    CoverageRequirementFactory(
+        position=q, valid_from=D(2026, 3, 2), valid_to=D(2026, 3, 8), required_headcount=1, required_weekly_hours=20
+    )
+    CoverageRequirementFactory(position=s, valid_from=D(2026, 3, 2), valid_to=None, required_weekly_hours=40)
+    make_assignment(e1, p, state="approved", hours=40, start=D(2026, 3, 2))
+    make_assignment(e2, p, state="active", hours=35, start=D(2026, 3, 11), end=D(2026, 3, 17))  # Wed → Tue
+    make_assignment(e3, p, state="proposed", hours=40)  # not committed: does not count
+    make_assignment(e4, q, state="active", hours=30, start=D(2026, 3, 2), end=D(2026, 3, 15))
+    make_assignment(e5, s, state="completed", hours=40, start=D(2026, 2, 2), end=D(2026, 3, 8))  # ran until Mar 8
+    make_assignment(e1, s, state="approved", hours=20, start=D(2026, 3, 9))
+    make_assignment(e6, s, state="cancelled", hours=40)  # never ran
+    make_assignment(e6, s, state="rejected", hours=40)
+    return Scenario(p=p, q=q, r=r, s=s, employees=[e1, e2, e3, e4, e5, e6])
