@@ -5,6 +5,7 @@ from apps.audit_log.api import views
 
 router = SimpleRouter()
 router.register("employee-transitions", views.EmployeeTransitionLogViewSet)
+router.register("assignment-transitions", views.AssignmentTransitionLogViewSet)
 router.register("tag-changes", views.TagChangeLogViewSet)
 
 urlpatterns = [

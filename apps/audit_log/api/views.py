@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from rest_framework.viewsets import ReadOnlyModelViewSet
 
 from apps.api.models import Employee
+from apps.assignments.models import AssignmentTransitionLog
 from apps.audit_log.api.serializers import (
     ChainReportSerializer,
     StateAtQuerySerializer,
@@ -85,6 +86,12 @@ class EmployeeTransitionLogViewSet(TransitionLogViewSet):
     """``/api/audit/employee-transitions/``: every employee transition."""
 
     log_model = EmployeeTransitionLog
+
+
+class AssignmentTransitionLogViewSet(TransitionLogViewSet):
+    """``/api/audit/assignment-transitions/``: every assignment transition (cascades included)."""
+
+    log_model = AssignmentTransitionLog
 
 
 class TagChangeLogViewSet(AuditLogViewSet):
