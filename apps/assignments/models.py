@@ -5,12 +5,12 @@ from django_fsm import FSMField, transition
 
 from apps.assignments.choices import AssignmentState
 from apps.fsm.db import append_only_triggers
-from apps.fsm.models import TransitionLogBase
+from apps.fsm.models import ProtectedFSMRefreshMixin, TransitionLogBase
 
 S = AssignmentState
 
 
-class Assignment(models.Model):
+class Assignment(ProtectedFSMRefreshMixin, models.Model):
     """An employee working a position for a period at weekly hours; state changes only by transitions.
 
     On PostgreSQL an exclusion constraint (migration 0002, btree_gist) forbids two open assignments of

@@ -15,13 +15,13 @@ from django_fsm import TransitionNotAllowed as FSMTransitionNotAllowed
 from rest_framework import exceptions
 
 from apps.api.models import Employee
-from apps.business_rules.engine import evaluate_event
+from apps.business_rules.engine import evaluate_event, raise_for_decision, rules_decision
 from apps.fsm.chain import chain_append
 from apps.fsm.choices import EmployeeTransition
 from apps.fsm.models import EmployeeTransitionLog
 from apps.users.choices import Role
-from backend.exceptions import RuleViolationError, TransitionNotAllowedError
-from backend.request_context import get_request_id
+from backend.exceptions import TransitionNotAllowedError
+from backend.request_context import request_id_for_storage
 
 
 @dataclass(frozen=True)
@@ -105,26 +105,11 @@ def actor_allowed(kind: TransitionKind, actor, instance: models.Model, name: str
 
 
 def _rules_decision(results: list[dict], request: TransitionRequest) -> str | None:
-    """None when the transition may go ahead; otherwise why not ("rule_violation" | "warnings_not_acknowledged")."""
-    blocks = [r for r in results if r["outcome"] == "fail" and r["severity"] == "block"]
-    warns = [r for r in results if r["outcome"] == "fail" and r["severity"] == "warn"]
-    is_admin = getattr(request.actor, "role", None) == Role.ADMIN
-    if blocks and not (request.override_reason and is_admin):
-        return "rule_violation"
-    if warns and not request.acknowledge_warnings:
-        return "warnings_not_acknowledged"
-    return None
-
-
-def _raise_for(decision: str, results: list[dict]) -> None:
-    failing = [r for r in results if r["outcome"] == "fail"]
-    if decision == "rule_violation":
-        raise RuleViolationError(
-            "Business rules forbid this transition.", details={"violations": failing, "rule_results": results}
-        )
-    raise RuleViolationError(
-        "Warnings must be acknowledged: send acknowledge_warnings=true to proceed.",
-        details={"violations": failing, "rule_results": results, "acknowledge_warnings_required": True},
+    return rules_decision(
+        results,
+        actor=request.actor,
+        acknowledge_warnings=request.acknowledge_warnings,
+        override_reason=request.override_reason,
     )
 
 
@@ -172,7 +157,7 @@ def transition_perform(*, kind: TransitionKind, pk: Any, request: TransitionRequ
                 instance, request.name, source, target, decision is None, results, True, blocked_by=decision
             )
         if decision:
-            _raise_for(decision, results)
+            raise_for_decision(decision, results)
 
         effective_date = request.effective_date or timezone.localdate()
         try:
@@ -196,7 +181,7 @@ def transition_perform(*, kind: TransitionKind, pk: Any, request: TransitionRequ
             # The full results (message, observed, threshold...), so the log says why, not only which rules.
             rule_results=results,
             override_reason=request.override_reason,
-            request_id=_request_id(),
+            request_id=request_id_for_storage(),
         )
         cascaded: list[models.Model] = []
         for hook in _after_hooks.get(f"{kind.event_prefix}.{request.name}", []):
@@ -227,11 +212,6 @@ def transition_options(*, kind: TransitionKind, instance: models.Model, actor) -
             }
         )
     return options
-
-
-def _request_id() -> str:
-    request_id = get_request_id()
-    return "" if request_id == "-" else request_id
 
 
 # --- employees --------------------------------------------------------------------------------

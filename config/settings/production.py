@@ -47,6 +47,12 @@ _require(
     DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql",
     "it must point at PostgreSQL (postgres://...), not another database engine",
 )
+# Log tables accept TRUNCATE only in databases named test_* (the test runner's); production never is one.
+_require(
+    "DATABASE_URL",
+    not str(DATABASES["default"].get("NAME", "")).startswith("test_"),
+    "the database name must not start with test_ (reserved for test databases, where log tables may be truncated)",
+)
 _require(
     "DJANGO_SECRET_KEY",
     _is_strong_secret(SECRET_KEY),

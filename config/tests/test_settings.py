@@ -67,6 +67,7 @@ REFUSALS = [
     ("no-allowed-hosts", {"DJANGO_ALLOWED_HOSTS": ""}, "DJANGO_ALLOWED_HOSTS"),
     ("long-access-tokens", {"JWT_ACCESS_LIFETIME_SECONDS": "301"}, "JWT_ACCESS_LIFETIME_SECONDS"),
     ("weak-jwt-signing-key", {"JWT_SIGNING_KEY": "secret"}, "JWT_SIGNING_KEY"),
+    ("test-database-name", {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/test_coveris"}, "DATABASE_URL"),
 ]
 
 
