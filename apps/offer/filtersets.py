@@ -21,6 +21,32 @@ class DateRangeForm(forms.Form):
         return cleaned
 
 
+class StrictBooleanField(forms.NullBooleanField):
+    """true/false (or 1/0); anything else is a 400 rather than silently no filter."""
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        text = str(value).strip().lower()
+        if text in ("true", "1"):
+            return True
+        if text in ("false", "0"):
+            return False
+        raise forms.ValidationError("Enter true or false.", code="invalid")
+
+    def validate(self, value):
+        pass
+
+
+class StrictBooleanFilter(filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+    def __init__(self, *args, **kwargs):
+        # The default BooleanWidget turns an unknown value into None, i.e. no filter at all.
+        kwargs.setdefault("widget", forms.TextInput)
+        super().__init__(*args, **kwargs)
+
+
 class LedgerEntryFilterSet(filters.FilterSet):
     """employee, kind, column, source, assignment, and since/until: entries whose period overlaps that range."""
 
@@ -65,7 +91,7 @@ class ClockEventFilterSet(filters.FilterSet):
     day = filters.DateFilter(field_name="day")
     since = filters.DateFilter(field_name="day", lookup_expr="gte")
     until = filters.DateFilter(field_name="day", lookup_expr="lte")
-    open = filters.BooleanFilter(field_name="clock_out_at", lookup_expr="isnull", help_text="Shifts not clocked out.")
+    open = StrictBooleanFilter(field_name="clock_out_at", lookup_expr="isnull", help_text="Shifts not clocked out.")
     ordering = filters.OrderingFilter(fields=(("clock_in_at", "clock_in_at"), ("day", "day"), ("id", "id")))
 
     class Meta:
