@@ -433,8 +433,8 @@ def shift_hours(event: ClockEvent) -> Decimal:
 
 @transaction.atomic
 def clock_out(
-    *, actor, employee_id: int | None = None, at: datetime.datetime | None = None
-) -> tuple[ClockEvent, LedgerEntry]:
+    *, actor, employee_id: int | None = None, at: datetime.datetime | None = None, acknowledge_warnings: bool = False
+) -> tuple[ClockEvent, LedgerEntry, list[dict]]:
     """Close the open shift and post its worked hours (total basis, on the clock-in day) in the same transaction."""
     target = clock_target(actor=actor, employee_id=employee_id)
     at = at or timezone.now()
@@ -449,6 +449,11 @@ def clock_out(
             "The clock-out time is before the clock-in time.",
             details={"clock_event": event.pk, "clock_in_at": event.clock_in_at.isoformat()},
         )
+    # No catalogue rule guards clock-outs by default, but HR may add some (``clock.out`` is a known event).
+    results = evaluate_event(
+        event="clock.out", context={"employee": employee, "effective_date": _utc_day(at), "actor": actor}
+    )
+    raise_for_decision(rules_decision(results, actor=actor, acknowledge_warnings=acknowledge_warnings), results)
     event.clock_out_at = at
     event.clocked_out_by = actor
     event.save(update_fields=["clock_out_at", "clocked_out_by"])
@@ -464,4 +469,4 @@ def clock_out(
         clock_event=event,
         reason="Clocked shift",
     )
-    return event, entry
+    return event, entry, results

@@ -173,8 +173,14 @@ class ClockOutView(_ClockView):
 
     def post(self, request):
         data = self._input(request)
-        event, entry = clock_out(actor=request.user, employee_id=data.get("employee"))
-        body = {**ClockEventSerializer(event).data, "ledger_entry": LedgerEntrySerializer(entry).data}
+        event, entry, results = clock_out(
+            actor=request.user, employee_id=data.get("employee"), acknowledge_warnings=data["acknowledge_warnings"]
+        )
+        body = {
+            **ClockEventSerializer(event).data,
+            "ledger_entry": LedgerEntrySerializer(entry).data,
+            "rule_results": results,
+        }
         return Response(body, status=status.HTTP_200_OK)
 
 

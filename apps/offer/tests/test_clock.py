@@ -6,6 +6,8 @@ from decimal import Decimal
 import pytest
 
 from apps.business_rules.models import BusinessRule
+from apps.business_rules.services import rule_create
+from apps.fsm.services import employee_transition
 from apps.offer.models import ClockEvent, LedgerEntry
 from apps.offer.services import clock_in, clock_out
 from apps.offer.tests.conftest import D, assert_error, at
@@ -131,7 +133,7 @@ def test_clock_out_closes_the_shift_and_posts_worked_hours(world, me, clock):
 def test_an_overnight_shift_counts_on_its_clock_in_day(active, hr):
     employee = active()
     clock_in(actor=hr, employee_id=employee.pk, at=at(DAY, 22))
-    event, entry = clock_out(actor=hr, employee_id=employee.pk, at=at(D(2026, 1, 14), 6, 20))
+    event, entry, _ = clock_out(actor=hr, employee_id=employee.pk, at=at(D(2026, 1, 14), 6, 20))
     assert (entry.hours, entry.period_start, entry.period_end) == (Decimal("8.33"), DAY, DAY)
     assert event.day == DAY
 
@@ -220,3 +222,46 @@ def test_clock_out_before_clock_in_is_refused(active, hr):
     with pytest.raises(ConflictError, match="before the clock-in"):
         clock_out(actor=hr, employee_id=employee.pk, at=at(DAY, 8))
     assert ClockEvent.objects.get().is_open
+
+
+def test_hr_may_guard_clock_outs_with_a_rule(world, me, clock, admin):
+    rule_create(
+        actor=admin,
+        code="OUT_ONLY_ACTIVE",
+        name="Only active employees clock out",
+        rule_type="employee_state",
+        params={"states": ["active"]},
+        severity="block",
+        events=["clock.out"],
+    )
+    clock(at(DAY, 9))
+    me.post("/api/clock/in/", {})
+    employee_transition(employee_id=world.emp_in.pk, name="start_leave", actor=admin, effective_date=DAY)
+    before = snapshot()
+    clock(at(DAY, 11))
+    error = assert_error(me.post("/api/clock/out/", {}), 422, "rule_violation")
+    assert [v["rule"] for v in error["details"]["violations"]] == ["OUT_ONLY_ACTIVE"]
+    assert snapshot() == before
+    assert ClockEvent.objects.get().is_open
+
+
+def test_a_warning_rule_needs_acknowledgement(world, me, clock, admin):
+    rule_create(
+        actor=admin,
+        code="WARN_CLOCK",
+        name="Managers like to know",
+        rule_type="employee_state",
+        params={"states": ["suspended"]},
+        severity="warn",
+        events=["clock.in"],
+    )
+    clock(at(DAY, 9))
+    error = assert_error(me.post("/api/clock/in/", {}), 422, "rule_violation")
+    assert error["details"]["acknowledge_warnings_required"] is True
+    assert not ClockEvent.objects.exists()
+    response = me.post("/api/clock/in/", {"acknowledge_warnings": True})
+    assert response.status_code == 201, response.content
+    assert {r["rule"]: r["outcome"] for r in response.json()["rule_results"]} == {
+        "CLOCK_ONCE_PER_DAY": "pass",
+        "WARN_CLOCK": "fail",
+    }
