@@ -23,7 +23,9 @@ class CoverageRequirementFilterSet(django_filters.FilterSet):
     """position, org_unit (the position's unit and its subtree), active_on, priority (several), validity bounds."""
 
     position = IdFilter(field_name="position_id")
-    org_unit = django_filters.ModelChoiceFilter(queryset=OrgUnit.objects.all(), method="filter_org_unit")
+    org_unit = django_filters.ModelChoiceFilter(
+        queryset=OrgUnit.objects.all(), field_name="position__org_unit", method="filter_org_unit"
+    )
     active_on = django_filters.DateFilter(method="filter_active_on", help_text="Valid on this date (YYYY-MM-DD).")
     priority = django_filters.MultipleChoiceFilter(choices=[(i, str(i)) for i in range(1, 6)])
     valid_from_after = django_filters.DateFilter(field_name="valid_from", lookup_expr="gte")

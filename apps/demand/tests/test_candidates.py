@@ -286,6 +286,10 @@ def test_query_count_does_not_grow_with_the_number_of_employees(
     BusinessRuleFactory(code="TAGS", rule_type="required_tags", params={})
     BusinessRuleFactory(code="ONE", rule_type="no_overlap_same_position", params={})
     BusinessRuleFactory(code="CONC", rule_type="max_concurrent_assignments", params={"max": 3})
+    BusinessRuleFactory(code="STATE", rule_type="employee_state", params={"states": ["active"]})
+    BusinessRuleFactory(code="PCT", rule_type="max_weekly_hours", params={"max_percent_of_contract": 100})
+    BusinessRuleFactory(code="END", rule_type="before_termination", params={})
+    BusinessRuleFactory(code="BOUNDS", rule_type="assignment_hours_bounds", params={"min_hours": 4})
     client = client_for(role)
     url = f"{URL}?position={case.position.pk}&{PERIOD}&limit=100"
     _crowd(tree, make_employee, make_assignment, case, 5)
