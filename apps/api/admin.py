@@ -1,14 +1,11 @@
 """Admin for the org tree, positions and employees; writes go through the same services as the API.
 
-Employee transitions are admin actions calling ``apps.fsm.services.employee_transition`` (actor recorded,
-rules checked, log row written); a refusal becomes an error message on the changelist, never a 500.
+Employee transitions are admin actions through the shared service (``apps.fsm.admin``): actor recorded,
+rules checked, log row written; a refusal becomes an error message on the changelist, never a 500.
 """
 
 from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework.exceptions import APIException
+from django.contrib import admin
 
 from apps.api.models import Employee, OrgUnit, Position
 from apps.api.services import (
@@ -20,12 +17,8 @@ from apps.api.services import (
     position_create,
     position_update,
 )
-from apps.fsm.choices import EmployeeTransition
-from apps.fsm.services import employee_transition
-from backend.exceptions import CoverisAPIError
-
-# At most this many refusals are listed one by one; the rest are counted.
-MAX_REFUSAL_MESSAGES = 10
+from apps.fsm.admin import TransitionActionsAdminMixin
+from apps.fsm.services import EMPLOYEE_TRANSITIONS
 
 
 def _adopt(obj, saved) -> None:
@@ -40,35 +33,6 @@ def _adopt(obj, saved) -> None:
 
 def _model_fields(form, names) -> dict:
     return {name: form.cleaned_data[name] for name in names if name in form.cleaned_data}
-
-
-def _flatten(detail) -> list[str]:
-    if isinstance(detail, dict):
-        return [
-            text if key in ("non_field_errors", "detail") else f"{key}: {text}"
-            for key, value in detail.items()
-            for text in _flatten(value)
-        ]
-    if isinstance(detail, list | tuple):
-        return [text for item in detail for text in _flatten(item)]
-    return [str(detail)]
-
-
-def refusal_text(exc: Exception) -> str:
-    """A one-line, human reason for a refused transition (the API's error message, plus rule violations)."""
-    if isinstance(exc, DjangoValidationError):
-        return "; ".join(exc.messages)
-    if isinstance(exc, DjangoPermissionDenied):
-        return str(exc) or "Permission denied."
-    text = "; ".join(_flatten(exc.detail))
-    details = getattr(exc, "details", None) if isinstance(exc, CoverisAPIError) else None
-    if isinstance(details, dict):
-        violations = [v.get("message") or v.get("rule") for v in details.get("violations", []) if isinstance(v, dict)]
-        if violations:
-            text += " (" + "; ".join(str(v) for v in violations) + ")"
-        if "current_state" in details:
-            text += f" Current state: {details['current_state']}."
-    return text
 
 
 class OrgUnitAdminForm(forms.ModelForm):
@@ -146,16 +110,8 @@ class EmployeeAdminForm(forms.ModelForm):
         return hire_date
 
 
-def _transition_action(transition: EmployeeTransition):
-    def action(modeladmin, request, queryset):
-        modeladmin.perform_transition(request, queryset, transition)
-
-    action.__name__ = transition.value
-    return admin.action(description=f"{transition.label} selected employees", permissions=["change"])(action)
-
-
 @admin.register(Employee)
-class EmployeeAdmin(admin.ModelAdmin):
+class EmployeeAdmin(TransitionActionsAdminMixin, admin.ModelAdmin):
     form = EmployeeAdminForm
     list_display = ("employee_number", "last_name", "first_name", "email", "org_unit", "state", "hire_date")
     list_filter = ("state", ("org_unit", admin.RelatedOnlyFieldListFilter), "hire_date")
@@ -164,28 +120,9 @@ class EmployeeAdmin(admin.ModelAdmin):
     autocomplete_fields = ("org_unit", "user")
     # The lifecycle writes these; HR changes them with the transition actions below.
     readonly_fields = ("state", "termination_date", "created_at", "updated_at")
-    actions = [_transition_action(transition) for transition in EmployeeTransition]
+    transition_kind = EMPLOYEE_TRANSITIONS
 
     def save_model(self, request, obj, form, change):
         data = _model_fields(form, EmployeeAdminForm.Meta.fields)
         saved = employee_update(employee=obj, **data) if change else employee_create(**data)
         _adopt(obj, saved)
-
-    def perform_transition(self, request, queryset, transition: EmployeeTransition) -> None:
-        """Run one transition per selected employee through the service; each succeeds or is refused alone."""
-        done, refusals = 0, []
-        for employee in queryset.order_by("pk"):
-            try:
-                employee_transition(
-                    employee_id=employee.pk, name=transition.value, actor=request.user, reason="admin action"
-                )
-            except (APIException, DjangoValidationError, DjangoPermissionDenied) as exc:
-                refusals.append(f"{employee}: {refusal_text(exc)}")
-            else:
-                done += 1
-        if done:
-            self.message_user(request, f"{transition.label}: done for {done} employee(s).", messages.SUCCESS)
-        for text in refusals[:MAX_REFUSAL_MESSAGES]:
-            self.message_user(request, f"{transition.label} refused for {text}", messages.ERROR)
-        if len(refusals) > MAX_REFUSAL_MESSAGES:
-            self.message_user(request, f"…and {len(refusals) - MAX_REFUSAL_MESSAGES} more refused.", messages.ERROR)

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from apps.business_rules.models import BusinessRule, BusinessRuleVersion
 from apps.business_rules.registry import REGISTRY
 from apps.business_rules.services import rule_create, rule_errors, rule_update
+from backend.admin import ReadOnlyAdmin
 
 EDITABLE = (
     "code",
@@ -97,18 +98,9 @@ class BusinessRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(BusinessRuleVersion)
-class BusinessRuleVersionAdmin(admin.ModelAdmin):
+class BusinessRuleVersionAdmin(ReadOnlyAdmin):
     list_display = ["rule", "version", "actor", "created_at"]
     list_filter = ["rule__rule_type"]
     search_fields = ["rule__code"]
     list_select_related = ["rule", "actor"]
     readonly_fields = ["rule", "version", "snapshot", "actor", "created_at"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

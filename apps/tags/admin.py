@@ -8,6 +8,7 @@ from django.db import transaction
 
 from apps.tags import services
 from apps.tags.models import EmployeeTag, PositionTag, TagCatalog, TagChangeLog
+from backend.admin import ReadOnlyAdmin
 
 
 def _raise_service_errors(form: forms.ModelForm, errors: dict[str, list[str]]) -> None:
@@ -191,7 +192,7 @@ class PositionTagAdmin(admin.ModelAdmin):
 
 
 @admin.register(TagChangeLog)
-class TagChangeLogAdmin(admin.ModelAdmin):
+class TagChangeLogAdmin(ReadOnlyAdmin):
     """Read-only: the log is append-only (the database refuses changes on PostgreSQL)."""
 
     list_display = ("created_at", "action", "target_type", "target_id", "employee", "position", "tag", "actor_email")
@@ -203,15 +204,6 @@ class TagChangeLogAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _adopt(obj, saved) -> None:

@@ -1,0 +1,85 @@
+import pytest
+from django.contrib.messages import get_messages
+
+from apps.api.tests.factories import EmployeeFactory, PositionFactory
+from apps.assignments.models import Assignment, AssignmentTransitionLog
+from apps.assignments.tests.factories import AssignmentFactory
+from apps.business_rules.services import rule_create
+from apps.fsm.models import EmployeeTransitionLog
+
+pytestmark = pytest.mark.django_db
+CHANGELIST = "/admin/assignments/assignment/"
+
+
+@pytest.fixture
+def admin_client(client, make_user):
+    user = make_user("hr")
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+def _messages(response):
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def test_transition_action_goes_through_the_service(admin_client):
+    assignment = AssignmentFactory()
+    response = admin_client.post(CHANGELIST, {"action": "approve", "_selected_action": [assignment.pk]}, follow=True)
+    assert response.status_code == 200
+    assert Assignment.objects.get(pk=assignment.pk).state == "approved"
+    log = AssignmentTransitionLog.objects.get()
+    assert log.actor == admin_client.user
+    assert log.reason == "admin action"
+    assert (log.source_state, log.target_state) == ("proposed", "approved")
+
+
+def test_refused_action_is_a_message_not_a_500(admin_client):
+    assignment = AssignmentFactory()
+    response = admin_client.post(CHANGELIST, {"action": "complete", "_selected_action": [assignment.pk]}, follow=True)
+    assert response.status_code == 200
+    assert any("refused" in text and "proposed" in text for text in _messages(response))
+    assert AssignmentTransitionLog.objects.count() == 0
+
+
+def test_add_through_the_admin_uses_the_service_and_its_rules(admin_client):
+    form = {
+        "employee": EmployeeFactory().pk,
+        "position": PositionFactory().pk,
+        "start_date": "2026-03-02",
+        "weekly_hours": "12",
+        "notes": "via admin",
+    }
+    response = admin_client.post("/admin/assignments/assignment/add/", form, follow=True)
+    assert response.status_code == 200
+    assert Assignment.objects.get(notes="via admin").created_by == admin_client.user
+
+    rule_create(
+        code="ACTIVE", name="Active only", rule_type="employee_state", params={"states": ["active"]},
+        events=["assignment.create"],
+    )  # fmt: skip
+    response = admin_client.post("/admin/assignments/assignment/add/", {**form, "notes": "refused"}, follow=True)
+    assert response.status_code == 200
+    assert not Assignment.objects.filter(notes="refused").exists()
+    assert any("Not saved" in text and "pending" in text for text in _messages(response))
+
+
+def test_approved_assignments_are_not_editable_in_the_admin(admin_client):
+    assignment = AssignmentFactory()
+    admin_client.post(CHANGELIST, {"action": "approve", "_selected_action": [assignment.pk]})
+    page = admin_client.get(f"{CHANGELIST}{assignment.pk}/change/")
+    assert page.status_code == 200
+    assert 'name="weekly_hours"' not in page.content.decode()
+
+
+def test_logs_are_read_only_in_the_admin(admin_client):
+    assignment = AssignmentFactory()
+    admin_client.post(CHANGELIST, {"action": "reject", "_selected_action": [assignment.pk]})
+    log = AssignmentTransitionLog.objects.get()
+    assert admin_client.get("/admin/assignments/assignmenttransitionlog/").status_code == 200
+    assert admin_client.get(f"/admin/assignments/assignmenttransitionlog/{log.pk}/change/").status_code == 200
+    assert admin_client.get("/admin/assignments/assignmenttransitionlog/add/").status_code == 403
+    assert admin_client.post(f"/admin/assignments/assignmenttransitionlog/{log.pk}/delete/").status_code == 403
+    assert admin_client.get("/admin/fsm/employeetransitionlog/").status_code == 200
+    assert admin_client.get("/admin/fsm/employeetransitionlog/add/").status_code == 403
+    assert EmployeeTransitionLog.objects.count() == 0
