@@ -59,10 +59,10 @@ def coverage_positions(
     *, positions: QuerySet[Position], period: Period, org_unit: OrgUnit | None = None, position: Position | None = None
 ) -> QuerySet[Position]:
     """The positions a report lists: active ones, and inactive ones that still have demand or people that period."""
-    if position is not None:
-        return positions.filter(pk=position.pk)
     if org_unit is not None:
         positions = positions.filter(org_unit__path__startswith=org_unit.path)
+    if position is not None:
+        return positions.filter(pk=position.pk)
     lo, hi = period.weeks_start, period.weeks_end
     demand = CoverageRequirement.objects.filter(position=OuterRef("pk"), valid_from__lte=hi).filter(
         Q(valid_to__isnull=True) | Q(valid_to__gte=lo)

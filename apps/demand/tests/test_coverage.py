@@ -85,6 +85,8 @@ def test_filters_position_and_org_unit_subtree(scenario, tree, auth_client):
     assert codes(f"{URL}?{RANGE}&org_unit={tree.team.pk}") == ["R"]
     assert codes(f"{URL}?{RANGE}&position={scenario.s.pk}") == ["S"]
     assert codes(f"{URL}?{RANGE}&org_unit={tree.elsewhere.pk}") == []
+    assert codes(f"{URL}?{RANGE}&org_unit={tree.dept.pk}&position={scenario.p.pk}") == ["P"]
+    assert codes(f"{URL}?{RANGE}&org_unit={tree.dept.pk}&position={scenario.s.pk}") == []  # both filters apply
 
 
 def test_inactive_positions_show_only_while_they_have_demand_or_people(tree, auth_client):
@@ -133,6 +135,10 @@ def test_status_compares_hours_and_headcount(tree, make_employee, make_assignmen
     # Hours met, more people than asked for: over. Hours met, fewer people: under.
     assert (rows[("MANY", W1)]["status"], rows[("MANY", W1)]["gap_hours"]) == ("over", 0.0)
     assert (rows[("FEW", W1)]["status"], rows[("FEW", W1)]["coverage_ratio"]) == ("under", 1.0)
+    # The roll-up counts FEW as under too, though no hours are missing anywhere.
+    dept = client.get(f"{ROLLUP_URL}?from=2026-03-02&to=2026-03-08&org_unit={tree.dept.pk}").json()["results"][0]
+    assert (dept["org_unit_code"], dept["positions_under"], dept["open_gap_hours"]) == ("DEPT", 1, 0.0)
+    assert (dept["required_headcount"], dept["assigned_headcount"], dept["status"]) == (3, 3, "met")
 
 
 # --- roll-up -----------------------------------------------------------------------------------------------
