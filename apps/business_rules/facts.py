@@ -43,6 +43,17 @@ class Facts:
     extra: dict = field(default_factory=dict)
 
     @classmethod
+    def preloaded(cls, event: str, *, other_open_assignments, employee_tags, position_tags, **fields) -> "Facts":
+        """Facts whose relations the caller already batch-loaded (candidate matching): evaluating costs no query."""
+        facts = cls(event=event, **fields)
+        facts.__dict__.update(
+            other_open_assignments=list(other_open_assignments),
+            employee_tags=list(employee_tags),
+            position_tags=list(position_tags),
+        )
+        return facts
+
+    @classmethod
     def from_context(cls, event: str, context: dict) -> "Facts":
         known = {k: v for k, v in context.items() if k in cls.__dataclass_fields__ and k not in ("event", "extra")}
         facts = cls(event=event, **known)

@@ -173,8 +173,13 @@ def _rank_one(employee: Employee, position: Position, start, end, hours: Decimal
     for clash in clashes:
         reasons.append(f"already assigned to {position.code} over overlapping dates (#{clash.pk}, {clash.state})")
 
-    facts = Facts(
-        event=EVENT,
+    # The relations come from the batch loads (the assignments overlapping the period, all the rules look at),
+    # so no rule costs a query per employee.
+    facts = Facts.preloaded(
+        EVENT,
+        other_open_assignments=open_assignments,
+        employee_tags=data.tags_by_employee.get(employee.pk, []),
+        position_tags=data.position_tags,
         employee=employee,
         position=position,
         start_date=start,
@@ -182,11 +187,6 @@ def _rank_one(employee: Employee, position: Position, start, end, hours: Decimal
         weekly_hours=hours,
         effective_date=today,
     )
-    # Facts loads these lazily (functools.cached_property), one query each per employee: fill them from the
-    # batch loads instead. The assignments are the ones overlapping the period, all the rules look at.
-    facts.__dict__["other_open_assignments"] = open_assignments
-    facts.__dict__["employee_tags"] = data.tags_by_employee.get(employee.pk, [])
-    facts.__dict__["position_tags"] = data.position_tags
     results = [evaluate_rule(rule, facts) for rule in data.rules]
     failures = [r for r in results if r["outcome"] == Outcome.FAIL]
     blocks = [r for r in failures if r["severity"] == Severity.BLOCK]
