@@ -163,6 +163,7 @@ def ledger_on_employee_terminate(employee: Employee, request, log_entry) -> list
     return []
 
 
+@transaction.atomic
 def ledger_contract_change(*, employee: Employee, actor, effective_date: datetime.date | None = None) -> list:
     """After ``contracted_weekly_hours`` changed: re-rate the open contract (and open leave) from the change date.
 

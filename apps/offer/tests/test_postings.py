@@ -284,3 +284,16 @@ def employee_update_direct(employee, hours) -> Employee:
     """Set the contract hours without the service (the service's own posting is tested separately)."""
     Employee.objects.filter(pk=employee.pk).update(contracted_weekly_hours=Decimal(hours))
     return Employee.objects.get(pk=employee.pk)
+
+
+def test_a_contract_change_through_the_employees_api_posts_to_the_ledger(active, auth_client, clock):
+    employee = active(contracted_weekly_hours=40)
+    client, _ = auth_client("hr")
+    clock(at(D(2026, 1, 21), 12))
+    response = client.patch(f"/api/employees/{employee.pk}/", {"contracted_weekly_hours": "30"})
+    assert response.status_code == 200, response.content
+    assert column(employee, "contracted", *JAN) == ["40.00", "40.00", "32.86", "30.00"]
+    # Editing something else leaves the ledger alone.
+    count = LedgerEntry.objects.count()
+    assert client.patch(f"/api/employees/{employee.pk}/", {"first_name": "Ada"}).status_code == 200
+    assert LedgerEntry.objects.count() == count
