@@ -190,3 +190,24 @@ def test_clock_event_filters(world, shifts, client_as):
 )
 def test_bad_clock_event_filters_are_400(world, client_as, params):
     assert_error(client_as("hr").get("/api/clock/events/", params), 400, "validation_error")
+
+
+HUGE = 99999999999999999999  # past any integer column: must be "unknown", not a database error
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "data", "status"),
+    [
+        ("get", "/api/hours-ledger/balances/", {"from": "2026-01-05", "to": "2026-01-11", "employee": HUGE}, 400),
+        ("get", "/api/hours-ledger/balances/", {"from": "2026-01-05", "to": "2026-01-11", "org_unit": HUGE}, 400),
+        ("get", URL, {"employee": HUGE}, 400),
+        ("get", f"{URL}{HUGE}/", {}, 404),
+        ("post", f"{URL}{HUGE}/reverse/", {"reason": "x"}, 404),
+        ("get", "/api/clock/events/", {"employee": HUGE}, 400),
+        ("post", "/api/clock/in/", {"employee": HUGE}, 400),
+        ("post", "/api/clock/out/", {"employee": HUGE}, 400),
+    ],
+)
+def test_out_of_range_ids_are_4xx(world, client_as, method, url, data, status):
+    response = getattr(client_as("hr"), method)(url, data)
+    assert response.status_code == status, response.content
