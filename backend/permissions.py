@@ -1,5 +1,6 @@
 """Role permissions (SPEC §3). Views declare which roles read and which write; scoping is in querysets."""
 
+from django.db.models import Q
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from apps.users.choices import Role
@@ -51,3 +52,40 @@ class IsAuthenticatedWithRole(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return bool(request.user and request.user.is_authenticated and request.user.is_active)
+
+
+# --- row scope: what a role may read (out-of-scope rows simply are not there, so they answer 404) --------
+
+SEE_EVERYTHING = frozenset({Role.ADMIN, Role.HR, Role.AUDITOR})
+
+
+def manager_subtree_path(user) -> str | None:
+    """The materialized path of a manager's own org unit ("/1/5/"), or None when they have none."""
+    unit = user.org_unit if getattr(user, "org_unit_id", None) else None
+    return unit.path if unit is not None and unit.path else None
+
+
+def scope_for(user, queryset, *, unit_paths: str | tuple[str, ...], own: str | None = None):
+    """Narrow ``queryset`` to the rows ``user`` may read (SPEC §3).
+
+    admin, hr, auditor: everything. manager: rows whose org unit — reached through any of ``unit_paths``,
+    e.g. ``"org_unit__path"`` or ``("position__org_unit__path", "employee__org_unit__path")`` — lies in the
+    subtree of their own unit (one ``LIKE '/1/5/%'``, no recursion); a manager without a unit sees nothing.
+    employee: the rows ``own`` links to them (e.g. ``"employee__user"``), nothing when ``own`` is None.
+    Anyone else: nothing.
+    """
+    role = user_role(user)
+    if role in SEE_EVERYTHING:
+        return queryset
+    if role == Role.MANAGER:
+        root = manager_subtree_path(user)
+        if root is None:
+            return queryset.none()
+        paths = (unit_paths,) if isinstance(unit_paths, str) else unit_paths
+        condition = Q()
+        for path in paths:
+            condition |= Q(**{f"{path}__startswith": root})
+        return queryset.filter(condition)
+    if role == Role.EMPLOYEE and own:
+        return queryset.filter(**{own: user})
+    return queryset.none()

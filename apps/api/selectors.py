@@ -16,55 +16,20 @@ costs the same number of queries for 1 row and for 25.
 from django.db.models import QuerySet
 
 from apps.api.models import Employee, OrgUnit, Position
-from apps.users.choices import Role
-from backend.permissions import user_role
-
-SEE_EVERYTHING = frozenset({Role.ADMIN, Role.HR, Role.AUDITOR})
-
-
-def _manager_root_path(user) -> str | None:
-    """The path of the manager's own unit, or None when they have none."""
-    unit = user.org_unit if user.org_unit_id else None
-    return unit.path if unit is not None and unit.path else None
+from backend.permissions import scope_for
 
 
 def org_unit_list(*, user) -> QuerySet[OrgUnit]:
-    """Org units ``user`` may read."""
-    units = OrgUnit.objects.select_related("parent")
-    role = user_role(user)
-    if role in SEE_EVERYTHING:
-        return units
-    if role == Role.MANAGER:
-        root = _manager_root_path(user)
-        return units.filter(path__startswith=root) if root else units.none()
-    if role == Role.EMPLOYEE:
-        return units.filter(employees__user=user)
-    return units.none()
+    """Org units ``user`` may read (an employee: the unit their record sits in)."""
+    return scope_for(user, OrgUnit.objects.select_related("parent"), unit_paths="path", own="employees__user")
 
 
 def position_list(*, user) -> QuerySet[Position]:
-    """Positions ``user`` may read."""
+    """Positions ``user`` may read (an employee: their unit's positions)."""
     positions = Position.objects.select_related("org_unit")
-    role = user_role(user)
-    if role in SEE_EVERYTHING:
-        return positions
-    if role == Role.MANAGER:
-        root = _manager_root_path(user)
-        return positions.filter(org_unit__path__startswith=root) if root else positions.none()
-    if role == Role.EMPLOYEE:
-        return positions.filter(org_unit__employees__user=user)
-    return positions.none()
+    return scope_for(user, positions, unit_paths="org_unit__path", own="org_unit__employees__user")
 
 
 def employee_list(*, user) -> QuerySet[Employee]:
-    """Employees ``user`` may read."""
-    employees = Employee.objects.select_related("org_unit")
-    role = user_role(user)
-    if role in SEE_EVERYTHING:
-        return employees
-    if role == Role.MANAGER:
-        root = _manager_root_path(user)
-        return employees.filter(org_unit__path__startswith=root) if root else employees.none()
-    if role == Role.EMPLOYEE:
-        return employees.filter(user=user)
-    return employees.none()
+    """Employees ``user`` may read (an employee: their own record)."""
+    return scope_for(user, Employee.objects.select_related("org_unit"), unit_paths="org_unit__path", own="user")

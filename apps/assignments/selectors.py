@@ -6,28 +6,17 @@
 - anyone else: nothing.
 """
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from apps.assignments.models import Assignment
-from apps.users.choices import Role
-from backend.permissions import user_role
-
-SEE_EVERYTHING = frozenset({Role.ADMIN, Role.HR, Role.AUDITOR})
+from backend.permissions import scope_for
 
 
 def assignment_list(*, user) -> QuerySet[Assignment]:
     """Assignments ``user`` may read, with what the serializer shows already joined."""
-    assignments = Assignment.objects.select_related("employee", "position__org_unit")
-    role = user_role(user)
-    if role in SEE_EVERYTHING:
-        return assignments
-    if role == Role.MANAGER:
-        unit = user.org_unit if user.org_unit_id else None
-        if unit is None:
-            return assignments.none()
-        return assignments.filter(
-            Q(position__org_unit__path__startswith=unit.path) | Q(employee__org_unit__path__startswith=unit.path)
-        )
-    if role == Role.EMPLOYEE:
-        return assignments.filter(employee__user=user)
-    return assignments.none()
+    return scope_for(
+        user,
+        Assignment.objects.select_related("employee", "position__org_unit"),
+        unit_paths=("position__org_unit__path", "employee__org_unit__path"),
+        own="employee__user",
+    )

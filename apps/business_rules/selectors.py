@@ -5,10 +5,7 @@ from django.db.models import QuerySet
 from apps.api.models import Employee, Position
 from apps.assignments.models import Assignment
 from apps.business_rules.models import BusinessRule, BusinessRuleVersion
-from apps.users.choices import Role
-from backend.permissions import user_role
-
-SEE_EVERYTHING = frozenset({Role.ADMIN, Role.HR, Role.AUDITOR})
+from backend.permissions import scope_for
 
 
 def business_rule_list() -> QuerySet[BusinessRule]:
@@ -21,29 +18,17 @@ def business_rule_version_list(*, rule: BusinessRule) -> QuerySet[BusinessRuleVe
     return BusinessRuleVersion.objects.filter(rule=rule).select_related("actor").order_by("version")
 
 
-def _subtree_path(user) -> str | None:
-    unit = user.org_unit if getattr(user, "org_unit_id", None) else None
-    return unit.path if unit is not None and unit.path else None
-
-
 def evaluation_subjects(*, user) -> dict[str, QuerySet]:
     """Employees, positions and assignments ``user`` may evaluate rules against (a manager: their subtree).
 
     An id outside these answers 400 like an unknown one, so nothing leaks about objects out of scope.
     """
-    subjects = {
-        "employee": Employee.objects.select_related("org_unit"),
-        "position": Position.objects.select_related("org_unit"),
-        "assignment": Assignment.objects.select_related("employee__org_unit", "position__org_unit"),
-    }
-    role = user_role(user)
-    if role in SEE_EVERYTHING:
-        return subjects
-    path = _subtree_path(user) if role == Role.MANAGER else None
-    if path is None:
-        return {name: qs.none() for name, qs in subjects.items()}
     return {
-        "employee": subjects["employee"].filter(org_unit__path__startswith=path),
-        "position": subjects["position"].filter(org_unit__path__startswith=path),
-        "assignment": subjects["assignment"].filter(position__org_unit__path__startswith=path),
+        "employee": scope_for(user, Employee.objects.select_related("org_unit"), unit_paths="org_unit__path"),
+        "position": scope_for(user, Position.objects.select_related("org_unit"), unit_paths="org_unit__path"),
+        "assignment": scope_for(
+            user,
+            Assignment.objects.select_related("employee__org_unit", "position__org_unit"),
+            unit_paths="position__org_unit__path",
+        ),
     }

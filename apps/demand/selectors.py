@@ -13,49 +13,22 @@ from django.db.models import Q, QuerySet
 from apps.api.models import Employee, OrgUnit, Position
 from apps.demand.models import CoverageRequirement
 from apps.fsm.choices import EmployeeState
-from apps.users.choices import Role
-from backend.permissions import user_role
-
-SEE_EVERYTHING = frozenset({Role.ADMIN, Role.HR, Role.AUDITOR})
-_NOTHING = object()
-
-
-def _scope_path(user):
-    """None: no restriction; a path: that subtree only; ``_NOTHING``: no rows at all."""
-    role = user_role(user)
-    if role in SEE_EVERYTHING:
-        return None
-    if role == Role.MANAGER and user.org_unit_id:
-        path = user.org_unit.path
-        return path or _NOTHING
-    return _NOTHING
+from backend.permissions import scope_for
 
 
 def org_units_in_scope(*, user) -> QuerySet[OrgUnit]:
     """Org units ``user`` may report on."""
-    path = _scope_path(user)
-    units = OrgUnit.objects.all()
-    if path is _NOTHING:
-        return units.none()
-    return units.filter(path__startswith=path) if path else units
+    return scope_for(user, OrgUnit.objects.all(), unit_paths="path")
 
 
 def positions_in_scope(*, user) -> QuerySet[Position]:
     """Positions ``user`` may report on."""
-    path = _scope_path(user)
-    positions = Position.objects.select_related("org_unit")
-    if path is _NOTHING:
-        return positions.none()
-    return positions.filter(org_unit__path__startswith=path) if path else positions
+    return scope_for(user, Position.objects.select_related("org_unit"), unit_paths="org_unit__path")
 
 
 def employees_in_scope(*, user) -> QuerySet[Employee]:
     """Employees ``user`` may report on (every state)."""
-    path = _scope_path(user)
-    employees = Employee.objects.all()
-    if path is _NOTHING:
-        return employees.none()
-    return employees.filter(org_unit__path__startswith=path) if path else employees
+    return scope_for(user, Employee.objects.all(), unit_paths="org_unit__path")
 
 
 def candidate_pool(*, user, org_unit: OrgUnit | None = None) -> QuerySet[Employee]:
@@ -68,11 +41,8 @@ def candidate_pool(*, user, org_unit: OrgUnit | None = None) -> QuerySet[Employe
 
 def coverage_requirement_list(*, user) -> QuerySet[CoverageRequirement]:
     """Requirements ``user`` may read, with the position and its unit joined (one query per page)."""
-    path = _scope_path(user)
     requirements = CoverageRequirement.objects.select_related("position__org_unit")
-    if path is _NOTHING:
-        return requirements.none()
-    return requirements.filter(position__org_unit__path__startswith=path) if path else requirements
+    return scope_for(user, requirements, unit_paths="position__org_unit__path")
 
 
 def requirement_active_on(day) -> Q:
