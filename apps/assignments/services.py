@@ -176,28 +176,9 @@ ASSIGNMENT_TRANSITIONS = TransitionKind(
 )
 
 
-def assignment_transition(
-    *,
-    assignment_id: int,
-    name: str,
-    actor,
-    reason: str = "",
-    effective_date: datetime.date | None = None,
-    acknowledge_warnings: bool = False,
-    override_reason: str = "",
-    dry_run: bool = False,
-) -> TransitionOutcome:
-    """Perform one assignment transition through the shared machinery."""
-    request = TransitionRequest(
-        name=name,
-        actor=actor,
-        reason=reason,
-        effective_date=effective_date,
-        acknowledge_warnings=acknowledge_warnings,
-        override_reason=override_reason,
-        dry_run=dry_run,
-    )
-    return transition_perform(kind=ASSIGNMENT_TRANSITIONS, pk=assignment_id, request=request)
+def assignment_transition(*, assignment_id: int, **options) -> TransitionOutcome:
+    """Perform (or dry-run) one assignment transition; ``options`` are TransitionRequest's fields (name, actor, ...)."""
+    return transition_perform(kind=ASSIGNMENT_TRANSITIONS, pk=assignment_id, request=TransitionRequest(**options))
 
 
 def assignments_close_on_termination(employee: Employee, request: TransitionRequest, log_entry) -> list:

@@ -251,25 +251,6 @@ EMPLOYEE_TRANSITIONS = TransitionKind(
 )
 
 
-def employee_transition(
-    *,
-    employee_id: int,
-    name: str,
-    actor,
-    reason: str = "",
-    effective_date: datetime.date | None = None,
-    acknowledge_warnings: bool = False,
-    override_reason: str = "",
-    dry_run: bool = False,
-) -> TransitionOutcome:
-    """Perform one employee transition through the shared machinery."""
-    request = TransitionRequest(
-        name=name,
-        actor=actor,
-        reason=reason,
-        effective_date=effective_date,
-        acknowledge_warnings=acknowledge_warnings,
-        override_reason=override_reason,
-        dry_run=dry_run,
-    )
-    return transition_perform(kind=EMPLOYEE_TRANSITIONS, pk=employee_id, request=request)
+def employee_transition(*, employee_id: int, **options) -> TransitionOutcome:
+    """Perform (or dry-run) one employee transition; ``options`` are TransitionRequest's fields (name, actor, ...)."""
+    return transition_perform(kind=EMPLOYEE_TRANSITIONS, pk=employee_id, request=TransitionRequest(**options))
