@@ -124,5 +124,5 @@ class EmployeeAdmin(TransitionActionsAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         data = _model_fields(form, EmployeeAdminForm.Meta.fields)
-        saved = employee_update(employee=obj, **data) if change else employee_create(**data)
+        saved = employee_update(employee=obj, actor=request.user, **data) if change else employee_create(**data)
         _adopt(obj, saved)

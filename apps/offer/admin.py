@@ -4,19 +4,7 @@ POST /api/hours-ledger/entries/ for manual adjustments); corrections are reversi
 from django.contrib import admin
 
 from apps.offer.models import ClockEvent, LedgerEntry
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Browse and search only: no add, change or delete."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+from backend.admin import ReadOnlyAdmin
 
 
 @admin.register(LedgerEntry)

@@ -18,25 +18,15 @@ from django.db.models import QuerySet
 from apps.api.models import Employee
 from apps.offer.choices import BALANCE_KINDS, EntryBasis, EntryKind
 from apps.offer.models import ClockEvent, LedgerEntry
-from apps.users.choices import Role
-from backend.permissions import user_role
+from backend.permissions import scope_for
 
-SEE_EVERYONE = frozenset({Role.ADMIN, Role.HR, Role.AUDITOR})
 COLUMNS = tuple(str(kind) for kind in BALANCE_KINDS)  # contracted, assigned, leave, worked
 CENT = Decimal("0.01")
 MAX_WEEKS = 104
 
 
 def _scoped(queryset: QuerySet, user, prefix: str = "") -> QuerySet:
-    role = user_role(user)
-    if role in SEE_EVERYONE:
-        return queryset
-    if role == Role.MANAGER:
-        unit = user.org_unit if user.org_unit_id else None
-        return queryset.filter(**{f"{prefix}org_unit__path__startswith": unit.path}) if unit else queryset.none()
-    if role == Role.EMPLOYEE:
-        return queryset.filter(**{f"{prefix}user": user})
-    return queryset.none()
+    return scope_for(user, queryset, unit_paths=f"{prefix}org_unit__path", own=f"{prefix}user")
 
 
 def employee_scope(*, user) -> QuerySet[Employee]:

@@ -22,7 +22,7 @@ from apps.offer.models import ClockEvent, LedgerEntry
 from apps.users.choices import Role
 from backend.exceptions import ConflictError
 from backend.permissions import user_role
-from backend.request_context import get_request_id
+from backend.request_context import request_id_for_storage
 
 ADJUSTERS = frozenset({Role.ADMIN, Role.HR})
 # Who may clock in and out for someone else; anyone with a role may clock for their own employee record.
@@ -35,17 +35,12 @@ CENT = Decimal("0.01")
 ONE_DAY = datetime.timedelta(days=1)
 
 
-def _request_id() -> str:
-    request_id = get_request_id()
-    return "" if request_id == "-" else request_id
-
-
 def _post(*, actor, **fields) -> LedgerEntry:
     """Insert one entry, stamped with who posted it and the request that caused it."""
     return LedgerEntry.objects.create(
         actor=actor if getattr(actor, "pk", None) else None,
         actor_email=getattr(actor, "email", "") or "",
-        request_id=_request_id(),
+        request_id=request_id_for_storage(),
         **fields,
     )
 
@@ -421,7 +416,7 @@ def clock_in(
     )
     raise_for_decision(rules_decision(results, actor=actor, acknowledge_warnings=acknowledge_warnings), results)
     event = ClockEvent.objects.create(
-        employee=employee, day=day, clock_in_at=at, clocked_in_by=actor, request_id=_request_id()
+        employee=employee, day=day, clock_in_at=at, clocked_in_by=actor, request_id=request_id_for_storage()
     )
     return event, results
 

@@ -73,4 +73,6 @@ class EmployeeViewSet(TransitionActionMixin, WorkforceModelViewSet):
         serializer.instance = employee_create(**serializer.validated_data)
 
     def perform_update(self, serializer):
-        serializer.instance = employee_update(employee=serializer.instance, **serializer.validated_data)
+        serializer.instance = employee_update(
+            employee=serializer.instance, actor=self.request.user, **serializer.validated_data
+        )

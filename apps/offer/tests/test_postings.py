@@ -236,6 +236,16 @@ def test_contract_change_through_employee_update_posts_in_the_same_transaction(a
     assert LedgerEntry.objects.filter(employee=employee).latest("id").actor_id == hr.pk
 
 
+def test_contract_change_through_the_api_records_who_made_it(active, auth_client, clock):
+    employee = active(contracted_weekly_hours=40)
+    clock(at(D(2026, 1, 21), 12))
+    client, hr_user = auth_client("hr")
+    response = client.patch(f"/api/employees/{employee.pk}/", {"contracted_weekly_hours": "30"}, format="json")
+    assert response.status_code == 200, response.content
+    rerated = LedgerEntry.objects.filter(employee=employee, kind="contracted").order_by("-id")[:2]
+    assert [(e.actor_id, e.actor_email) for e in rerated] == [(hr_user.pk, hr_user.email)] * 2
+
+
 def test_contract_change_on_leave_rerates_the_leave_too(active, move, hr):
     employee = active(contracted_weekly_hours=40)
     move(employee, "start_leave", D(2026, 1, 12))
