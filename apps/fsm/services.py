@@ -15,8 +15,8 @@ from django_fsm import TransitionNotAllowed as FSMTransitionNotAllowed
 from rest_framework import exceptions
 
 from apps.api.models import Employee
-from apps.business_rules.engine import evaluate_event, raise_for_decision, rules_decision
-from apps.fsm.chain import chain_append
+from apps.business_rules.engine import active_rules, evaluate_event, raise_for_decision, rules_decision
+from apps.fsm.chain import chain_append, chain_append_many
 from apps.fsm.choices import EmployeeTransition
 from apps.fsm.models import EmployeeTransitionLog
 from apps.users.choices import Role
@@ -68,6 +68,9 @@ class TransitionKind:
     # read (an assignment's employee), so two concurrent changes cannot together break a limit each alone
     # respects (no write skew). Locking the parent first keeps one lock order with cascades (no deadlock).
     lock_related: Callable[[Any], None] | None = None
+    # The batched path's ``lock_related``: called with every pk of a batch (sorted) before the batch is locked; locks
+    # all the related rows in one query, ordered by their own pk. Without it the batch calls ``lock_related`` per pk.
+    lock_related_many: Callable[[list], None] | None = None
 
     @property
     def subject_field(self) -> str:
@@ -189,6 +192,136 @@ def transition_perform(*, kind: TransitionKind, pk: Any, request: TransitionRequ
     return TransitionOutcome(
         instance, request.name, source, instance.state, True, results, False, log_entry, cascaded=cascaded
     )
+
+
+def _related_for_rules(model: type[models.Model]) -> list[str]:
+    """Foreign keys two levels deep (an assignment's employee, position and the position's org unit), so the rules
+    of a batch read them from the locking query instead of one lazy query per object and relation."""
+    paths = []
+    for first in model._meta.concrete_fields:
+        if not first.many_to_one:
+            continue
+        paths.append(first.name)
+        paths += [
+            f"{first.name}__{second.name}"
+            for second in first.related_model._meta.concrete_fields
+            if second.many_to_one and second.related_model is not first.related_model
+        ]
+    return paths
+
+
+def _lock_batch_related(kind: TransitionKind, pks: list) -> None:
+    if kind.lock_related_many:
+        kind.lock_related_many(pks)
+    elif kind.lock_related:
+        for pk in pks:
+            kind.lock_related(pk)
+
+
+def transition_perform_many(*, kind: TransitionKind, pks, request: TransitionRequest) -> list[TransitionOutcome]:
+    """Perform one transition on many objects in one transaction, all or nothing; outcomes in pk order.
+
+    Each object gets exactly the checks of ``transition_perform`` — role, FSM, ``kind.validate``, every applicable
+    rule — in pk order, and its own log row and after-transition hooks. The first refusal raises the error
+    ``transition_perform`` would have raised for that object (a note names it) and nothing of the batch is
+    written: a batch is one decision, the caller fixes the input and sends it again.
+
+    What is batched: the related rows are locked first, then the objects in one ``select_for_update`` ordered by
+    pk (one lock order with ``transition_perform``, parents first); the rules are loaded once; the log rows are
+    chained and inserted together (``chain_append_many``). Each object's state is saved as it transitions, so the
+    rules of a later object see the earlier ones done (two approvals of one employee's assignments are judged as
+    one-by-one calls would judge them). The hooks (ledger postings, the termination cascade) run per object after
+    all log rows, inside the same transaction: a hook whose writes a later object's rules would read would be the
+    one difference from one-by-one calls; none does (each touches only its own object's rows). No dry run.
+    """
+    if request.name not in kind.names:
+        raise exceptions.ValidationError(
+            {"transition": [f"Unknown transition '{request.name}'. Known: {', '.join(kind.names)}."]}
+        )
+    if request.override_reason and getattr(request.actor, "role", None) != Role.ADMIN:
+        raise exceptions.PermissionDenied("Only an admin may override a blocking rule.")
+    if request.dry_run:
+        raise ValueError("transition_perform_many does not dry-run; use transition_perform per object.")
+    pks = list(pks)
+    ordered = sorted(set(pks))
+    if len(ordered) != len(pks):
+        raise ValueError("Each object may appear once in a batch.")
+    if not ordered:
+        return []
+
+    event = f"{kind.event_prefix}.{request.name}"
+    effective_date = request.effective_date or timezone.localdate()
+    actor = request.actor
+    with transaction.atomic():
+        _lock_batch_related(kind, ordered)
+        instances = list(
+            kind.model.objects.select_for_update(of=("self",))
+            .select_related(*_related_for_rules(kind.model))
+            .filter(pk__in=ordered)
+            .order_by("pk")
+        )
+        if len(instances) != len(ordered):
+            missing = sorted(set(ordered) - {instance.pk for instance in instances})
+            shown = ", ".join(map(str, missing[:20]))
+            raise exceptions.NotFound(f"No {kind.model._meta.verbose_name} with id {shown}.")
+        rules = list(active_rules())
+        outcomes: list[TransitionOutcome] = []
+        log_rows: list[dict] = []
+        for instance in instances:
+            try:
+                outcome = _transition_one_of_batch(kind, instance, request, event, effective_date, rules)
+            except exceptions.APIException as exc:
+                exc.add_note(f"Refused for {kind.model.__name__} {instance.pk}; nothing of the batch was written.")
+                raise
+            outcomes.append(outcome)
+            log_rows.append(
+                {
+                    kind.subject_field: instance,
+                    "transition": request.name,
+                    "source_state": outcome.source,
+                    "target_state": outcome.target,
+                    "actor": actor,
+                    "actor_email": getattr(actor, "email", "") or "",
+                    "reason": request.reason,
+                    "effective_date": effective_date,
+                    "rule_results": outcome.rule_results,
+                    "override_reason": request.override_reason,
+                    "request_id": request_id_for_storage(),
+                }
+            )
+        hooks = _after_hooks.get(event, [])
+        for outcome, log_entry in zip(outcomes, chain_append_many(kind.log_model, log_rows), strict=True):
+            outcome.log_entry = log_entry
+            for hook in hooks:
+                outcome.cascaded.extend(hook(outcome.instance, request, log_entry) or [])
+    return outcomes
+
+
+def _transition_one_of_batch(
+    kind: TransitionKind, instance, request: TransitionRequest, event: str, effective_date, rules: list
+) -> TransitionOutcome:
+    """``transition_perform``'s checks and state change for one locked object of a batch (the log row comes later)."""
+    if not actor_allowed(kind, request.actor, instance, request.name):
+        raise exceptions.PermissionDenied(f"Your role may not perform '{request.name}'.")
+    source = instance.state
+    allowed_now = available_names(instance)
+    if request.name not in allowed_now:
+        raise TransitionNotAllowedError(
+            f"'{request.name}' is not allowed from state '{source}'.",
+            details={"current_state": source, "allowed_transitions": allowed_now, "object": instance.pk},
+        )
+    if kind.validate:
+        kind.validate(instance, request)
+    results = evaluate_event(event=event, context=kind.rule_context(instance, request), rules=rules)
+    raise_for_decision(_rules_decision(results, request), results)
+    try:
+        getattr(instance, request.name)(effective_date=effective_date)
+    except FSMTransitionNotAllowed as exc:
+        raise TransitionNotAllowedError(
+            str(exc), details={"current_state": source, "allowed_transitions": allowed_now, "object": instance.pk}
+        ) from exc
+    instance.save()
+    return TransitionOutcome(instance, request.name, source, instance.state, True, results, False)
 
 
 def transition_options(*, kind: TransitionKind, instance: models.Model, actor) -> list[dict]:

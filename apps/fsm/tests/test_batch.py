@@ -1,0 +1,441 @@
+"""The batched transition path: the same end states, log rows and ledger entries as one-by-one calls; a refusal
+anywhere writes nothing; far fewer queries than a loop."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework import exceptions
+
+from apps.api.models import Employee
+from apps.api.tests.factories import EmployeeFactory, OrgUnitFactory, PositionFactory
+from apps.assignments.models import Assignment, AssignmentTransitionLog
+from apps.assignments.services import ASSIGNMENT_TRANSITIONS, assignment_create
+from apps.business_rules.tests.factories import BusinessRuleFactory
+from apps.fsm.chain import chain_append, chain_append_many, chain_verify, chain_verify_all
+from apps.fsm.models import EmployeeTransitionLog
+from apps.fsm.services import (
+    EMPLOYEE_TRANSITIONS,
+    TransitionRequest,
+    transition_perform,
+    transition_perform_many,
+)
+from apps.offer.models import LedgerEntry
+from backend.exceptions import RuleViolationError, TransitionNotAllowedError
+
+D = datetime.date
+HIRE = D(2026, 1, 5)
+# Each step: (transition, effective date, reason); the reason rules below make suspend and terminate need one.
+EMPLOYEE_STORY = [
+    ("activate", HIRE, ""),
+    ("start_leave", D(2026, 2, 2), ""),
+    ("return_from_leave", D(2026, 2, 16), ""),
+    ("suspend", D(2026, 3, 2), "Investigation"),
+    ("reinstate", D(2026, 3, 9), ""),
+    ("terminate", D(2026, 4, 30), "End of contract"),
+    ("rehire", D(2026, 6, 1), ""),
+]
+
+
+@pytest.fixture
+def reason_rule(db):
+    return BusinessRuleFactory(
+        code="REASON", rule_type="reason_required", params={}, events=["employee.suspend", "employee.terminate"]
+    )
+
+
+@pytest.fixture
+def approval_rules(db):
+    """The rules a real organisation has on approvals: active employees, within the contract, no overlap."""
+    return [
+        BusinessRuleFactory(
+            code="ACTIVE_ONLY", rule_type="employee_state", params={"states": ["active"]}, events=["assignment.approve"]
+        ),
+        BusinessRuleFactory(
+            code="CONTRACT",
+            rule_type="max_weekly_hours",
+            params={"max_percent_of_contract": 100},
+            events=["assignment.approve"],
+        ),
+        BusinessRuleFactory(
+            code="NO_OVERLAP", rule_type="no_overlap_same_position", params={}, events=["assignment.approve"]
+        ),
+    ]
+
+
+def _request(name: str, actor, effective_date=None, reason: str = "") -> TransitionRequest:
+    return TransitionRequest(
+        name=name, actor=actor, effective_date=effective_date, reason=reason, acknowledge_warnings=True
+    )
+
+
+def one_by_one(kind, pks, request):
+    return [transition_perform(kind=kind, pk=pk, request=request) for pk in pks]
+
+
+def employee_trace(employee_id: int) -> dict:
+    """What transitions wrote about one employee, without ids and times (which differ between two runs)."""
+    row = Employee.objects.values("state", "hire_date", "termination_date").get(pk=employee_id)
+    logs = list(
+        EmployeeTransitionLog.objects.filter(employee_id=employee_id)
+        .order_by("id")
+        .values_list(
+            "transition",
+            "source_state",
+            "target_state",
+            "actor_id",
+            "actor_email",
+            "reason",
+            "effective_date",
+            "rule_results",
+            "override_reason",
+        )
+    )
+    return {"employee": row, "logs": logs, "ledger": ledger_trace(employee_id)}
+
+
+def ledger_trace(employee_id: int) -> list[tuple]:
+    entries = LedgerEntry.objects.filter(employee_id=employee_id).order_by("id")
+    assignment_ids = sorted({e.assignment_id for e in entries if e.assignment_id})
+    reversed_positions = {e.pk: i for i, e in enumerate(entries)}
+    return [
+        (
+            e.kind,
+            e.basis,
+            e.hours,
+            e.period_start,
+            e.period_end,
+            e.source,
+            e.reason,
+            e.actor_id,
+            assignment_ids.index(e.assignment_id) if e.assignment_id else None,
+            reversed_positions.get(e.reverses_id),
+        )
+        for e in entries
+    ]
+
+
+def assignment_trace(assignment_id: int) -> dict:
+    row = Assignment.objects.values("state", "start_date", "end_date", "weekly_hours").get(pk=assignment_id)
+    logs = [
+        (
+            log.transition,
+            log.source_state,
+            log.target_state,
+            log.actor_id,
+            log.reason,
+            log.effective_date,
+            [(r["rule"], r["version"], r["outcome"], r["severity"]) for r in log.rule_results],
+        )
+        for log in AssignmentTransitionLog.objects.filter(assignment_id=assignment_id).order_by("id")
+    ]
+    return {"assignment": row, "logs": logs}
+
+
+def new_employees(count: int, unit=None) -> list[Employee]:
+    unit = unit or OrgUnitFactory()
+    return [EmployeeFactory(org_unit=unit, hire_date=HIRE, contracted_weekly_hours=Decimal(40)) for _ in range(count)]
+
+
+def written_counts() -> tuple[int, ...]:
+    return (
+        EmployeeTransitionLog.objects.count(),
+        AssignmentTransitionLog.objects.count(),
+        LedgerEntry.objects.count(),
+    )
+
+
+# --- the same result as one-by-one calls ---------------------------------------------------------------
+
+
+def test_a_batch_writes_what_one_by_one_calls_write_through_the_whole_employee_lifecycle(hr, reason_rule):
+    singles, batch = new_employees(3), new_employees(3)
+
+    for name, day, reason in EMPLOYEE_STORY:
+        request = _request(name, hr, day, reason)
+        one_by_one(EMPLOYEE_TRANSITIONS, [e.pk for e in singles], request)
+        outcomes = transition_perform_many(kind=EMPLOYEE_TRANSITIONS, pks=[e.pk for e in batch], request=request)
+        assert [o.instance.pk for o in outcomes] == [e.pk for e in batch]
+        assert all(o.allowed and not o.dry_run and o.log_entry is not None for o in outcomes)
+
+    for single, batched in zip(singles, batch, strict=True):
+        expected, got = employee_trace(single.pk), employee_trace(batched.pk)
+        assert got == expected
+        assert len(got["logs"]) == len(EMPLOYEE_STORY)
+        assert got["ledger"]  # contract, leave and their closings were posted by the hooks
+    assert all(report.ok for report in chain_verify_all())
+
+
+def test_outcomes_carry_source_target_results_and_their_log_rows(hr, reason_rule):
+    employees = new_employees(2)
+    transition_perform_many(kind=EMPLOYEE_TRANSITIONS, pks=[e.pk for e in employees], request=_request("activate", hr))
+
+    outcomes = transition_perform_many(
+        kind=EMPLOYEE_TRANSITIONS,
+        pks=[employees[1].pk, employees[0].pk],
+        request=_request("suspend", hr, D(2026, 3, 2), "Audit"),
+    )
+
+    assert [o.instance.pk for o in outcomes] == sorted(e.pk for e in employees)  # pk order, whatever was passed
+    for outcome in outcomes:
+        assert (outcome.name, outcome.source, outcome.target) == ("suspend", "active", "suspended")
+        assert [r["rule"] for r in outcome.rule_results] == ["REASON"]
+        log = outcome.log_entry
+        assert (log.employee_id, log.transition, log.reason, log.effective_date) == (
+            outcome.instance.pk,
+            "suspend",
+            "Audit",
+            D(2026, 3, 2),
+        )
+        assert log.rule_results == outcome.rule_results
+        assert EmployeeTransitionLog.objects.get(pk=log.pk).hash == log.hash
+
+
+def test_assignment_batches_match_one_by_one_calls_including_ledger_postings(hr, approval_rules):
+    unit = OrgUnitFactory()
+    position = PositionFactory(org_unit=unit)
+    workers = new_employees(6, unit)
+    transition_perform_many(kind=EMPLOYEE_TRANSITIONS, pks=[e.pk for e in workers], request=_request("activate", hr))
+    made = [
+        assignment_create(
+            actor=hr, employee=e, position=position, start_date=D(2026, 2, 2), weekly_hours=Decimal(20 + i % 3)
+        )[0]
+        for i, e in enumerate(workers)
+    ]
+    singles, batch = [a.pk for a in made[:3]], [a.pk for a in made[3:]]
+
+    for name, day in [("approve", D(2026, 1, 26)), ("activate", D(2026, 2, 2)), ("complete", D(2026, 3, 31))]:
+        request = _request(name, hr, day)
+        one_by_one(ASSIGNMENT_TRANSITIONS, singles, request)
+        transition_perform_many(kind=ASSIGNMENT_TRANSITIONS, pks=batch, request=request)
+
+    for single, batched in zip(singles, batch, strict=True):
+        assert assignment_trace(batched) == assignment_trace(single)
+        assert assignment_trace(batched)["assignment"]["state"] == "completed"
+    for single, batched in zip(workers[:3], workers[3:], strict=True):
+        assert ledger_trace(batched.pk) == ledger_trace(single.pk)
+        assert [row[0] for row in ledger_trace(batched.pk)] == ["contracted", "assigned", "assigned"]
+    assert all(report.ok for report in chain_verify_all())
+
+
+def test_a_batched_termination_cascades_to_open_assignments_like_a_single_one(hr, reason_rule):
+    unit = OrgUnitFactory()
+    position = PositionFactory(org_unit=unit)
+    workers = new_employees(4, unit)
+    transition_perform_many(kind=EMPLOYEE_TRANSITIONS, pks=[e.pk for e in workers], request=_request("activate", hr))
+    running = []
+    for employee in workers:
+        assignment, _ = assignment_create(
+            actor=hr, employee=employee, position=position, start_date=D(2026, 2, 2), weekly_hours=Decimal(30)
+        )
+        running.append(assignment.pk)
+    for name in ("approve", "activate"):
+        transition_perform_many(kind=ASSIGNMENT_TRANSITIONS, pks=running, request=_request(name, hr, D(2026, 2, 2)))
+    terminate = _request("terminate", hr, D(2026, 4, 30), "Site closed")
+
+    one_by_one(EMPLOYEE_TRANSITIONS, [e.pk for e in workers[:2]], terminate)
+    outcomes = transition_perform_many(kind=EMPLOYEE_TRANSITIONS, pks=[e.pk for e in workers[2:]], request=terminate)
+
+    assert [len(o.cascaded) for o in outcomes] == [1, 1]
+    assert all(isinstance(row, AssignmentTransitionLog) for o in outcomes for row in o.cascaded)
+    for single, batched in [(0, 2), (1, 3)]:
+        assert assignment_trace(running[batched]) == assignment_trace(running[single])
+        assert assignment_trace(running[batched])["assignment"]["end_date"] == D(2026, 4, 30)
+        assert employee_trace(workers[batched].pk) == employee_trace(workers[single].pk)
+    assert all(report.ok for report in chain_verify_all())
+
+
+def test_later_objects_are_judged_after_earlier_ones_like_one_by_one_calls(hr, approval_rules):
+    """Two 30-hour proposals of one 40-hour employee: one-by-one, the second approval breaks the contract rule.
+    The batch judges it the same way, so it is refused as a whole."""
+    unit = OrgUnitFactory()
+    (employee,) = new_employees(1, unit)
+    transition_perform_many(kind=EMPLOYEE_TRANSITIONS, pks=[employee.pk], request=_request("activate", hr))
+    pks = [
+        assignment_create(
+            actor=hr,
+            employee=employee,
+            position=PositionFactory(org_unit=unit),
+            start_date=D(2026, 2, 2),
+            weekly_hours=Decimal(30),
+        )[0].pk
+        for _ in range(2)
+    ]
+    before = written_counts()
+
+    with pytest.raises(RuleViolationError) as caught:
+        transition_perform_many(kind=ASSIGNMENT_TRANSITIONS, pks=pks, request=_request("approve", hr))
+
+    assert [v["rule"] for v in caught.value.details["violations"]] == ["CONTRACT"]
+    assert any(str(pks[1]) in note for note in caught.value.__notes__)
+    assert written_counts() == before
+    assert set(Assignment.objects.filter(pk__in=pks).values_list("state", flat=True)) == {"proposed"}
+
+
+# --- a refusal writes nothing ---------------------------------------------------------------------------
+
+
+def test_one_object_in_the_wrong_state_refuses_the_whole_batch_and_writes_nothing(hr):
+    employees = new_employees(3)
+    transition_perform(kind=EMPLOYEE_TRANSITIONS, pk=employees[1].pk, request=_request("activate", hr))
+    before = written_counts()
+
+    with pytest.raises(TransitionNotAllowedError) as caught:
+        transition_perform_many(
+            kind=EMPLOYEE_TRANSITIONS, pks=[e.pk for e in employees], request=_request("activate", hr)
+        )
+
+    assert caught.value.details == {
+        "current_state": "active",
+        "allowed_transitions": ["start_leave", "suspend", "terminate"],
+        "object": employees[1].pk,
+    }
+    assert written_counts() == before
+    states = dict(Employee.objects.filter(pk__in=[e.pk for e in employees]).values_list("pk", "state"))
+    assert states == {employees[0].pk: "pending", employees[1].pk: "active", employees[2].pk: "pending"}
+    assert chain_verify(EmployeeTransitionLog).ok
+
+
+def test_a_rule_refusing_the_last_object_rolls_back_the_earlier_ones(hr, reason_rule):
+    employees = new_employees(3)
+    pks = [e.pk for e in employees]
+    transition_perform_many(kind=EMPLOYEE_TRANSITIONS, pks=pks, request=_request("activate", hr))
+    before = written_counts()
+
+    with pytest.raises(RuleViolationError):
+        transition_perform_many(kind=EMPLOYEE_TRANSITIONS, pks=pks, request=_request("terminate", hr, HIRE, ""))
+
+    assert written_counts() == before
+    assert set(Employee.objects.filter(pk__in=pks).values_list("state", "termination_date")) == {("active", None)}
+
+
+def test_a_failing_hook_rolls_back_the_whole_batch(hr, after_hook):
+    employees = new_employees(2)
+    calls = []
+
+    def fail_on_second(instance, request, log_entry):
+        calls.append(instance.pk)
+        if len(calls) == 2:
+            raise RuntimeError("boom")
+        return []
+
+    after_hook("employee.activate", fail_on_second)
+    before = written_counts()
+    with pytest.raises(RuntimeError):
+        transition_perform_many(
+            kind=EMPLOYEE_TRANSITIONS, pks=[e.pk for e in employees], request=_request("activate", hr)
+        )
+    assert written_counts() == before
+    assert set(Employee.objects.filter(pk__in=[e.pk for e in employees]).values_list("state", flat=True)) == {"pending"}
+
+
+def test_a_missing_object_is_a_404_naming_it_and_writes_nothing(hr):
+    (employee,) = new_employees(1)
+    before = written_counts()
+    with pytest.raises(exceptions.NotFound, match="987654"):
+        transition_perform_many(kind=EMPLOYEE_TRANSITIONS, pks=[employee.pk, 987654], request=_request("activate", hr))
+    assert written_counts() == before
+
+
+@pytest.mark.parametrize("role", ["manager", "auditor", "employee"])
+def test_a_role_that_may_not_transition_gets_403(make_user, role):
+    (employee,) = new_employees(1)
+    with pytest.raises(exceptions.PermissionDenied):
+        transition_perform_many(
+            kind=EMPLOYEE_TRANSITIONS, pks=[employee.pk], request=_request("activate", make_user(role))
+        )
+    assert Employee.objects.get(pk=employee.pk).state == "pending"
+
+
+def test_bad_batches_are_refused_before_anything_is_read(hr, make_user):
+    (employee,) = new_employees(1)
+    with pytest.raises(exceptions.ValidationError):
+        transition_perform_many(kind=EMPLOYEE_TRANSITIONS, pks=[employee.pk], request=_request("promote", hr))
+    with pytest.raises(ValueError, match="once"):
+        transition_perform_many(
+            kind=EMPLOYEE_TRANSITIONS, pks=[employee.pk, employee.pk], request=_request("activate", hr)
+        )
+    with pytest.raises(ValueError, match="dry-run"):
+        transition_perform_many(
+            kind=EMPLOYEE_TRANSITIONS,
+            pks=[employee.pk],
+            request=TransitionRequest(name="activate", actor=hr, dry_run=True),
+        )
+    with pytest.raises(exceptions.PermissionDenied):
+        transition_perform_many(
+            kind=EMPLOYEE_TRANSITIONS,
+            pks=[employee.pk],
+            request=TransitionRequest(name="activate", actor=hr, override_reason="because"),
+        )
+    assert transition_perform_many(kind=EMPLOYEE_TRANSITIONS, pks=[], request=_request("activate", hr)) == []
+    assert written_counts() == (0, 0, 0)
+
+
+# --- the chain ---------------------------------------------------------------------------------------------
+
+
+def test_chain_append_many_continues_the_chain_in_list_order(make_employee, hr):
+    first, second = make_employee("active"), make_employee("active")
+    common = {"actor": hr, "actor_email": hr.email, "source_state": "active", "target_state": "active"}
+    single = chain_append(EmployeeTransitionLog, employee=first, transition="note", **common)
+    rows = chain_append_many(
+        EmployeeTransitionLog,
+        [
+            {"employee": first, "transition": "one", "rule_results": [{"observed": Decimal("1.50")}], **common},
+            {"employee": second, "transition": "two", **common},
+        ],
+    )
+
+    assert [r.prev_hash for r in rows] == [single.hash, rows[0].hash]
+    assert rows[0].pk < rows[1].pk
+    assert rows[0].rule_results == [{"observed": "1.50"}]  # as the JSON column gives it back
+    assert chain_verify(EmployeeTransitionLog).ok
+    assert chain_append_many(EmployeeTransitionLog, []) == []
+
+
+# --- cheaper than a loop ----------------------------------------------------------------------------------
+
+
+def _queries(func) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        func()
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize(
+    ("name", "divisor"),
+    [
+        ("suspend", 5),  # no hook: one UPDATE per object (its state), the rest once per batch
+        ("activate", 2),  # a ledger posting per employee (its hook's own queries) stays per object
+    ],
+)
+def test_a_batch_of_50_costs_far_fewer_queries_than_50_single_calls(hr, reason_rule, name, divisor):
+    employees = new_employees(51)
+    pks = [e.pk for e in employees]
+    if name == "suspend":
+        transition_perform_many(kind=EMPLOYEE_TRANSITIONS, pks=pks, request=_request("activate", hr))
+    request = _request(name, hr, HIRE, "Audit")
+
+    one = _queries(lambda: transition_perform(kind=EMPLOYEE_TRANSITIONS, pk=pks[0], request=request))
+    batch = _queries(lambda: transition_perform_many(kind=EMPLOYEE_TRANSITIONS, pks=pks[1:], request=request))
+
+    assert batch * divisor < 50 * one, (batch, one)
+
+
+def test_an_assignment_batch_costs_far_fewer_queries_than_single_calls(hr, approval_rules):
+    unit = OrgUnitFactory()
+    position = PositionFactory(org_unit=unit)
+    workers = new_employees(21, unit)
+    transition_perform_many(kind=EMPLOYEE_TRANSITIONS, pks=[e.pk for e in workers], request=_request("activate", hr))
+    pks = [
+        assignment_create(actor=hr, employee=e, position=position, start_date=D(2026, 2, 2), weekly_hours=20)[0].pk
+        for e in workers
+    ]
+    request = _request("reject", hr)
+
+    one = _queries(lambda: transition_perform(kind=ASSIGNMENT_TRANSITIONS, pk=pks[0], request=request))
+    batch = _queries(lambda: transition_perform_many(kind=ASSIGNMENT_TRANSITIONS, pks=pks[1:], request=request))
+
+    assert batch * 2 < 20 * one, (batch, one)
