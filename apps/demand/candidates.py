@@ -21,7 +21,7 @@ from apps.assignments.models import Assignment
 from apps.business_rules.choices import Outcome, Severity
 from apps.business_rules.engine import active_rules, applicable_rules, evaluate_rule
 from apps.business_rules.facts import Facts
-from apps.demand.periods import CENT
+from apps.demand.periods import CENT, hours_text
 from apps.demand.periods import hours as to_hours
 from apps.demand.supply import supply_by_employee
 from apps.fsm.choices import EmployeeState
@@ -214,7 +214,7 @@ def _rank_one(employee: Employee, position: Position, start, end, hours: Decimal
         "org_unit": employee.org_unit_id,
         "score": float(score.quantize(Decimal("0.1"))),
         "fits": fits,
-        "free_hours": float(free),
+        "free_hours": hours_text(free),
         "free_hours_source": "ledger" if from_ledger else "contract",
         "reasons": reasons,
         "rule_failures": [{"rule": r["rule"], "severity": r["severity"], "message": r["message"]} for r in failures],
@@ -238,7 +238,9 @@ def candidate_rank(
     today = today or timezone.localdate()
     data = _load(position=position, start=start, end=end, hours=hours, employees=employees, today=today)
     ranked = [_rank_one(e, position, start, end, hours, data, today) for e in data.employees]
-    ranked.sort(key=lambda c: (not c["fits"], -c["score"], -c["free_hours"], c["employee_number"], c["employee"]))
+    ranked.sort(
+        key=lambda c: (not c["fits"], -c["score"], -Decimal(c["free_hours"]), c["employee_number"], c["employee"])
+    )
     return {
         "position": {
             "id": position.pk,
@@ -248,7 +250,7 @@ def candidate_rank(
         },
         "from": start.isoformat(),
         "to": end.isoformat(),
-        "hours": float(hours),
+        "hours": hours_text(hours),
         "considered": len(ranked),
         "fitting": sum(1 for c in ranked if c["fits"]),
         "rules_evaluated": [rule.code for rule in data.rules],

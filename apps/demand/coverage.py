@@ -14,7 +14,7 @@ from apps.api.models import OrgUnit, Position
 from apps.assignments.models import Assignment
 from apps.demand.choices import COVERING_STATES, CoverageStatus
 from apps.demand.models import CoverageRequirement
-from apps.demand.periods import Period, as_date, hours, ratio
+from apps.demand.periods import Period, as_date, hours, hours_text, ratio
 from apps.demand.sql import DateSQL, in_list, queryset_sql
 
 REQ = CoverageRequirement._meta.db_table
@@ -39,9 +39,9 @@ def _measures(required_headcount, required_hours, assigned_headcount, assigned_h
     return {
         "required_headcount": required_hc,
         "assigned_headcount": assigned_hc,
-        "required_hours": float(required_h),
-        "assigned_hours": float(assigned_h),
-        "gap_hours": float(required_h - assigned_h),
+        "required_hours": hours_text(required_h),
+        "assigned_hours": hours_text(assigned_h),
+        "gap_hours": hours_text(required_h - assigned_h),
         "coverage_ratio": ratio(assigned_h, required_h),
         "status": coverage_status(
             required_headcount=required_hc,
@@ -220,7 +220,7 @@ def coverage_by_org_unit_week(*, units: list[OrgUnit], positions: QuerySet[Posit
                     "org_unit_code": unit.code,
                     "week": week.isoformat(),
                     **_measures(req_hc, req_h, asg_hc, asg_h),
-                    "open_gap_hours": float(hours(open_gap)),
+                    "open_gap_hours": hours_text(open_gap),
                     "positions_under": int(under or 0),
                 }
             )

@@ -11,7 +11,7 @@ from django.db.models import Count, QuerySet
 from apps.api.models import Employee, OrgUnit, Position
 from apps.assignments.models import AssignmentTransitionLog
 from apps.demand.coverage import coverage_totals
-from apps.demand.periods import Period, hours, ratio
+from apps.demand.periods import Period, hours, hours_text, ratio
 from apps.demand.supply import supply_totals
 from apps.fsm.choices import EmployeeState
 from apps.fsm.models import EmployeeTransitionLog
@@ -60,15 +60,15 @@ def kpi_summary(
         "period": {"from": lo.isoformat(), "to": hi.isoformat(), "weeks": period.week_count},
         "org_unit": org_unit.pk if org_unit is not None else None,
         "coverage_ratio": ratio(coverage["assigned_hours"], coverage["required_hours"]),
-        "required_hours": float(coverage["required_hours"]),
-        "assigned_hours": float(coverage["assigned_hours"]),
-        "open_gap_hours": float(coverage["open_gap_hours"]),
+        "required_hours": hours_text(coverage["required_hours"]),
+        "assigned_hours": hours_text(coverage["assigned_hours"]),
+        "open_gap_hours": hours_text(coverage["open_gap_hours"]),
         "utilisation": ratio(assigned, contracted),
-        "contracted_hours": float(contracted),
-        "employee_assigned_hours": float(assigned),
-        "leave_hours": float(leave),
-        "worked_hours": float(worked),
-        "overtime_hours": float(hours(overtime)),
+        "contracted_hours": hours_text(contracted),
+        "employee_assigned_hours": hours_text(assigned),
+        "leave_hours": hours_text(leave),
+        "worked_hours": hours_text(worked),
+        "overtime_hours": hours_text(overtime),
         "headcount_by_state": headcount,
         "headcount": sum(headcount.values()),
         "transitions": {

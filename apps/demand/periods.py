@@ -65,6 +65,11 @@ def hours(value) -> Decimal:
     return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def hours_text(value) -> str:
+    """Hours as the API shows them everywhere: a decimal string to the cent, like every model field ("37.50")."""
+    return str(hours(value) + 0)  # + 0: no "-0.00"
+
+
 def ratio(part: Decimal, whole: Decimal) -> float | None:
     """part ÷ whole to four decimals; None when whole is 0 (nothing to compare against)."""
     if not whole:

@@ -65,7 +65,7 @@ def _get(client, url):
 def test_ranking_and_reasons_for_the_crafted_case(case, auth_client):
     client, _ = auth_client("hr")
     body = _get(client, f"{URL}?position={case.position.pk}&{PERIOD}")
-    assert body["hours"] == 20.0  # the position's standard weekly hours
+    assert body["hours"] == "20.00"  # the position's standard weekly hours
     assert body["considered"] == 5  # the terminated employee is not a candidate
     assert body["fitting"] == 1
     assert body["rules_evaluated"] == ["MAX40"]
@@ -76,7 +76,12 @@ def test_ranking_and_reasons_for_the_crafted_case(case, auth_client):
     by = {r["employee_number"]: r for r in results}
 
     fit = by["E-FIT"]
-    assert (fit["fits"], fit["score"], fit["free_hours"], fit["free_hours_source"]) == (True, 100.0, 40.0, "contract")
+    assert (fit["fits"], fit["score"], fit["free_hours"], fit["free_hours_source"]) == (
+        True,
+        100.0,
+        "40.00",
+        "contract",
+    )
     assert fit["reasons"] == [
         "employee is active",
         "holds tag FORKLIFT at level 3 (≥ 2)",
@@ -90,12 +95,12 @@ def test_ranking_and_reasons_for_the_crafted_case(case, auth_client):
     assert "missing tag FORKLIFT (level ≥ 2)" in no_tag["reasons"]
 
     no_hours = by["E-NOHOURS"]
-    assert (no_hours["fits"], no_hours["score"], no_hours["free_hours"]) == (False, 88.0, 12.0)
+    assert (no_hours["fits"], no_hours["score"], no_hours["free_hours"]) == (False, 88.0, "12.00")
     assert "only 12 h free of 20 needed" in no_hours["reasons"]
     assert no_hours["rule_failures"] == []
 
     rule = by["E-RULE"]
-    assert (rule["fits"], rule["score"], rule["free_hours"]) == (False, 90.0, 35.0)
+    assert (rule["fits"], rule["score"], rule["free_hours"]) == (False, 90.0, "35.00")
     assert [f["rule"] for f in rule["rule_failures"]] == ["MAX40"]
     assert any(r.startswith("rule MAX40: Peak load would be 45") for r in rule["reasons"]), rule["reasons"]
 
@@ -109,7 +114,7 @@ def test_ranking_and_reasons_for_the_crafted_case(case, auth_client):
 def test_hours_and_limit_parameters(case, auth_client):
     client, _ = auth_client("hr")
     body = _get(client, f"{URL}?position={case.position.pk}&{PERIOD}&hours=12&limit=2")
-    assert body["hours"] == 12.0
+    assert body["hours"] == "12.00"
     # At 12 h the one short of hours fits, and so does the rule breaker (25 + 12 ≤ 40): all three score 100,
     # then more free hours rank first; the limit keeps the top two.
     assert [r["employee_number"] for r in body["results"]] == ["E-FIT", "E-RULE"]
@@ -221,7 +226,7 @@ def test_free_hours_come_from_the_ledger_when_the_employee_has_one(case, tree, m
     by = {r["employee_number"]: r for r in _get(client, f"{URL}?position={case.position.pk}&{PERIOD}")["results"]}
     row = by["E-LEDGER"]
     assert row["free_hours_source"] == "ledger"
-    assert row["free_hours"] == 28.0  # 36 − 1.5 − 4 − 2.5
+    assert row["free_hours"] == "28.00"  # 36 − 1.5 − 4 − 2.5
     assert row["fits"]
 
 

@@ -1,5 +1,7 @@
 """The coverage report and org-unit roll-up against hand-computed numbers (docs/coverage.md)."""
 
+from decimal import Decimal
+
 import pytest
 
 from apps.api.tests.factories import PositionFactory
@@ -12,13 +14,18 @@ RANGE = "from=2026-03-02&to=2026-03-22"  # three ISO weeks: Mar 2, Mar 9, Mar 16
 W1, W2, W3 = "2026-03-02", "2026-03-09", "2026-03-16"
 
 
+def _h(value: float) -> str:
+    """Hours as the API writes them: a decimal string to the cent."""
+    return f"{value:.2f}"
+
+
 def _row(hc_req, hc_asg, h_req, h_asg, gap, ratio, status) -> dict:
     return {
         "required_headcount": hc_req,
         "assigned_headcount": hc_asg,
-        "required_hours": h_req,
-        "assigned_hours": h_asg,
-        "gap_hours": gap,
+        "required_hours": _h(h_req),
+        "assigned_hours": _h(h_asg),
+        "gap_hours": _h(gap),
         "coverage_ratio": ratio,
         "status": status,
     }
@@ -74,8 +81,8 @@ def test_weeks_are_whole_iso_weeks_touching_the_range(scenario, auth_client):
     # Thursday Mar 5 to Tuesday Mar 10 touches the weeks of Mar 2 and Mar 9, each computed whole.
     rows = client.get(f"{URL}?from=2026-03-05&to=2026-03-10&position={scenario.p.pk}").json()["results"]
     assert [r["week"] for r in rows] == [W1, W2]
-    assert rows[0]["required_hours"] == 50.0
-    assert rows[1]["assigned_hours"] == 65.0
+    assert rows[0]["required_hours"] == "50.00"
+    assert rows[1]["assigned_hours"] == "65.00"
 
 
 def test_filters_position_and_org_unit_subtree(scenario, tree, auth_client):
@@ -133,11 +140,11 @@ def test_status_compares_hours_and_headcount(tree, make_employee, make_assignmen
     client, _ = auth_client("hr")
     rows = _by_key(client.get(f"{URL}?from=2026-03-02&to=2026-03-08").json()["results"])
     # Hours met, more people than asked for: over. Hours met, fewer people: under.
-    assert (rows[("MANY", W1)]["status"], rows[("MANY", W1)]["gap_hours"]) == ("over", 0.0)
+    assert (rows[("MANY", W1)]["status"], rows[("MANY", W1)]["gap_hours"]) == ("over", "0.00")
     assert (rows[("FEW", W1)]["status"], rows[("FEW", W1)]["coverage_ratio"]) == ("under", 1.0)
     # The roll-up counts FEW as under too, though no hours are missing anywhere.
     dept = client.get(f"{ROLLUP_URL}?from=2026-03-02&to=2026-03-08&org_unit={tree.dept.pk}").json()["results"][0]
-    assert (dept["org_unit_code"], dept["positions_under"], dept["open_gap_hours"]) == ("DEPT", 1, 0.0)
+    assert (dept["org_unit_code"], dept["positions_under"], dept["open_gap_hours"]) == ("DEPT", 1, "0.00")
     assert (dept["required_headcount"], dept["assigned_headcount"], dept["status"]) == (3, 3, "met")
 
 
@@ -145,16 +152,16 @@ def test_status_compares_hours_and_headcount(tree, make_employee, make_assignmen
 
 ROLLUP_EXPECTED = {
     # DEPT = P + Q + TEAM's R. Week 1: 70 h both sides, but only 2 of 3 people: under.
-    ("DEPT", W1): {**_row(3, 2, 70.0, 70.0, 0.0, 1.0, "under"), "open_gap_hours": 10.0, "positions_under": 1},
+    ("DEPT", W1): {**_row(3, 2, 70.0, 70.0, 0.0, 1.0, "under"), "open_gap_hours": _h(10.0), "positions_under": 1},
     # Week 2: Q's 30 h without demand outweighs P's 5 h shortfall; the shortfall stays visible in open_gap_hours.
-    ("DEPT", W2): {**_row(2, 3, 70.0, 95.0, -25.0, 1.3571, "over"), "open_gap_hours": 5.0, "positions_under": 1},
-    ("DEPT", W3): {**_row(2, 2, 70.0, 50.0, 20.0, 0.7143, "under"), "open_gap_hours": 20.0, "positions_under": 1},
-    ("TEAM", W1): {**_row(0, 0, 0.0, 0.0, 0.0, None, "met"), "open_gap_hours": 0.0, "positions_under": 0},
-    ("OTHER", W2): {**_row(1, 1, 40.0, 20.0, 20.0, 0.5, "under"), "open_gap_hours": 20.0, "positions_under": 1},
+    ("DEPT", W2): {**_row(2, 3, 70.0, 95.0, -25.0, 1.3571, "over"), "open_gap_hours": _h(5.0), "positions_under": 1},
+    ("DEPT", W3): {**_row(2, 2, 70.0, 50.0, 20.0, 0.7143, "under"), "open_gap_hours": _h(20.0), "positions_under": 1},
+    ("TEAM", W1): {**_row(0, 0, 0.0, 0.0, 0.0, None, "met"), "open_gap_hours": _h(0.0), "positions_under": 0},
+    ("OTHER", W2): {**_row(1, 1, 40.0, 20.0, 20.0, 0.5, "under"), "open_gap_hours": _h(20.0), "positions_under": 1},
     # ROOT, week 2: e1 works on P and on S but counts once: 3 distinct people.
-    ("ROOT", W1): {**_row(4, 3, 110.0, 110.0, 0.0, 1.0, "under"), "open_gap_hours": 10.0, "positions_under": 1},
-    ("ROOT", W2): {**_row(3, 3, 110.0, 115.0, -5.0, 1.0455, "over"), "open_gap_hours": 25.0, "positions_under": 2},
-    ("ROOT", W3): {**_row(3, 2, 110.0, 70.0, 40.0, 0.6364, "under"), "open_gap_hours": 40.0, "positions_under": 2},
+    ("ROOT", W1): {**_row(4, 3, 110.0, 110.0, 0.0, 1.0, "under"), "open_gap_hours": _h(10.0), "positions_under": 1},
+    ("ROOT", W2): {**_row(3, 3, 110.0, 115.0, -5.0, 1.0455, "over"), "open_gap_hours": _h(25.0), "positions_under": 2},
+    ("ROOT", W3): {**_row(3, 2, 110.0, 70.0, 40.0, 0.6364, "under"), "open_gap_hours": _h(40.0), "positions_under": 2},
 }
 
 
@@ -179,9 +186,10 @@ def test_org_unit_rollup_equals_the_sum_of_its_position_rows(scenario, tree, aut
     for week in (W1, W2, W3):
         dept = next(r for r in units if r["org_unit_code"] == "DEPT" and r["week"] == week)
         mine = [r for r in positions if r["week"] == week]
-        for field in ("required_hours", "assigned_hours", "gap_hours", "required_headcount"):
-            assert dept[field] == pytest.approx(sum(r[field] for r in mine)), (week, field)
-        assert dept["open_gap_hours"] == pytest.approx(sum(max(r["gap_hours"], 0) for r in mine))
+        for field in ("required_hours", "assigned_hours", "gap_hours"):
+            assert Decimal(dept[field]) == sum(Decimal(r[field]) for r in mine), (week, field)
+        assert dept["required_headcount"] == sum(r["required_headcount"] for r in mine), week
+        assert Decimal(dept["open_gap_hours"]) == sum(max(Decimal(r["gap_hours"]), 0) for r in mine)
 
 
 def test_manager_sees_only_their_subtree(scenario, tree, client_for):

@@ -44,17 +44,17 @@ def test_kpis_for_the_crafted_case(kpi_case, auth_client):
     body = response.json()
     assert body["period"] == {"from": "2026-03-02", "to": "2026-03-22", "weeks": 3}
     # Coverage: P 190 h required / 155 assigned, Q 20 / 60, S 120 / 80 (see test_coverage's EXPECTED).
-    assert (body["required_hours"], body["assigned_hours"]) == (330.0, 295.0)
+    assert (body["required_hours"], body["assigned_hours"]) == ("330.00", "295.00")
     assert body["coverage_ratio"] == 0.8939
     # Open gap: only shortfalls count (P 10 + 5 + 20, S 0 + 20 + 20); Q's surplus does not offset them.
-    assert body["open_gap_hours"] == 75.0
+    assert body["open_gap_hours"] == "75.00"
     # Supply: six employees on contract (40 h × 3 weeks = 120 h each), one on the ledger (120 h), one terminated
     # before the period (0 h). Assigned: e1 120 + 40, e2 35, e4 60, e5 40 = 295 h.
-    assert body["contracted_hours"] == 840.0
-    assert body["employee_assigned_hours"] == 295.0
+    assert body["contracted_hours"] == "840.00"
+    assert body["employee_assigned_hours"] == "295.00"
     assert body["utilisation"] == 0.3512
-    assert (body["leave_hours"], body["worked_hours"]) == (8.0, 130.0)
-    assert body["overtime_hours"] == 10.0  # 130 worked − 120 contracted, for the one who clocked
+    assert (body["leave_hours"], body["worked_hours"]) == ("8.00", "130.00")
+    assert body["overtime_hours"] == "10.00"  # 130 worked − 120 contracted, for the one who clocked
     assert body["headcount_by_state"] == {"pending": 0, "active": 7, "on_leave": 0, "suspended": 0, "terminated": 1}
     assert body["headcount"] == 8
 
@@ -62,14 +62,18 @@ def test_kpis_for_the_crafted_case(kpi_case, auth_client):
 def test_kpis_for_an_org_unit_and_for_a_manager(kpi_case, tree, auth_client, client_for):
     client, _ = auth_client("auditor")
     other = client.get(f"{URL}?{RANGE}&org_unit={tree.other.pk}").json()
-    assert (other["required_hours"], other["assigned_hours"], other["open_gap_hours"]) == (120.0, 80.0, 40.0)
+    assert (other["required_hours"], other["assigned_hours"], other["open_gap_hours"]) == ("120.00", "80.00", "40.00")
     assert other["coverage_ratio"] == 0.6667
     assert other["headcount"] == 0  # nobody is employed in OTHER itself
     assert other["utilisation"] is None  # nothing contracted there
     assert other["org_unit"] == tree.other.pk
 
     manager = client_for("manager").get(f"{URL}?{RANGE}").json()  # DEPT: P, Q, R and all the employees
-    assert (manager["required_hours"], manager["assigned_hours"], manager["open_gap_hours"]) == (210.0, 215.0, 35.0)
+    assert (manager["required_hours"], manager["assigned_hours"], manager["open_gap_hours"]) == (
+        "210.00",
+        "215.00",
+        "35.00",
+    )
     assert manager["coverage_ratio"] == 1.0238
     assert manager["headcount"] == 8
     assert_error(
@@ -80,7 +84,7 @@ def test_kpis_for_an_org_unit_and_for_a_manager(kpi_case, tree, auth_client, cli
 def test_nothing_required_gives_a_null_ratio_and_zero_gap(tree, auth_client):
     client, _ = auth_client("admin")
     body = client.get(f"{URL}?{RANGE}").json()
-    assert (body["coverage_ratio"], body["open_gap_hours"], body["utilisation"]) == (None, 0.0, None)
+    assert (body["coverage_ratio"], body["open_gap_hours"], body["utilisation"]) == (None, "0.00", None)
     assert body["transitions"] == {"employee": {}, "assignment": {}, "total": 0}
 
 
