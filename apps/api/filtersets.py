@@ -10,7 +10,6 @@ indistinguishable from an unknown one.
 from functools import reduce
 from operator import or_
 
-from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
 from django_filters import rest_framework as filters
@@ -23,6 +22,7 @@ from apps.api.models import Employee, OrgUnit, Position
 from apps.api.selectors import org_unit_list
 from apps.fsm.choices import EmployeeState
 from apps.tags.models import EmployeeTag, TagCatalog
+from backend.filters import StableOrderingFilter, StrictBooleanFilter
 
 
 def visible_org_units(request):
@@ -38,32 +38,6 @@ class CommaSeparatedArrayWidget(QueryArrayWidget):
     def value_from_datadict(self, data, files, name):
         values = super().value_from_datadict(data, files, name)
         return sorted({part.strip() for value in values for part in str(value).split(",") if part.strip()})
-
-
-class StrictBooleanField(forms.Field):
-    """A boolean query parameter that refuses anything but true/false (and 1/0, yes/no)."""
-
-    TRUE = frozenset({"true", "1", "yes"})
-    FALSE = frozenset({"false", "0", "no"})
-
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        text = str(value).strip().lower()
-        if text in self.TRUE:
-            return True
-        if text in self.FALSE:
-            return False
-        raise ValidationError("Enter true or false.", code="invalid")
-
-
-@extend_schema_field(OpenApiTypes.BOOL)
-class StrictBooleanFilter(filters.BooleanFilter):
-    field_class = StrictBooleanField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", forms.TextInput)
-        super().__init__(*args, **kwargs)
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -113,14 +87,6 @@ class TagFilter(filters.ModelChoiceFilter):
             return qs
         # EXISTS rather than a join: no duplicates, so no DISTINCT to fight the ordering.
         return qs.filter(Exists(EmployeeTag.objects.filter(employee=OuterRef("pk"), tag=value)))
-
-
-class StableOrderingFilter(filters.OrderingFilter):
-    """``?ordering=a,-b``; the primary key breaks ties so pages never overlap."""
-
-    def filter(self, qs, value):
-        qs = super().filter(qs, value)
-        return qs.order_by(*qs.query.order_by, "pk") if value else qs
 
 
 def search_terms(qs, fields: tuple[str, ...], value: str):

@@ -8,69 +8,15 @@ refused with the valid choices (``ModelChoiceFilter`` / ``ChoiceFilter``), and s
 or inverted time range. Naive datetimes are read as UTC, the zone every log timestamp is stored in.
 """
 
-import datetime
-
-from django import forms
 from django.contrib.auth import get_user_model
 from django.db import models
-from django.utils.dateparse import parse_datetime
-from django.utils.encoding import force_str
 from django_filters import rest_framework as filters
 from django_fsm import FSMFieldMixin
 
 from apps.api.models import Employee, Position
 from apps.tags.choices import TagAction, TagTarget
 from apps.tags.models import TagCatalog, TagChangeLog
-
-
-class UTCDateTimeField(forms.DateTimeField):
-    """An ISO 8601 instant, returned in UTC. Naive input is UTC (not the server's zone, as Django would read it);
-    a value that UTC cannot hold is invalid rather than a 500 further down."""
-
-    default_error_messages = {
-        "invalid": "Enter an ISO 8601 date and time, e.g. 2026-01-31T09:30:00Z.",
-        "overflow": "The date and time is out of range.",
-    }
-
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        if isinstance(value, datetime.datetime):
-            parsed = value
-        else:
-            try:
-                parsed = parse_datetime(force_str(value).strip())
-            except ValueError:  # well formed but impossible, e.g. February 30th
-                parsed = None
-            if parsed is None:
-                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        if parsed.tzinfo is None:
-            return parsed.replace(tzinfo=datetime.UTC)
-        try:
-            return parsed.astimezone(datetime.UTC)
-        except OverflowError as exc:  # e.g. 9999-12-31T23:59:59-14:00 lies past datetime.max in UTC
-            raise forms.ValidationError(self.error_messages["overflow"], code="overflow") from exc
-
-
-class UTCDateTimeFilter(filters.IsoDateTimeFilter):
-    field_class = UTCDateTimeField
-
-
-class IntegerFilter(filters.NumberFilter):
-    """A whole number (NumberFilter alone takes decimals, and 1.5 would quietly match id 1)."""
-
-    field_class = forms.IntegerField
-
-
-class TimeRangeForm(forms.Form):
-    """The filter form: ``since`` may not come after ``until``."""
-
-    def clean(self):
-        cleaned = super().clean()
-        since, until = cleaned.get("since"), cleaned.get("until")
-        if since and until and since > until:
-            self.add_error("until", "'until' must not be earlier than 'since'.")
-        return cleaned
+from backend.filters import IdFilter, SinceUntilForm, UTCDateTimeFilter
 
 
 class AuditLogFilterSet(filters.FilterSet):
@@ -82,7 +28,7 @@ class AuditLogFilterSet(filters.FilterSet):
     request_id = filters.CharFilter(field_name="request_id")
 
     class Meta:
-        form = TimeRangeForm
+        form = SinceUntilForm
         fields: tuple[str, ...] = ()
 
 
@@ -134,7 +80,7 @@ class TagChangeLogFilterSet(AuditLogFilterSet):
     tag = filters.ModelChoiceFilter(queryset=TagCatalog.objects.all())
     action = filters.ChoiceFilter(choices=TagAction.choices)
     target_type = filters.ChoiceFilter(choices=TagTarget.choices)
-    target_id = IntegerFilter(field_name="target_id", min_value=1, max_value=2**63 - 1)
+    target_id = IdFilter(field_name="target_id")
 
     class Meta(AuditLogFilterSet.Meta):
         model = TagChangeLog

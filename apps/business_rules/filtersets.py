@@ -1,50 +1,16 @@
 """The rule catalogue's FilterSet. Every filter validates its value: an unknown choice, id or boolean makes
 the FilterSet invalid, and DjangoFilterBackend answers 400 ``validation_error`` naming the parameter."""
 
-from django import forms
-from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 from django_filters import rest_framework as filters
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 
 from apps.api.models import OrgUnit, Position
 from apps.business_rules.choices import KNOWN_EVENTS, Severity
 from apps.business_rules.models import BusinessRule
 from apps.business_rules.registry import REGISTRY
-
-
-class StrictBooleanField(forms.Field):
-    """true/false (1/0, yes/no); anything else is an error rather than silently "no filter"."""
-
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        text = str(value).strip().lower()
-        if text in ("true", "1", "yes"):
-            return True
-        if text in ("false", "0", "no"):
-            return False
-        raise ValidationError("Enter true or false.", code="invalid")
-
-
-@extend_schema_field(OpenApiTypes.BOOL)
-class StrictBooleanFilter(filters.BooleanFilter):
-    field_class = StrictBooleanField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", forms.TextInput)
-        super().__init__(*args, **kwargs)
-
-
-class StableOrderingFilter(filters.OrderingFilter):
-    """``?ordering=a,-b``; the primary key breaks ties so pages never overlap."""
-
-    def filter(self, qs, value):
-        qs = super().filter(qs, value)
-        return qs.order_by(*qs.query.order_by, "pk") if value else qs
+from backend.filters import StableOrderingFilter, StrictBooleanFilter
 
 
 def _rule_types():

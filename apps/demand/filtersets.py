@@ -1,22 +1,11 @@
 """django-filter FilterSets for coverage requirements."""
 
 import django_filters
-from django import forms
 
 from apps.api.models import OrgUnit
 from apps.demand.models import CoverageRequirement
 from apps.demand.selectors import requirement_active_on
-
-
-class IdFilter(django_filters.Filter):
-    """A whole-number id (``1.5`` or an id past the 64-bit range is a 400, not a crash)."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", 2**63 - 1)
-        super().__init__(*args, **kwargs)
+from backend.filters import IdFilter
 
 
 class CoverageRequirementFilterSet(django_filters.FilterSet):

@@ -1,6 +1,5 @@
 """django-filter FilterSets for ledger entries and clock events; bad values are 400s, never empty pages or 500s."""
 
-from django import forms
 from django.db.models import Q
 from django_filters import rest_framework as filters
 
@@ -8,43 +7,7 @@ from apps.api.models import Employee
 from apps.assignments.models import Assignment
 from apps.offer.choices import BALANCE_KINDS, EntryKind, EntrySource
 from apps.offer.models import ClockEvent, LedgerEntry
-
-
-class DateRangeForm(forms.Form):
-    """``since`` may not come after ``until``."""
-
-    def clean(self):
-        cleaned = super().clean()
-        since, until = cleaned.get("since"), cleaned.get("until")
-        if since and until and since > until:
-            self.add_error("until", "'until' must not be earlier than 'since'.")
-        return cleaned
-
-
-class StrictBooleanField(forms.NullBooleanField):
-    """true/false (or 1/0); anything else is a 400 rather than silently no filter."""
-
-    def to_python(self, value):
-        if value in (None, ""):
-            return None
-        text = str(value).strip().lower()
-        if text in ("true", "1"):
-            return True
-        if text in ("false", "0"):
-            return False
-        raise forms.ValidationError("Enter true or false.", code="invalid")
-
-    def validate(self, value):
-        pass
-
-
-class StrictBooleanFilter(filters.BooleanFilter):
-    field_class = StrictBooleanField
-
-    def __init__(self, *args, **kwargs):
-        # The default BooleanWidget turns an unknown value into None, i.e. no filter at all.
-        kwargs.setdefault("widget", forms.TextInput)
-        super().__init__(*args, **kwargs)
+from backend.filters import SinceUntilForm, StrictBooleanFilter
 
 
 class LedgerEntryFilterSet(filters.FilterSet):
@@ -68,7 +31,7 @@ class LedgerEntryFilterSet(filters.FilterSet):
     class Meta:
         model = LedgerEntry
         fields = ["employee", "assignment", "kind", "column", "source", "since", "until"]
-        form = DateRangeForm
+        form = SinceUntilForm
 
     def filter_column(self, queryset, name, values):
         if not values:
@@ -97,4 +60,4 @@ class ClockEventFilterSet(filters.FilterSet):
     class Meta:
         model = ClockEvent
         fields = ["employee", "day", "since", "until", "open"]
-        form = DateRangeForm
+        form = SinceUntilForm

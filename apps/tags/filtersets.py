@@ -7,6 +7,7 @@ from django.db.models import Q
 
 from apps.tags.choices import TagCategory
 from apps.tags.models import EmployeeTag, PositionTag, TagCatalog
+from backend.filters import IdFilter, StrictBooleanFilter
 
 
 class TagRefFormField(forms.ModelChoiceField):
@@ -27,20 +28,9 @@ class TagRefFilter(django_filters.ModelChoiceFilter):
     field_class = TagRefFormField
 
 
-class IdFilter(django_filters.Filter):
-    """A whole-number id (``1.5`` or an id past the 64-bit range is a 400, not a crash)."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", 2**63 - 1)
-        super().__init__(*args, **kwargs)
-
-
 class TagCatalogFilterSet(django_filters.FilterSet):
     category = django_filters.ChoiceFilter(choices=TagCategory.choices)
-    is_active = django_filters.BooleanFilter()
+    is_active = StrictBooleanFilter()
 
     class Meta:
         model = TagCatalog

@@ -183,6 +183,7 @@ def test_malformed_json_is_a_400(world, hr_client):
         ("position-tags", "position=x", "position"),
         ("position-tags", "tag=nope", "tag"),
         ("tags", "category=hobby", "category"),
+        ("tags", "is_active=maybe", "is_active"),
     ],
 )
 def test_bad_filter_values_are_400(endpoint, query, field, world, hr_client):
