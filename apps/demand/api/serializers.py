@@ -13,6 +13,11 @@ from apps.demand.periods import Period
 MAX_ID = 2**63 - 1
 
 
+def HoursField(**kwargs) -> serializers.DecimalField:  # noqa: N802 (reads like a field class)
+    """Hours as the API writes them: a two-decimal string (schema only; values come ready-made)."""
+    return serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True, **kwargs)
+
+
 class CoverageRequirementSerializer(serializers.ModelSerializer):
     """A requirement: a position needs ``required_headcount`` people and ``required_weekly_hours`` a week."""
 
@@ -158,9 +163,9 @@ class _MeasuresSerializer(serializers.Serializer):
     week = serializers.DateField(help_text="The ISO week's Monday.")
     required_headcount = serializers.IntegerField()
     assigned_headcount = serializers.IntegerField()
-    required_hours = serializers.FloatField()
-    assigned_hours = serializers.FloatField()
-    gap_hours = serializers.FloatField(help_text="required − assigned: positive is a shortfall, negative a surplus.")
+    required_hours = HoursField()
+    assigned_hours = HoursField()
+    gap_hours = HoursField(help_text="required − assigned: positive is a shortfall, negative a surplus.")
     coverage_ratio = serializers.FloatField(allow_null=True, help_text="assigned ÷ required hours; null if 0.")
     status = serializers.ChoiceField(choices=CoverageStatus.choices)
 
@@ -173,7 +178,7 @@ class CoverageRowSerializer(_MeasuresSerializer):
 class OrgUnitCoverageRowSerializer(_MeasuresSerializer):
     org_unit = serializers.IntegerField()
     org_unit_code = serializers.CharField()
-    open_gap_hours = serializers.FloatField(help_text="Sum of the positive gaps of the subtree's positions.")
+    open_gap_hours = HoursField(help_text="Sum of the positive gaps of the subtree's positions.")
     positions_under = serializers.IntegerField()
 
 
@@ -185,7 +190,7 @@ class CandidateSerializer(serializers.Serializer):
     org_unit = serializers.IntegerField()
     score = serializers.FloatField(help_text="0–100: tags 40, free hours 30, state 20, rules 10.")
     fits = serializers.BooleanField()
-    free_hours = serializers.FloatField(help_text="Average free hours a week over the period.")
+    free_hours = HoursField(help_text="Average free hours a week over the period.")
     free_hours_source = serializers.ChoiceField(choices=["ledger", "contract"])
     reasons = serializers.ListField(child=serializers.CharField())
     rule_failures = serializers.ListField(child=serializers.DictField())
@@ -193,7 +198,7 @@ class CandidateSerializer(serializers.Serializer):
 
 class CandidateListSerializer(serializers.Serializer):
     position = serializers.DictField()
-    hours = serializers.FloatField()
+    hours = HoursField()
     considered = serializers.IntegerField()
     fitting = serializers.IntegerField()
     rules_evaluated = serializers.ListField(child=serializers.CharField())
@@ -210,15 +215,15 @@ class KpiSerializer(serializers.Serializer):
     period = serializers.DictField()
     org_unit = serializers.IntegerField(allow_null=True)
     coverage_ratio = serializers.FloatField(allow_null=True)
-    required_hours = serializers.FloatField()
-    assigned_hours = serializers.FloatField()
-    open_gap_hours = serializers.FloatField()
+    required_hours = HoursField()
+    assigned_hours = HoursField()
+    open_gap_hours = HoursField()
     utilisation = serializers.FloatField(allow_null=True)
-    contracted_hours = serializers.FloatField()
-    employee_assigned_hours = serializers.FloatField()
-    leave_hours = serializers.FloatField()
-    worked_hours = serializers.FloatField()
-    overtime_hours = serializers.FloatField()
+    contracted_hours = HoursField()
+    employee_assigned_hours = HoursField()
+    leave_hours = HoursField()
+    worked_hours = HoursField()
+    overtime_hours = HoursField()
     headcount_by_state = serializers.DictField(child=serializers.IntegerField())
     headcount = serializers.IntegerField()
     transitions = serializers.DictField()
