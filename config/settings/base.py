@@ -104,7 +104,20 @@ def database_from_url(url: str) -> dict:
 if DATABASE_URL:
     DATABASES = {"default": database_from_url(DATABASE_URL)}
 else:
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}}
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": BASE_DIR / "db.sqlite3",
+            # Under ASGI every request has its own thread and connection. A deferred transaction that reads
+            # and then writes cannot upgrade its lock and fails at once ("database is locked"); IMMEDIATE
+            # takes the write lock at BEGIN and waits up to ``timeout`` seconds for it. WAL lets reads go on.
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

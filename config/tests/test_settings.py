@@ -106,6 +106,7 @@ print(json.dumps({
     "engine": db["ENGINE"],
     "conn_max_age": db.get("CONN_MAX_AGE"),
     "pool": db.get("OPTIONS", {}).get("pool"),
+    "transaction_mode": db.get("OPTIONS", {}).get("transaction_mode"),
     "cache_backend": cache["BACKEND"],
     "cache_location": cache.get("LOCATION"),
     "cache_key_prefix": cache.get("KEY_PREFIX"),
@@ -162,6 +163,8 @@ def test_local_settings_with_env_example_values_but_no_database_or_redis_use_sql
 
     assert dumped["debug"] is True
     assert dumped["engine"] == "django.db.backends.sqlite3"
+    # ASGI serves each request on its own thread: writers must queue for SQLite's lock, not fail with a 500.
+    assert dumped["transaction_mode"] == "IMMEDIATE"
     assert dumped["cache_backend"] == "django.core.cache.backends.locmem.LocMemCache"
 
 
