@@ -7,6 +7,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.db import models, transaction
@@ -15,7 +16,15 @@ from django_fsm import TransitionNotAllowed as FSMTransitionNotAllowed
 from rest_framework import exceptions
 
 from apps.api.models import Employee
-from apps.business_rules.engine import active_rules, evaluate_event, raise_for_decision, rules_decision
+from apps.business_rules.engine import (
+    active_rules,
+    applicable_rules,
+    evaluate_event,
+    evaluate_rule,
+    raise_for_decision,
+    rules_decision,
+)
+from apps.business_rules.facts import Facts
 from apps.fsm.chain import chain_append, chain_append_many
 from apps.fsm.choices import EmployeeTransition
 from apps.fsm.models import EmployeeTransitionLog
@@ -85,6 +94,20 @@ def register_after_transition(event: str, hook: Callable) -> None:
     """Run ``hook(instance, request, log_entry) -> [log rows]`` after ``event``, in the same transaction."""
     if hook not in _after_hooks[event]:
         _after_hooks[event].append(hook)
+
+
+# event → {per-object hook: its batched twin}, for ``transition_perform_many``.
+_after_hooks_many: dict[str, dict[Callable, Callable]] = defaultdict(dict)
+
+
+def register_after_transition_many(event: str, hook_many: Callable, *, replaces: Callable) -> None:
+    """In ``transition_perform_many``, run ``hook_many(items) -> [[log rows] per item]`` once per batch instead of
+    the registered hook ``replaces`` once per object; ``items`` are ``(instance, request, log_entry)`` in pk order.
+
+    ``transition_perform`` keeps calling ``replaces``: the two must write the same rows (e.g. one query and one bulk
+    insert for a batch's ledger postings instead of a query and an insert per object).
+    """
+    _after_hooks_many[event][replaces] = hook_many
 
 
 def _declared_transitions(instance: models.Model) -> dict[str, Any]:
@@ -218,6 +241,83 @@ def _lock_batch_related(kind: TransitionKind, pks: list) -> None:
             kind.lock_related(pk)
 
 
+def _lazy_facts() -> set[str]:
+    """The relations ``Facts`` loads from the database on first use."""
+    return {name for name, attr in vars(Facts).items() if isinstance(attr, cached_property)}
+
+
+class _BatchFacts:
+    """What ``Facts`` loads lazily per object — the employee's open assignments and tags, the position's tags —
+    loaded once for a whole batch (three queries instead of up to three per object), then handed to each object's
+    ``Facts`` as ``Facts.preloaded`` does.
+
+    It answers what the database would answer a one-by-one call: an open assignment that is also in the batch is
+    the batch's own instance, so a later object sees the state an earlier one was left in (and saved). A batch only
+    moves assignments between open states or out of them, so the open ones loaded up front, filtered by their
+    current state, are exactly the open ones now. Rows of other objects cannot change meanwhile: their employee is
+    locked (assignments lock it, and so does every assignment change). Nothing is loaded when no rule listens.
+    """
+
+    PRELOADED = frozenset({"other_open_assignments", "employee_tags", "position_tags"})
+
+    def __init__(self, kind: TransitionKind, instances: list, request: TransitionRequest, event: str, rules: list):
+        self.open: dict[Any, list] = defaultdict(list)
+        self.employee_tags: dict[Any, list] = defaultdict(list)
+        self.position_tags: dict[Any, list] = defaultdict(list)
+        self.enabled = any(event in (rule.events or []) for rule in rules)
+        # True when no rule of this batch can read the database: nothing listens, or every lazy relation of
+        # ``Facts`` is preloaded here (a relation added to ``Facts`` later makes this False until it is).
+        self.reads_nothing = not self.enabled or _lazy_facts() <= self.PRELOADED
+        if not self.enabled:
+            return
+        from apps.assignments.models import Assignment
+        from apps.tags.models import EmployeeTag, PositionTag
+
+        employee_ids, position_ids = set(), set()
+        for instance in instances:
+            facts = Facts.from_context(event, kind.rule_context(instance, request))
+            employee_ids.add(self._pk(facts.employee))
+            position_ids.add(self._pk(facts.position))
+        employee_ids.discard(None)
+        position_ids.discard(None)
+        own = {instance.pk: instance for instance in instances} if kind.model is Assignment else {}
+        # The same querysets (filters, ordering, joins) as ``Facts``'s lazy properties, for every object at once.
+        opened = Assignment.objects.filter(employee_id__in=employee_ids, state__in=self._open_states())
+        for assignment in opened.select_related("position"):
+            self.open[assignment.employee_id].append(own.get(assignment.pk, assignment))
+        for tag in EmployeeTag.objects.filter(employee_id__in=employee_ids).select_related("tag"):
+            self.employee_tags[tag.employee_id].append(tag)
+        for tag in PositionTag.objects.filter(position_id__in=position_ids).select_related("tag"):
+            self.position_tags[tag.position_id].append(tag)
+
+    @staticmethod
+    def _pk(obj):
+        return getattr(obj, "pk", None)
+
+    @staticmethod
+    def _open_states():
+        from apps.assignments.choices import OPEN_STATES
+
+        return OPEN_STATES
+
+    def evaluate(self, kind: TransitionKind, instance, request: TransitionRequest, event: str, rules: list) -> list:
+        """``evaluate_event`` for one object of the batch, with its relations from the batch's load."""
+        if not self.enabled:
+            return evaluate_event(event=event, context=kind.rule_context(instance, request), rules=rules)
+        facts = Facts.from_context(event, kind.rule_context(instance, request))
+        employee_id, position_id = self._pk(facts.employee), self._pk(facts.position)
+        deciding = self._pk(facts.assignment)
+        open_states = self._open_states()
+        facts.__dict__.update(
+            other_open_assignments=[
+                a for a in self.open.get(employee_id, []) if a.pk != deciding and a.state in open_states
+            ],
+            employee_tags=list(self.employee_tags.get(employee_id, [])),
+            position_tags=list(self.position_tags.get(position_id, [])),
+        )
+        return [evaluate_rule(rule, facts) for rule in applicable_rules(event, facts, rules)]
+
+
 def transition_perform_many(*, kind: TransitionKind, pks, request: TransitionRequest) -> list[TransitionOutcome]:
     """Perform one transition on many objects in one transaction, all or nothing; outcomes in pk order.
 
@@ -227,12 +327,16 @@ def transition_perform_many(*, kind: TransitionKind, pks, request: TransitionReq
     written: a batch is one decision, the caller fixes the input and sends it again.
 
     What is batched: the related rows are locked first, then the objects in one ``select_for_update`` ordered by
-    pk (one lock order with ``transition_perform``, parents first); the rules are loaded once; the log rows are
-    chained and inserted together (``chain_append_many``). Each object's state is saved as it transitions, so the
-    rules of a later object see the earlier ones done (two approvals of one employee's assignments are judged as
-    one-by-one calls would judge them). The hooks (ledger postings, the termination cascade) run per object after
-    all log rows, inside the same transaction: a hook whose writes a later object's rules would read would be the
-    one difference from one-by-one calls; none does (each touches only its own object's rows). No dry run.
+    pk (one lock order with ``transition_perform``, parents first); the rules are loaded once, and the rows they
+    read once for the whole batch (``_BatchFacts``); the log rows are chained and inserted together
+    (``chain_append_many``); the changed fields are written in one bulk update — or per object, as it transitions,
+    when a rule could read the database (``_BatchFacts.reads_nothing``). Either way a later object's rules see the
+    earlier ones done (two approvals of one employee's assignments are judged as one-by-one calls judge them).
+
+    The after-transition hooks (ledger postings, the termination cascade) run after all log rows, inside the same
+    transaction, hook by hook over the batch — a hook's batched twin once (``register_after_transition_many``),
+    else the hook per object. A hook whose writes a later object's rules would read would be the one difference
+    from one-by-one calls; none does (each touches only its own object's rows). No dry run.
     """
     if request.name not in kind.names:
         raise exceptions.ValidationError(
@@ -265,11 +369,24 @@ def transition_perform_many(*, kind: TransitionKind, pks, request: TransitionReq
             shown = ", ".join(map(str, missing[:20]))
             raise exceptions.NotFound(f"No {kind.model._meta.verbose_name} with id {shown}.")
         rules = list(active_rules())
+        facts = _BatchFacts(kind, instances, request, event, rules)
         outcomes: list[TransitionOutcome] = []
         log_rows: list[dict] = []
+        # When no rule reads the database, the states are written in one bulk update after the loop, not per object:
+        # later objects' rules already see earlier ones' new states through ``_BatchFacts``'s in-memory instances.
+        changed: set[str] = set()
         for instance in instances:
             try:
-                outcome = _transition_one_of_batch(kind, instance, request, event, effective_date, rules)
+                outcome = _transition_one_of_batch(
+                    kind,
+                    instance,
+                    request,
+                    event,
+                    effective_date,
+                    rules,
+                    facts,
+                    changed if facts.reads_nothing else None,
+                )
             except exceptions.APIException as exc:
                 exc.add_note(f"Refused for {kind.model.__name__} {instance.pk}; nothing of the batch was written.")
                 raise
@@ -289,18 +406,43 @@ def transition_perform_many(*, kind: TransitionKind, pks, request: TransitionReq
                     "request_id": request_id_for_storage(),
                 }
             )
-        hooks = _after_hooks.get(event, [])
+        if facts.reads_nothing:
+            _save_changed(kind.model, instances, changed)
         for outcome, log_entry in zip(outcomes, chain_append_many(kind.log_model, log_rows), strict=True):
             outcome.log_entry = log_entry
-            for hook in hooks:
-                outcome.cascaded.extend(hook(outcome.instance, request, log_entry) or [])
+        _run_hooks_on_batch(event, request, outcomes)
     return outcomes
 
 
+def _run_hooks_on_batch(event: str, request: TransitionRequest, outcomes: list[TransitionOutcome]) -> None:
+    """Each hook over the whole batch, in registration order: its batched twin once, or it per object. The rows are
+    those one-by-one calls write; only their order differs (hook by hook rather than object by object)."""
+    twins = _after_hooks_many.get(event, {})
+    for hook in _after_hooks.get(event, []):
+        twin = twins.get(hook)
+        if twin is None:
+            for outcome in outcomes:
+                outcome.cascaded.extend(hook(outcome.instance, request, outcome.log_entry) or [])
+            continue
+        per_item = twin([(outcome.instance, request, outcome.log_entry) for outcome in outcomes])
+        for outcome, rows in zip(outcomes, per_item, strict=True):
+            outcome.cascaded.extend(rows or [])
+
+
 def _transition_one_of_batch(
-    kind: TransitionKind, instance, request: TransitionRequest, event: str, effective_date, rules: list
+    kind: TransitionKind,
+    instance,
+    request: TransitionRequest,
+    event: str,
+    effective_date,
+    rules: list,
+    facts: _BatchFacts,
+    changed: set[str] | None,
 ) -> TransitionOutcome:
-    """``transition_perform``'s checks and state change for one locked object of a batch (the log row comes later)."""
+    """``transition_perform``'s checks and state change for one locked object of a batch (the log row comes later).
+
+    Saves the object, or — given ``changed`` — adds the fields its transition changed, for one bulk update later.
+    """
     if not actor_allowed(kind, request.actor, instance, request.name):
         raise exceptions.PermissionDenied(f"Your role may not perform '{request.name}'.")
     source = instance.state
@@ -312,16 +454,42 @@ def _transition_one_of_batch(
         )
     if kind.validate:
         kind.validate(instance, request)
-    results = evaluate_event(event=event, context=kind.rule_context(instance, request), rules=rules)
+    results = facts.evaluate(kind, instance, request, event, rules)
     raise_for_decision(_rules_decision(results, request), results)
+    before = {f.attname: instance.__dict__.get(f.attname) for f in instance._meta.concrete_fields}
     try:
         getattr(instance, request.name)(effective_date=effective_date)
     except FSMTransitionNotAllowed as exc:
         raise TransitionNotAllowedError(
             str(exc), details={"current_state": source, "allowed_transitions": allowed_now, "object": instance.pk}
         ) from exc
-    instance.save()
+    if changed is None:
+        instance.save()
+    else:
+        changed.update(name for name, value in before.items() if instance.__dict__.get(name) != value)
     return TransitionOutcome(instance, request.name, source, instance.state, True, results, False)
+
+
+def _save_changed(model: type[models.Model], instances: list, changed: set[str]) -> None:
+    """Write what the batch's ``@transition`` methods changed, and the ``auto_now`` stamps ``save`` would set.
+
+    The batched twin of ``instance.save()`` in ``transition_perform``: the values are the ones the ``@transition``
+    methods set, on rows locked and checked above. Objects that received the same values (a batch is one transition
+    on one effective date, so usually all of them) share one ``UPDATE … WHERE id IN (…)``; no save signal fires (none
+    is connected to a state machine's model: side effects are hooks). (``apps/fsm/tests/
+    test_models.py`` scans for literal state writes; this one's field names are computed, so the scan does not list
+    it — it is the service's own write.)
+    """
+    now = timezone.now()
+    stamps = [f.attname for f in model._meta.concrete_fields if getattr(f, "auto_now", False)]
+    names = sorted(changed)
+    groups: dict[tuple, list] = defaultdict(list)
+    for instance in instances:
+        for stamp in stamps:
+            setattr(instance, stamp, now)
+        groups[tuple(instance.__dict__[name] for name in names)].append(instance.pk)
+    for values, pks in groups.items():
+        model.objects.filter(pk__in=pks).update(**dict(zip(names, values, strict=True)), **dict.fromkeys(stamps, now))
 
 
 def transition_options(*, kind: TransitionKind, instance: models.Model, actor) -> list[dict]:

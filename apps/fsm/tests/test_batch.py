@@ -13,7 +13,9 @@ from apps.api.models import Employee
 from apps.api.tests.factories import EmployeeFactory, OrgUnitFactory, PositionFactory
 from apps.assignments.models import Assignment, AssignmentTransitionLog
 from apps.assignments.services import ASSIGNMENT_TRANSITIONS, assignment_create
+from apps.business_rules.models import BusinessRule
 from apps.business_rules.tests.factories import BusinessRuleFactory
+from apps.fsm import services
 from apps.fsm.chain import chain_append, chain_append_many, chain_verify, chain_verify_all
 from apps.fsm.models import EmployeeTransitionLog
 from apps.fsm.services import (
@@ -23,6 +25,7 @@ from apps.fsm.services import (
     transition_perform_many,
 )
 from apps.offer.models import LedgerEntry
+from apps.tags.tests.factories import EmployeeTagFactory, PositionTagFactory
 from backend.exceptions import RuleViolationError, TransitionNotAllowedError
 
 D = datetime.date
@@ -61,6 +64,12 @@ def approval_rules(db):
         ),
         BusinessRuleFactory(
             code="NO_OVERLAP", rule_type="no_overlap_same_position", params={}, events=["assignment.approve"]
+        ),
+        BusinessRuleFactory(
+            code="TWO_AT_ONCE", rule_type="max_concurrent_assignments", params={"max": 2}, events=["assignment.approve"]
+        ),
+        BusinessRuleFactory(
+            code="QUALIFIED", rule_type="required_tags", params={}, severity="warn", events=["assignment.approve"]
         ),
     ]
 
@@ -127,7 +136,11 @@ def assignment_trace(assignment_id: int) -> dict:
             log.actor_id,
             log.reason,
             log.effective_date,
-            [(r["rule"], r["version"], r["outcome"], r["severity"]) for r in log.rule_results],
+            # "related" and some messages name assignment ids, which differ between the two runs.
+            [
+                (r["rule"], r["version"], r["outcome"], r["severity"], r["observed"], r["threshold"])
+                for r in log.rule_results
+            ],
         )
         for log in AssignmentTransitionLog.objects.filter(assignment_id=assignment_id).order_by("id")
     ]
@@ -171,6 +184,7 @@ def test_a_batch_writes_what_one_by_one_calls_write_through_the_whole_employee_l
 def test_outcomes_carry_source_target_results_and_their_log_rows(hr, reason_rule):
     employees = new_employees(2)
     transition_perform_many(kind=EMPLOYEE_TRANSITIONS, pks=[e.pk for e in employees], request=_request("activate", hr))
+    stamped = dict(Employee.objects.values_list("pk", "updated_at"))
 
     outcomes = transition_perform_many(
         kind=EMPLOYEE_TRANSITIONS,
@@ -191,12 +205,18 @@ def test_outcomes_carry_source_target_results_and_their_log_rows(hr, reason_rule
         )
         assert log.rule_results == outcome.rule_results
         assert EmployeeTransitionLog.objects.get(pk=log.pk).hash == log.hash
+    # Written as ``save`` writes: the state and the auto_now stamp.
+    rows = Employee.objects.filter(pk__in=stamped).values_list("pk", "state", "updated_at")
+    assert all(state == "suspended" and updated > stamped[pk] for pk, state, updated in rows)
 
 
 def test_assignment_batches_match_one_by_one_calls_including_ledger_postings(hr, approval_rules):
     unit = OrgUnitFactory()
     position = PositionFactory(org_unit=unit)
+    forklift = PositionTagFactory(position=position, min_level=2).tag
     workers = new_employees(6, unit)
+    for i, employee in enumerate(workers):  # levels 1, 2, 3 twice: one of each pair fails the (warn) tag rule
+        EmployeeTagFactory(employee=employee, tag=forklift, level=1 + i % 3, valid_from=D(2025, 1, 1))
     transition_perform_many(kind=EMPLOYEE_TRANSITIONS, pks=[e.pk for e in workers], request=_request("activate", hr))
     made = [
         assignment_create(
@@ -214,6 +234,12 @@ def test_assignment_batches_match_one_by_one_calls_including_ledger_postings(hr,
     for single, batched in zip(singles, batch, strict=True):
         assert assignment_trace(batched) == assignment_trace(single)
         assert assignment_trace(batched)["assignment"]["state"] == "completed"
+    approvals = [assignment_trace(pk)["logs"][0][-1] for pk in batch]
+    assert [[r[2] for r in results] for results in approvals] == [
+        ["pass", "pass", "pass", "fail", "pass"],  # ACTIVE_ONLY, CONTRACT, NO_OVERLAP, QUALIFIED, TWO_AT_ONCE
+        ["pass", "pass", "pass", "pass", "pass"],
+        ["pass", "pass", "pass", "pass", "pass"],
+    ]
     for single, batched in zip(workers[:3], workers[3:], strict=True):
         assert ledger_trace(batched.pk) == ledger_trace(single.pk)
         assert [row[0] for row in ledger_trace(batched.pk)] == ["contracted", "assigned", "assigned"]
@@ -407,7 +433,7 @@ def _queries(func) -> int:
 @pytest.mark.parametrize(
     ("name", "divisor"),
     [
-        ("suspend", 5),  # no hook: one UPDATE per object (its state), the rest once per batch
+        ("suspend", 20),  # no hook: the states in one bulk update, the rest once per batch
         ("activate", 2),  # a ledger posting per employee (its hook's own queries) stays per object
     ],
 )
@@ -439,3 +465,101 @@ def test_an_assignment_batch_costs_far_fewer_queries_than_single_calls(hr, appro
     batch = _queries(lambda: transition_perform_many(kind=ASSIGNMENT_TRANSITIONS, pks=pks[1:], request=request))
 
     assert batch * 2 < 20 * one, (batch, one)
+
+
+def test_rules_that_read_other_rows_add_no_query_per_object(hr, approval_rules):
+    """Approving 20 assignments with five rules (reading open assignments, employee tags, position tags) costs
+    the same as without rules, give or take the batch's three loads."""
+    unit = OrgUnitFactory()
+    position = PositionFactory(org_unit=unit)
+    PositionTagFactory(position=position)
+    workers = new_employees(40, unit)
+    transition_perform_many(kind=EMPLOYEE_TRANSITIONS, pks=[e.pk for e in workers], request=_request("activate", hr))
+    pks = [
+        assignment_create(actor=hr, employee=e, position=position, start_date=D(2026, 2, 2), weekly_hours=20)[0].pk
+        for e in workers
+    ]
+    approve = _request("approve", hr)
+
+    with_rules = _queries(lambda: transition_perform_many(kind=ASSIGNMENT_TRANSITIONS, pks=pks[:20], request=approve))
+    BusinessRule.objects.update(is_active=False)
+    without = _queries(lambda: transition_perform_many(kind=ASSIGNMENT_TRANSITIONS, pks=pks[20:], request=approve))
+
+    assert with_rules - without <= 3, (with_rules, without)
+
+
+def test_a_facts_relation_the_batch_does_not_preload_makes_it_save_per_object(hr, approval_rules, monkeypatch):
+    """Should ``Facts`` gain a lazily loaded relation, its rules would read the database: the batch then saves each
+    object as it goes (the database answers as it would one-by-one calls) instead of one bulk update at the end."""
+    unit = OrgUnitFactory()
+    position = PositionFactory(org_unit=unit)
+    workers = new_employees(6, unit)
+    transition_perform_many(kind=EMPLOYEE_TRANSITIONS, pks=[e.pk for e in workers], request=_request("activate", hr))
+    pks = [
+        assignment_create(actor=hr, employee=e, position=position, start_date=D(2026, 2, 2), weekly_hours=20)[0].pk
+        for e in workers
+    ]
+
+    def assignment_updates(batch) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            transition_perform_many(kind=ASSIGNMENT_TRANSITIONS, pks=batch, request=_request("approve", hr))
+        return sum(q["sql"].startswith('UPDATE "assignments_assignment"') for q in ctx.captured_queries)
+
+    assert assignment_updates(pks[:3]) == 1
+    monkeypatch.setattr(services, "_lazy_facts", lambda: {"other_open_assignments", "salary_history"})
+    assert assignment_updates(pks[3:]) == 3
+    assert assignment_trace(pks[4]) == assignment_trace(pks[1])
+
+
+# --- batched twins of after-transition hooks -----------------------------------------------------------------
+
+
+@pytest.fixture
+def batched_hook():
+    """``batched_hook(event, hook, twin)`` registers a hook and its batched twin for the test's duration only."""
+    registered: list[tuple[str, object]] = []
+
+    def _register(event: str, hook, twin) -> None:
+        services.register_after_transition(event, hook)
+        services.register_after_transition_many(event, twin, replaces=hook)
+        registered.append((event, hook))
+
+    yield _register
+    for event, hook in registered:
+        services._after_hooks[event].remove(hook)
+        services._after_hooks_many[event].pop(hook, None)
+
+
+def test_a_batched_twin_runs_once_per_batch_instead_of_its_hook_per_object(hr, batched_hook):
+    employees = new_employees(4)
+    pks = [e.pk for e in employees[:3]]
+    per_object, per_batch = [], []
+
+    def hook(instance, request, log_entry):
+        per_object.append(instance.pk)
+        return [log_entry]
+
+    def twin(items):
+        per_batch.append([(instance.pk, request.name, log_entry.employee_id) for instance, request, log_entry in items])
+        return [[log_entry] for _, _, log_entry in items]
+
+    batched_hook("employee.activate", hook, twin)
+    outcomes = transition_perform_many(kind=EMPLOYEE_TRANSITIONS, pks=pks, request=_request("activate", hr))
+
+    assert per_object == []
+    assert per_batch == [[(pk, "activate", pk) for pk in pks]]
+    assert [o.cascaded for o in outcomes] == [[o.log_entry] for o in outcomes]
+    transition_perform(kind=EMPLOYEE_TRANSITIONS, pk=employees[3].pk, request=_request("activate", hr))
+    assert per_object == [employees[3].pk]  # one-by-one calls keep the hook itself
+
+
+def test_a_failing_batched_twin_rolls_back_the_whole_batch(hr, batched_hook):
+    employees = new_employees(2)
+    batched_hook("employee.activate", lambda *args: [], lambda items: 1 / 0)
+    before = written_counts()
+    with pytest.raises(ZeroDivisionError):
+        transition_perform_many(
+            kind=EMPLOYEE_TRANSITIONS, pks=[e.pk for e in employees], request=_request("activate", hr)
+        )
+    assert written_counts() == before
+    assert set(Employee.objects.filter(pk__in=[e.pk for e in employees]).values_list("state", flat=True)) == {"pending"}
