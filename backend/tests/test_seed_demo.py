@@ -1,0 +1,240 @@
+"""``manage.py seed_demo``: every state reached through real transitions, chains that verify, a ledger the API
+reads, idempotent re-runs, deterministic plans, and a refusal under production-like settings."""
+
+import datetime
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from rest_framework.test import APIClient
+
+from apps.api.models import Employee, OrgUnit, Position
+from apps.assignments.models import Assignment, AssignmentTransitionLog
+from apps.business_rules.models import BusinessRule
+from apps.demand.models import CoverageRequirement
+from apps.fsm.chain import chain_verify_all, chained_log_models, state_drift
+from apps.fsm.models import EmployeeTransitionLog
+from apps.offer.models import ClockEvent, LedgerEntry
+from apps.tags.models import EmployeeTag, PositionTag, TagChangeLog
+from apps.users.models import User
+from backend.management.commands.seed_demo import (
+    DEMO_PASSWORD,
+    RULES,
+    Calendar,
+    DemoSeeder,
+    OrgView,
+    PositionView,
+    plan_employee,
+)
+
+N = 30
+EMPLOYEE_STATES = {"pending", "active", "on_leave", "suspended", "terminated"}
+ASSIGNMENT_STATES = {"proposed", "approved", "active", "completed", "rejected", "cancelled"}
+COUNTED = [
+    OrgUnit,
+    Position,
+    Employee,
+    EmployeeTag,
+    PositionTag,
+    TagChangeLog,
+    CoverageRequirement,
+    BusinessRule,
+    User,
+    Assignment,
+    EmployeeTransitionLog,
+    AssignmentTransitionLog,
+    LedgerEntry,
+    ClockEvent,
+]
+
+
+@pytest.fixture
+def debug(settings):
+    """``seed_demo`` runs only with DEBUG on (pytest turns it off)."""
+    settings.DEBUG = True
+
+
+def seed(**options) -> str:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out, **{"employees": N, **options})
+    return out.getvalue()
+
+
+def counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in COUNTED}
+
+
+@pytest.fixture
+def seeded(db, debug) -> str:
+    return seed()
+
+
+def test_every_employee_and_assignment_state_is_reached_and_the_chains_verify(seeded):
+    employees = Employee.objects.filter(employee_number__startswith="DEMO-")
+    assert employees.count() == N
+    assert set(employees.values_list("state", flat=True)) == EMPLOYEE_STATES
+    assert set(Assignment.objects.values_list("state", flat=True)) == ASSIGNMENT_STATES
+    assert all(report.ok for report in chain_verify_all())
+    # Every state was reached through the transition service: the logs say what the rows say.
+    assert all(state_drift(model) == [] for model in chained_log_models())
+    assert EmployeeTransitionLog.objects.filter(transition="terminate", reason="").count() == 0  # DEMO_REASON
+
+
+def test_the_organisation_has_its_tree_positions_demand_tags_rules_and_users(seeded):
+    root = OrgUnit.objects.get(code="DEMO")
+    divisions = OrgUnit.objects.filter(parent=root)
+    assert 3 <= divisions.count() <= 4
+    for division in divisions:
+        assert 2 <= division.children.count() <= 4
+    assert all(p.tags.filter(required=True).exists() for p in Position.objects.all())
+    assert CoverageRequirement.objects.count() >= Position.objects.count()
+    assert any(r.valid_from.weekday() == 2 for r in CoverageRequirement.objects.all())  # some start mid-week
+    assert set(BusinessRule.objects.filter(code__startswith="DEMO_").values_list("code", flat=True)) == {
+        code for code, *_ in RULES
+    }
+    # Every employee and position tag was logged as added.
+    assert TagChangeLog.objects.count() == EmployeeTag.objects.count() + PositionTag.objects.count()
+    roles = dict(User.objects.filter(email__endswith="@demo.coveris.test").values_list("email", "role"))
+    assert roles == {
+        "admin@demo.coveris.test": "admin",
+        "hr@demo.coveris.test": "hr",
+        "manager@demo.coveris.test": "manager",
+        "auditor@demo.coveris.test": "auditor",
+        "employee@demo.coveris.test": "employee",
+    }
+    assert User.objects.get(email="manager@demo.coveris.test").org_unit.parent == root
+    assert "employee@demo.coveris.test" in seeded
+    assert DEMO_PASSWORD in seeded
+
+
+def test_transitions_posted_to_the_ledger_and_the_employee_user_clocked_its_shifts(seeded):
+    own = Employee.objects.get(user__email="employee@demo.coveris.test")
+    assert own.state == "active"
+    shifts = ClockEvent.objects.filter(employee=own)
+    assert shifts.count() == 3
+    assert not shifts.filter(clock_out_at__isnull=True).exists()
+    assert set(shifts.values_list("clocked_in_by__email", flat=True)) == {"employee@demo.coveris.test"}
+    kinds = set(LedgerEntry.objects.values_list("kind", flat=True))
+    assert {"contracted", "assigned", "leave", "worked"} <= kinds
+    assert LedgerEntry.objects.filter(reverses__isnull=False).exists()  # completions, cancellations, terminations
+    assert set(EmployeeTransitionLog.objects.values_list("request_id", flat=True)) == {"seed-demo"}
+
+
+def test_the_balances_endpoint_answers_the_demo_employee_signed_in_with_the_demo_password(seeded):
+    own = Employee.objects.get(user__email="employee@demo.coveris.test")
+    client = APIClient()
+    login = client.post(
+        "/api/auth/login/", {"email": "employee@demo.coveris.test", "password": DEMO_PASSWORD}, format="json"
+    )
+    assert login.status_code == 200, login.content
+    day = ClockEvent.objects.filter(employee=own).latest("day").day
+
+    response = client.get("/api/hours-ledger/balances/", {"from": day.isoformat(), "to": day.isoformat()})
+
+    assert response.status_code == 200, response.content
+    (row,) = response.json()["results"]
+    assert row["employee"] == own.pk
+    assert float(row["contracted"]) == float(own.contracted_weekly_hours)
+    assert float(row["worked"]) > 0
+    assert float(row["assigned"]) > 0
+
+
+def test_a_second_run_with_the_same_or_fewer_employees_changes_nothing_and_says_so(seeded):
+    before = counts()
+    out = seed()
+    assert "Nothing to do" in out
+    assert "Nothing to do" in seed(employees=5)
+    assert counts() == before
+
+
+def test_a_larger_run_adds_only_the_missing_employees(seeded):
+    first = dict(Employee.objects.values_list("employee_number", "state"))
+    before = counts()
+
+    out = seed(employees=N + 6)
+
+    assert "found: adding only what is missing" in out
+    after = dict(Employee.objects.values_list("employee_number", "state"))
+    assert len(after) == N + 6
+    assert {k: after[k] for k in first} == first
+    assert counts()["OrgUnit"] == before["OrgUnit"]
+    assert counts()["BusinessRule"] == before["BusinessRule"]
+    assert all(report.ok for report in chain_verify_all())
+
+
+def test_refuses_with_debug_off_unless_forced(db, settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="--force"):
+        seed(employees=3)
+    assert not OrgUnit.objects.filter(code="DEMO").exists()
+    assert User.objects.count() == 0
+
+    seed(employees=3, force=True, quiet=True)
+    assert Employee.objects.count() == 3
+
+
+def test_quiet_prints_nothing(db, debug):
+    assert seed(employees=3, quiet=True) == ""
+
+
+def test_bad_sizes_are_refused(db, debug):
+    with pytest.raises(CommandError):
+        seed(employees=-1)
+    with pytest.raises(CommandError):
+        seed(batch=0)
+
+
+def test_batches_do_not_change_what_is_built(db, debug):
+    seed(employees=12, batch=5, quiet=True)
+    assert set(Employee.objects.values_list("state", flat=True)) == EMPLOYEE_STATES
+    assert all(report.ok for report in chain_verify_all())
+
+
+# --- the plan -------------------------------------------------------------------------------------------------
+
+ORG = OrgView(
+    teams=(
+        ("T1", (PositionView("T1-P1", (("forklift", 2, True),)), PositionView("T1-P2", (("first-aid", 1, True),)))),
+        ("T2", (PositionView("T2-P1", (("cleaning", 1, True), ("lang-nl", 2, False))),)),
+    ),
+    certifications=frozenset({"first-aid"}),
+)
+CAL = Calendar(datetime.date(2026, 6, 17))
+
+
+def test_an_employee_plan_depends_only_on_the_seed_and_its_index():
+    assert plan_employee(42, 17, ORG, CAL) == plan_employee(42, 17, ORG, CAL)
+    assert plan_employee(42, 17, ORG, CAL) != plan_employee(43, 17, ORG, CAL)
+    assert [plan_employee(7, i, ORG, CAL).number for i in (0, 9, 99)] == ["DEMO-00001", "DEMO-00010", "DEMO-00100"]
+
+
+def test_plans_follow_the_calendar_and_the_lifecycle():
+    for index in range(300):
+        plan = plan_employee(42, index, ORG, CAL)
+        steps = [step.name for step in plan.later]
+        if plan.state == "pending":
+            assert plan.hire_date > CAL.today
+            assert not plan.activate
+            assert not steps
+        else:
+            assert plan.hire_date <= CAL.today - datetime.timedelta(weeks=3)
+        for assignment in plan.assignments:
+            assert assignment.end is None or assignment.end >= assignment.start
+        assert all(step.day <= CAL.today for a in plan.assignments for step in a.steps)
+        expected = {"on_leave": ["start_leave"], "terminated": ["terminate"]}.get(plan.state)
+        if expected:
+            assert steps == expected
+        if plan.state == "suspended":
+            assert steps[-1] == "suspend"
+        assert all(shift_out > shift_in for shift_in, shift_out in plan.shifts)
+
+
+def test_the_seeder_reports_what_it_built(db, debug):
+    lines: list[str] = []
+    seeder = DemoSeeder(seed=42, batch=100, say=lines.append)
+    assert seeder.ensure_organisation(10) is True
+    assert seeder.ensure_organisation(10) is False
+    assert seeder.add_employees(10) == 10
+    assert seeder.add_employees(10) == 0
+    assert any(line.startswith("batch 1/1: 10 employees") for line in lines)
