@@ -153,9 +153,13 @@ def _rule_context(assignment: Assignment, request: TransitionRequest) -> dict:
 
 
 def _lock_assignment_employee(pk) -> None:
-    employee_id = Assignment.objects.filter(pk=pk).values_list("employee_id", flat=True).first()
-    if employee_id is not None:
-        Employee.objects.select_for_update().filter(pk=employee_id).values_list("pk", flat=True).get()
+    _lock_assignments_employees([pk])
+
+
+def _lock_assignments_employees(pks: list) -> None:
+    """``_lock_assignment_employee`` for a batch: every assignment's employee in one query, in employee pk order."""
+    employee_ids = Assignment.objects.filter(pk__in=pks).values("employee_id")
+    list(Employee.objects.select_for_update().filter(pk__in=employee_ids).order_by("pk").values_list("pk", flat=True))
 
 
 def _actor_may(actor, assignment: Assignment, name: str) -> bool:
@@ -173,6 +177,7 @@ ASSIGNMENT_TRANSITIONS = TransitionKind(
     rule_context=_rule_context,
     actor_may=_actor_may,
     lock_related=_lock_assignment_employee,
+    lock_related_many=_lock_assignments_employees,
 )
 
 

@@ -10,9 +10,11 @@ class OfferConfig(AppConfig):
     verbose_name = "Hours ledger (supply)"
 
     def ready(self) -> None:
-        from apps.fsm.services import register_after_transition
-        from apps.offer.services import TRANSITION_HOOKS
+        from apps.fsm.services import register_after_transition, register_after_transition_many
+        from apps.offer.services import TRANSITION_HOOKS, TRANSITION_HOOKS_MANY
 
         # Postings run inside the transition's transaction: a refused or rolled-back transition posts nothing.
         for event, hook in TRANSITION_HOOKS.items():
             register_after_transition(event, hook)
+        for event, twin in TRANSITION_HOOKS_MANY.items():
+            register_after_transition_many(event, twin, replaces=TRANSITION_HOOKS[event])

@@ -7,6 +7,7 @@ points at the original (``reverses``).
 """
 
 import datetime
+from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
@@ -101,21 +102,9 @@ def _employee_entries(employee_id, kind: str) -> QuerySet:
     return LedgerEntry.objects.filter(employee_id=employee_id, kind=kind, source=EntrySource.EMPLOYEE)
 
 
-def _start_rate(employee: Employee, kind: str, day: datetime.date, *, actor, reason: str) -> LedgerEntry:
-    """Post ``kind`` at the contract rate from ``day``, open-ended, closing whatever of it was still in force."""
-    entries = _employee_entries(employee.pk, kind)
-    _close(_spans_reaching(entries, day), day, actor=actor, reason=reason)
-    return _post(
-        actor=actor,
-        employee_id=employee.pk,
-        kind=kind,
-        basis=EntryBasis.WEEKLY_RATE,
-        hours=employee.contracted_weekly_hours,
-        period_start=day,
-        period_end=None,
-        source=EntrySource.EMPLOYEE,
-        reason=reason,
-    )
+def _one(batch_hook, instance, request, log_entry) -> list:
+    """A batch hook applied to one object: the per-object and the batched postings are the same code."""
+    return batch_hook([(instance, request, log_entry)])[0]
 
 
 def _hook_reason(event: str, request) -> str:
@@ -127,16 +116,12 @@ def _hook_reason(event: str, request) -> str:
 
 def ledger_on_employee_activate(employee: Employee, request, log_entry) -> list:
     """``employee.activate``: contracted hours at the contract rate from the effective date, open-ended."""
-    reason = _hook_reason("employee.activate", request)
-    _start_rate(employee, EntryKind.CONTRACTED, log_entry.effective_date, actor=request.actor, reason=reason)
-    return []
+    return _one(ledger_on_employee_activate_many, employee, request, log_entry)
 
 
 def ledger_on_employee_start_leave(employee: Employee, request, log_entry) -> list:
     """``employee.start_leave``: leave at the contract rate from the effective date, open-ended."""
-    reason = _hook_reason("employee.start_leave", request)
-    _start_rate(employee, EntryKind.LEAVE, log_entry.effective_date, actor=request.actor, reason=reason)
-    return []
+    return _one(ledger_on_employee_start_leave_many, employee, request, log_entry)
 
 
 def ledger_on_employee_return_from_leave(employee: Employee, request, log_entry) -> list:
@@ -149,13 +134,7 @@ def ledger_on_employee_return_from_leave(employee: Employee, request, log_entry)
 
 def ledger_on_employee_terminate(employee: Employee, request, log_entry) -> list:
     """``employee.terminate``: contract and leave end on the effective date (the last day employed)."""
-    if log_entry.effective_date >= datetime.date.max:
-        return []
-    day = log_entry.effective_date + ONE_DAY
-    reason = _hook_reason("employee.terminate", request)
-    for kind in (EntryKind.CONTRACTED, EntryKind.LEAVE):
-        _close(_spans_reaching(_employee_entries(employee.pk, kind), day), day, actor=request.actor, reason=reason)
-    return []
+    return _one(ledger_on_employee_terminate_many, employee, request, log_entry)
 
 
 @transaction.atomic
@@ -200,19 +179,7 @@ def _assignment_entries(assignment) -> QuerySet:
 
 def ledger_on_assignment_approve(assignment, request, log_entry) -> list:
     """``assignment.approve``: assigned hours at its weekly hours over [start_date, end_date]."""
-    _post(
-        actor=request.actor,
-        employee_id=assignment.employee_id,
-        kind=EntryKind.ASSIGNED,
-        basis=EntryBasis.WEEKLY_RATE,
-        hours=assignment.weekly_hours,
-        period_start=assignment.start_date,
-        period_end=assignment.end_date,
-        source=EntrySource.ASSIGNMENT,
-        assignment=assignment,
-        reason=_hook_reason("assignment.approve", request),
-    )
-    return []
+    return _one(ledger_on_assignment_approve_many, assignment, request, log_entry)
 
 
 def ledger_on_assignment_cancel(assignment, request, log_entry) -> list:
@@ -224,21 +191,9 @@ def ledger_on_assignment_cancel(assignment, request, log_entry) -> list:
 
 def ledger_on_assignment_complete(assignment, request, log_entry) -> list:
     """``assignment.complete``: assigned hours end on its (possibly brought forward) end date."""
-    if assignment.end_date is None or assignment.end_date >= datetime.date.max:
-        return []
-    day = assignment.end_date + ONE_DAY
-    _close(
-        _spans_reaching(_assignment_entries(assignment), day),
-        day,
-        actor=request.actor,
-        reason=_hook_reason("assignment.complete", request),
-    )
-    return []
+    return _one(ledger_on_assignment_complete_many, assignment, request, log_entry)
 
 
-# event → hook; registered by OfferConfig.ready. Not posting: employee.suspend / reinstate (the contract runs on),
-# employee.rehire (activation posts), assignment.activate (approval already posted), assignment.reject (nothing
-# was posted while proposed).
 TRANSITION_HOOKS = {
     "employee.activate": ledger_on_employee_activate,
     "employee.start_leave": ledger_on_employee_start_leave,
@@ -247,6 +202,156 @@ TRANSITION_HOOKS = {
     "assignment.approve": ledger_on_assignment_approve,
     "assignment.cancel": ledger_on_assignment_cancel,
     "assignment.complete": ledger_on_assignment_complete,
+}
+
+
+# --- the postings, for a batch of objects (``transition_perform_many``; the per-object hooks above call them with
+# one item): one query and one insert per batch, rows in the same order per employee.
+
+
+def _post_many(*, actor, rows: list[dict]) -> list[LedgerEntry]:
+    stamp = {
+        "actor": actor if getattr(actor, "pk", None) else None,
+        "actor_email": getattr(actor, "email", "") or "",
+        "request_id": request_id_for_storage(),
+    }
+    return LedgerEntry.objects.bulk_create([LedgerEntry(**stamp, **row) for row in rows], batch_size=1000)
+
+
+def _close_rows(spans, day: datetime.date, *, reason: str) -> list[dict]:
+    """``_close``'s rows, not yet written."""
+    return [
+        {
+            "employee_id": entry.employee_id,
+            "kind": entry.kind,
+            "basis": entry.basis,
+            "hours": -entry.hours,
+            "period_start": max(day, entry.period_start),
+            "period_end": end,
+            "source": entry.source,
+            "assignment_id": entry.assignment_id,
+            "reverses": entry,
+            "reason": reason,
+        }
+        for entry, end in spans
+    ]
+
+
+def _spans_by(spans, key: str) -> dict:
+    grouped = defaultdict(list)
+    for entry, end in spans:
+        grouped[getattr(entry, key)].append((entry, end))
+    return grouped
+
+
+def _start_rate_many(items, kind: str, event: str) -> list:
+    _, request, log_entry = items[0]  # one batch: one request, one effective date
+    day = log_entry.effective_date
+    employees = [employee for employee, _, _ in items]
+    entries = LedgerEntry.objects.filter(
+        employee_id__in=[e.pk for e in employees], kind=kind, source=EntrySource.EMPLOYEE
+    )
+    spans = _spans_by(_spans_reaching(entries, day), "employee_id")
+    reason = _hook_reason(event, request)
+    rows = []
+    for employee in employees:
+        rows += _close_rows(spans.get(employee.pk, []), day, reason=reason)
+        rows.append(
+            {
+                "employee_id": employee.pk,
+                "kind": kind,
+                "basis": EntryBasis.WEEKLY_RATE,
+                "hours": employee.contracted_weekly_hours,
+                "period_start": day,
+                "period_end": None,
+                "source": EntrySource.EMPLOYEE,
+                "reason": reason,
+            }
+        )
+    _post_many(actor=request.actor, rows=rows)
+    return [[] for _ in items]
+
+
+def ledger_on_employee_activate_many(items) -> list:
+    """``ledger_on_employee_activate`` for a batch."""
+    return _start_rate_many(items, EntryKind.CONTRACTED, "employee.activate")
+
+
+def ledger_on_employee_start_leave_many(items) -> list:
+    """``ledger_on_employee_start_leave`` for a batch."""
+    return _start_rate_many(items, EntryKind.LEAVE, "employee.start_leave")
+
+
+def ledger_on_employee_terminate_many(items) -> list:
+    """``ledger_on_employee_terminate`` for a batch."""
+    _, request, log_entry = items[0]
+    if log_entry.effective_date >= datetime.date.max:
+        return [[] for _ in items]
+    day = log_entry.effective_date + ONE_DAY
+    reason = _hook_reason("employee.terminate", request)
+    ids = [employee.pk for employee, _, _ in items]
+    kinds = (EntryKind.CONTRACTED, EntryKind.LEAVE)
+    spans = {
+        kind: _spans_by(
+            _spans_reaching(
+                LedgerEntry.objects.filter(employee_id__in=ids, kind=kind, source=EntrySource.EMPLOYEE), day
+            ),
+            "employee_id",
+        )
+        for kind in kinds
+    }
+    rows = [row for pk in ids for kind in kinds for row in _close_rows(spans[kind].get(pk, []), day, reason=reason)]
+    _post_many(actor=request.actor, rows=rows)
+    return [[] for _ in items]
+
+
+def ledger_on_assignment_approve_many(items) -> list:
+    """``ledger_on_assignment_approve`` for a batch."""
+    _, request, _ = items[0]
+    reason = _hook_reason("assignment.approve", request)
+    rows = [
+        {
+            "employee_id": a.employee_id,
+            "kind": EntryKind.ASSIGNED,
+            "basis": EntryBasis.WEEKLY_RATE,
+            "hours": a.weekly_hours,
+            "period_start": a.start_date,
+            "period_end": a.end_date,
+            "source": EntrySource.ASSIGNMENT,
+            "assignment": a,
+            "reason": reason,
+        }
+        for a, _, _ in items
+    ]
+    _post_many(actor=request.actor, rows=rows)
+    return [[] for _ in items]
+
+
+def ledger_on_assignment_complete_many(items) -> list:
+    """``ledger_on_assignment_complete`` for a batch (one query per distinct end date)."""
+    _, request, _ = items[0]
+    reason = _hook_reason("assignment.complete", request)
+    by_day = defaultdict(list)
+    for a, _, _ in items:
+        if a.end_date is not None and a.end_date < datetime.date.max:
+            by_day[a.end_date + ONE_DAY].append(a)
+    closing: dict = {}
+    for day, assignments in by_day.items():
+        entries = LedgerEntry.objects.filter(assignment_id__in=[a.pk for a in assignments], kind=EntryKind.ASSIGNED)
+        spans = _spans_by(_spans_reaching(entries, day), "assignment_id")
+        for a in assignments:
+            closing[a.pk] = _close_rows(spans.get(a.pk, []), day, reason=reason)
+    _post_many(actor=request.actor, rows=[row for a, _, _ in items for row in closing.get(a.pk, [])])
+    return [[] for _ in items]
+
+
+# event → batched twin of TRANSITION_HOOKS[event]; registered by OfferConfig.ready for transition_perform_many.
+TRANSITION_HOOKS_MANY = {
+    "employee.activate": ledger_on_employee_activate_many,
+    "employee.start_leave": ledger_on_employee_start_leave_many,
+    "employee.terminate": ledger_on_employee_terminate_many,
+    "assignment.approve": ledger_on_assignment_approve_many,
+    "assignment.complete": ledger_on_assignment_complete_many,
 }
 
 

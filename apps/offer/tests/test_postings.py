@@ -69,7 +69,7 @@ def test_a_failing_posting_rolls_back_its_transition(hire, move, monkeypatch):
     def broken(**fields):
         raise RuntimeError("ledger down")
 
-    monkeypatch.setattr(services, "_post", broken)
+    monkeypatch.setattr(services, "_post_many", broken)  # the insert activation's posting goes through
     with pytest.raises(RuntimeError):
         move(employee, "activate", D(2026, 1, 5))
     assert Employee.objects.get(pk=employee.pk).state == "pending"

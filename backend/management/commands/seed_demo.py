@@ -34,7 +34,6 @@ password. ``--quiet`` prints nothing (not even the users).
 """
 
 import contextlib
-import dataclasses
 import datetime
 import random
 import time
@@ -52,7 +51,7 @@ from django.utils import timezone
 from apps.api.models import Employee, OrgUnit, Position
 from apps.api.services import org_unit_create
 from apps.assignments.models import Assignment
-from apps.assignments.services import ASSIGNMENT_TRANSITIONS as _ASSIGNMENT_TRANSITIONS
+from apps.assignments.services import ASSIGNMENT_TRANSITIONS
 from apps.business_rules.engine import active_rules, applicable_rules, evaluate_rule, raise_for_decision, rules_decision
 from apps.business_rules.facts import Facts
 from apps.business_rules.models import BusinessRule
@@ -75,20 +74,6 @@ REQUEST_ID = "seed-demo"
 ONE_DAY = datetime.timedelta(days=1)
 ONE_WEEK = datetime.timedelta(days=7)
 
-
-def _lock_employees_of_assignments(pks: list) -> None:
-    """The batched form of ``ASSIGNMENT_TRANSITIONS.lock_related``: the assignments' employees, in one query, in
-    employee pk order. Interim: it belongs in ``apps.assignments.services`` as the kind's ``lock_related_many``;
-    until it is there, the batched path would call ``lock_related`` per assignment (two queries each)."""
-    employee_ids = Assignment.objects.filter(pk__in=pks).values("employee_id")
-    list(Employee.objects.select_for_update().filter(pk__in=employee_ids).order_by("pk").values_list("pk", flat=True))
-
-
-ASSIGNMENT_TRANSITIONS = (
-    _ASSIGNMENT_TRANSITIONS
-    if _ASSIGNMENT_TRANSITIONS.lock_related_many
-    else dataclasses.replace(_ASSIGNMENT_TRANSITIONS, lock_related_many=_lock_employees_of_assignments)
-)
 
 # --- the catalogue --------------------------------------------------------------------------------------------
 
