@@ -30,7 +30,7 @@ def manager_covers(user, position: Position) -> bool:
 
 def _lock_employee(employee_id) -> Employee:
     try:
-        return Employee.objects.select_for_update().select_related("org_unit").get(pk=employee_id)
+        return Employee.objects.select_for_update(of=("self",)).select_related("org_unit").get(pk=employee_id)
     except Employee.DoesNotExist as exc:
         raise exceptions.ValidationError({"employee": ["Unknown employee."]}) from exc
 
@@ -113,7 +113,9 @@ def assignment_update(
     for employee_id in sorted({current_employee_id, getattr(new_employee, "pk", current_employee_id)}):
         _lock_employee(employee_id)
     assignment = (
-        Assignment.objects.select_for_update().select_related("employee", "position__org_unit").get(pk=assignment.pk)
+        Assignment.objects.select_for_update(of=("self",))
+        .select_related("employee", "position__org_unit")
+        .get(pk=assignment.pk)
     )
     if assignment.state != AssignmentState.PROPOSED:
         raise ConflictError(

@@ -102,3 +102,23 @@ def test_concurrent_approvals_cannot_break_max_hours_together(make_user, monkeyp
     assert AssignmentTransitionLog.objects.filter(transition="approve").count() == 1
     approved_hours = sum(a.weekly_hours for a in Assignment.objects.filter(state="approved"))
     assert approved_hours <= Decimal(40)
+
+
+@pytest.mark.django_db
+def test_assignment_writes_lock_only_their_own_rows(make_user):
+    """Locks taken while proposing or editing name their own table (FOR UPDATE OF), so an assignment edit never
+    holds the org unit or position rows an org-unit move locks (no cross-deadlock with moves)."""
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.assignments.services import assignment_create, assignment_update
+
+    hr = make_user("hr")
+    employee, position = EmployeeFactory(), PositionFactory()
+    with CaptureQueriesContext(connection) as queries:
+        assignment, _ = assignment_create(
+            actor=hr, employee=employee, position=position, start_date=D(2026, 1, 5), weekly_hours=Decimal(10)
+        )
+        assignment_update(assignment=assignment, actor=hr, weekly_hours=Decimal(12))
+    locking = [q["sql"] for q in queries if "FOR UPDATE" in q["sql"]]
+    assert locking
+    assert all(" FOR UPDATE OF " in sql or " JOIN " not in sql for sql in locking), locking
