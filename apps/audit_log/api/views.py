@@ -13,6 +13,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
 from rest_framework.filters import OrderingFilter
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.viewsets import ReadOnlyModelViewSet
@@ -31,6 +32,10 @@ from apps.audit_log.selectors import BeforeCreationError, audit_chain_report, em
 from apps.fsm.models import EmployeeTransitionLog
 from apps.tags.models import TagChangeLog
 from backend.permissions import AUDIT_READERS, RolePermission
+from backend.renderers import CSVRenderer
+
+# The most rows one CSV export returns; more is a 400 asking for a narrower range (no silent truncation).
+CSV_MAX_ROWS = 10_000
 
 TIME_ORDER = ("created_at", "id")
 
@@ -57,11 +62,31 @@ class AuditLogViewSet(AuditReadOnlyMixin, ReadOnlyModelViewSet):
     """List and retrieve over one append-only log table, oldest first (``?ordering=-created_at`` for newest)."""
 
     log_model = None
+    renderer_classes = [JSONRenderer, CSVRenderer]
     filter_backends = [DjangoFilterBackend, OrderingFilter]
     ordering_fields = list(TIME_ORDER)
     ordering = list(TIME_ORDER)
     # Relations the serializer reads; joined so the query count does not grow with the page.
     select_related: tuple[str, ...] = ()
+
+    def paginate_queryset(self, queryset):
+        # CSV is an export: every matching row (up to CSV_MAX_ROWS), not one page of them.
+        if getattr(self.request.accepted_renderer, "format", None) != "csv":
+            return super().paginate_queryset(queryset)
+        rows = list(queryset[: CSV_MAX_ROWS + 1])
+        if len(rows) > CSV_MAX_ROWS:
+            raise exceptions.ValidationError(
+                {"since": [f"More than {CSV_MAX_ROWS} rows match: narrow the export with since/until or a filter."]}
+            )
+        return rows
+
+    def get_paginated_response(self, data):
+        if getattr(self.request.accepted_renderer, "format", None) == "csv":
+            return Response(data, headers={"Content-Disposition": f'attachment; filename="{self.csv_name()}"'})
+        return super().get_paginated_response(data)
+
+    def csv_name(self) -> str:
+        return f"{self.log_model._meta.db_table}.csv"
 
     def get_queryset(self):
         queryset = self.log_model.objects.order_by(*TIME_ORDER)
