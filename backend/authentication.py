@@ -11,6 +11,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
+from apps.users.emails import login_email
 from backend.exceptions import CSRFFailed
 
 logger = logging.getLogger("coveris.auth")
@@ -150,7 +151,7 @@ class CognitoJWTAuthentication(BaseAuthentication):
         # sign-up typing someone else's address) must not become that person's account.
         if claims.get("email_verified") in (False, "false"):
             raise exceptions.AuthenticationFailed("Token's email address is not verified.")
-        user = get_user_model().objects.filter(email__iexact=email).first()
+        user = get_user_model().objects.filter(email=login_email(email)).first()  # exact: see apps.users.emails
         if user is None:
             raise exceptions.AuthenticationFailed("No Coveris user for this identity.")
         if not user.is_active:

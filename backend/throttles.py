@@ -4,6 +4,8 @@ import hashlib
 
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
 
+from apps.users.emails import login_email
+
 
 class CoverisAnonRateThrottle(AnonRateThrottle):
     scope = "anon"
@@ -33,7 +35,7 @@ class LoginEmailRateThrottle(SimpleRateThrottle):
         if not isinstance(email, str) or not email.strip():
             return None
         # Hashed: any submitted string makes a safe cache key, and no addresses sit in the cache.
-        ident = hashlib.sha256(email.strip().lower().encode("utf-8", "surrogatepass")).hexdigest()
+        ident = hashlib.sha256(login_email(email).encode("utf-8", "surrogatepass")).hexdigest()
         return self.cache_format % {"scope": "login-email", "ident": ident}
 
 

@@ -1,6 +1,7 @@
 from django.contrib.auth.base_user import BaseUserManager
 
 from apps.users.choices import Role
+from apps.users.emails import login_email
 
 
 class UserManager(BaseUserManager):
@@ -11,7 +12,7 @@ class UserManager(BaseUserManager):
     def _create_user(self, email: str, password: str | None, **extra_fields):
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user = self.model(email=login_email(self.normalize_email(email)), **extra_fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -29,4 +30,5 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra_fields)
 
     def get_by_natural_key(self, username):
-        return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})
+        # Exact match on the normalised spelling (see apps.users.emails): never ``iexact``.
+        return self.get(**{self.model.USERNAME_FIELD: login_email(username)})

@@ -3,6 +3,7 @@ from django.db import models
 from django.utils import timezone
 
 from apps.users.choices import HR_ADMIN_APPS, STAFF_ROLES, Role
+from apps.users.emails import login_email
 from apps.users.managers import UserManager
 
 
@@ -38,7 +39,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.email
 
     def save(self, *args, **kwargs):
-        self.email = (self.email or "").strip().lower()
+        self.email = login_email(self.email or "")
         self.is_staff = self.role in STAFF_ROLES or self.is_superuser
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and {"role", "is_superuser"} & set(update_fields):

@@ -9,6 +9,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from apps.users.emails import login_email
 from apps.users.models import User
 from backend.exceptions import InvalidCredentials
 
@@ -22,7 +23,7 @@ class TokenPair:
 
 def user_authenticate(*, request, email: str, password: str) -> User:
     """The active user with these credentials, or InvalidCredentials (same answer for every failure)."""
-    user = authenticate(request=request, email=email.strip().lower(), password=password)
+    user = authenticate(request=request, email=login_email(email), password=password)
     if user is None or not user.is_active:
         raise InvalidCredentials()
     return user

@@ -369,3 +369,10 @@ def test_endpoint_refuses_a_bad_cognito_token_with_401_in_the_error_shape(pool, 
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "token_invalid"
     assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_lookalike_verified_email_does_not_become_another_users_identity(pool):
+    """A pool user who verified admin@bıg.test (a different, registrable domain) is not admin@big.test."""
+    UserFactory(email="admin@big.test", role="admin")
+    with pytest.raises(exceptions.AuthenticationFailed):
+        _authenticate(pool.token(email="admin@bıg.test", email_verified=True))
