@@ -28,6 +28,12 @@ def manager_covers(user, position: Position) -> bool:
     return unit is not None and position.org_unit.path.startswith(unit.path)
 
 
+def manager_covers_employee(user, employee: Employee) -> bool:
+    """A manager proposes only people of their own subtree (whom they can see)."""
+    unit = getattr(user, "org_unit", None)
+    return unit is not None and employee.org_unit.path.startswith(unit.path)
+
+
 def _lock_employee(employee_id) -> Employee:
     try:
         return Employee.objects.select_for_update(of=("self",)).select_related("org_unit").get(pk=employee_id)
@@ -80,8 +86,12 @@ def assignment_create(
     """Propose an assignment; the ``assignment.create`` rules run while the employee row is locked."""
     if override_reason and getattr(actor, "role", None) != Role.ADMIN:
         raise exceptions.PermissionDenied("Only an admin may override a blocking rule.")
-    if getattr(actor, "role", None) == Role.MANAGER and not manager_covers(actor, position):
-        raise exceptions.PermissionDenied("Managers propose assignments only for positions in their org unit subtree.")
+    if getattr(actor, "role", None) == Role.MANAGER and not (
+        manager_covers(actor, position) and manager_covers_employee(actor, employee)
+    ):
+        raise exceptions.PermissionDenied(
+            "Managers propose assignments only for employees and positions in their org unit subtree."
+        )
     _validate_period(start_date, end_date, weekly_hours)
     employee = _lock_employee(employee.pk)
     assignment = Assignment(
@@ -122,10 +132,16 @@ def assignment_update(
             f"Only proposed assignments can be edited; this one is {assignment.state}. Use its transitions.",
             details={"current_state": assignment.state},
         )
-    if getattr(actor, "role", None) == Role.MANAGER and not all(
-        manager_covers(actor, p) for p in {assignment.position, fields.get("position", assignment.position)}
+    if getattr(actor, "role", None) == Role.MANAGER and not (
+        all(manager_covers(actor, p) for p in {assignment.position, fields.get("position", assignment.position)})
+        and all(
+            manager_covers_employee(actor, e)
+            for e in {assignment.employee, fields.get("employee", assignment.employee)}
+        )
     ):
-        raise exceptions.PermissionDenied("Managers edit assignments only for positions in their org unit subtree.")
+        raise exceptions.PermissionDenied(
+            "Managers edit assignments only for employees and positions in their org unit subtree."
+        )
     for name, value in fields.items():
         setattr(assignment, name, value)
     _validate_period(assignment.start_date, assignment.end_date, assignment.weekly_hours)

@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from apps.api.selectors import employee_list, position_list
 from apps.assignments.models import Assignment
 
 READ_ONLY_ON_WRITE = ("state", "created_by", "created_at", "updated_at")
@@ -44,6 +45,16 @@ class AssignmentSerializer(serializers.ModelSerializer):
             "override_reason",
         ]
         read_only_fields = ["state", "created_by", "created_at", "updated_at"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None:
+            # Only employees and positions the caller can see may be named: an id out of scope is answered like
+            # an unknown one (400), so a manager cannot discover or staff people outside their subtree.
+            fields["employee"].queryset = employee_list(user=request.user)
+            fields["position"].queryset = position_list(user=request.user)
+        return fields
 
     def validate(self, attrs):
         sent = set(getattr(self, "initial_data", {}) or {})

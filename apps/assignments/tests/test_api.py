@@ -51,7 +51,7 @@ def test_anonymous_is_401(api_client):
 @pytest.mark.parametrize("role", list(CREATE))
 def test_create_by_role(auth_client, tree, role):
     client, _ = auth_client(role, org_unit=tree["root"])
-    response = client.post(URL, _body(EmployeeFactory(), tree["p_east"]), format="json")
+    response = client.post(URL, _body(EmployeeFactory(org_unit=tree["east"]), tree["p_east"]), format="json")
     assert response.status_code == CREATE[role], response.content
     assert Assignment.objects.count() == (1 if CREATE[role] == 201 else 0)
     if CREATE[role] == 201:
@@ -73,8 +73,18 @@ def test_scope_manager_subtree_and_employee_own(auth_client, tree):
 
 
 def test_manager_cannot_create_outside_subtree(auth_client, tree):
+    """Positions and employees outside the manager's subtree are answered like unknown ids: nothing to learn."""
     client, _ = auth_client("manager", org_unit=tree["east"])
-    _error(client.post(URL, _body(EmployeeFactory(), tree["p_west"]), format="json"), 403, "permission_denied")
+    insider = EmployeeFactory(org_unit=tree["east"])
+    outsider = EmployeeFactory(org_unit=tree["west"], first_name="Secret", last_name="Outsider")
+    error = _error(client.post(URL, _body(insider, tree["p_west"]), format="json"), 400, "validation_error")
+    assert "position" in error["details"]
+    response = client.post(URL, _body(outsider, tree["p_east"]), format="json")
+    error = _error(response, 400, "validation_error")
+    assert "employee" in error["details"]
+    assert b"Outsider" not in response.content
+    assert Assignment.objects.count() == 0
+    assert client.post(URL, _body(insider, tree["p_east"]), format="json").status_code == 201
 
 
 def test_delete_is_not_offered(auth_client):

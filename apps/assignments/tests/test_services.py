@@ -185,15 +185,19 @@ def test_dry_run_writes_nothing(hr, active_employee):
     assert AssignmentTransitionLog.objects.count() == 0
 
 
-def test_manager_acts_only_inside_subtree(make_user, hr, active_employee, tree):
+def test_manager_acts_only_inside_subtree(make_user, hr, tree):
     manager = make_user("manager", org_unit=tree["root"])
-    inside, _ = _create(manager, active_employee, position=tree["p_east"])
+    local = EmployeeFactory(org_unit=tree["east"])
+    outsider = EmployeeFactory(org_unit=tree["west"])
+    inside, _ = _create(manager, local, position=tree["p_east"])
     with pytest.raises(PermissionDenied):
-        _create(manager, active_employee, position=tree["p_west"])
+        _create(manager, local, position=tree["p_west"])
+    with pytest.raises(PermissionDenied):  # an employee outside the subtree, even for an inside position
+        _create(manager, outsider, position=tree["p_east"])
     assignment_transition(assignment_id=inside.pk, name="approve", actor=manager)
     with pytest.raises(PermissionDenied):  # managers propose and approve; HR starts and ends
         assignment_transition(assignment_id=inside.pk, name="activate", actor=manager)
-    outside, _ = _create(hr, active_employee, position=tree["p_west"])
+    outside, _ = _create(hr, local, position=tree["p_west"])
     with pytest.raises(PermissionDenied):
         assignment_transition(assignment_id=outside.pk, name="approve", actor=manager)
 
