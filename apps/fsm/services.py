@@ -530,9 +530,14 @@ def _employee_rule_context(employee, request: TransitionRequest) -> dict:
 
 def _employee_validate(employee, request: TransitionRequest) -> None:
     effective = request.effective_date or timezone.localdate()
-    if request.name == EmployeeTransition.TERMINATE and effective < employee.hire_date:
+    # Nothing happens to an employee before they were hired (a rehire moves the hire date to its own date).
+    if request.name != EmployeeTransition.REHIRE and effective < employee.hire_date:
         raise exceptions.ValidationError(
-            {"effective_date": [f"A termination cannot precede the hire date ({employee.hire_date.isoformat()})."]}
+            {
+                "effective_date": [
+                    f"'{request.name}' cannot take effect before the hire date ({employee.hire_date.isoformat()})."
+                ]
+            }
         )
     ended = employee.termination_date
     if request.name == EmployeeTransition.REHIRE and ended and effective < ended:

@@ -72,6 +72,8 @@ def _spans_reaching(entries: QuerySet, day: datetime.date) -> list[tuple[LedgerE
     for entry in originals:
         end = entry.period_end
         if entry.cut is not None:
+            if entry.cut <= entry.period_start:  # reversed from its first day on: nothing of it is left
+                continue
             end = entry.cut - ONE_DAY if end is None else min(end, entry.cut - ONE_DAY)
         if end is None or end >= max(day, entry.period_start):
             spans.append((entry, end))

@@ -472,3 +472,26 @@ def test_options_carry_rule_results_and_a_block_closes_the_option_but_a_warning_
     assert by_name["suspend"]["allowed"] is True
     assert [r["rule"] for r in by_name["suspend"]["rule_results"]] == ["W"]
     assert by_name["activate"]["rule_results"] == []  # not open: rules are not evaluated
+
+
+@pytest.mark.parametrize("name", ["activate", "start_leave", "suspend", "terminate"])
+def test_no_transition_takes_effect_before_the_hire_date(make_user, name):
+    import datetime
+
+    from rest_framework.exceptions import ValidationError
+
+    from apps.api.tests.factories import EmployeeFactory
+    from apps.fsm.models import EmployeeTransitionLog
+    from apps.fsm.services import employee_transition
+
+    hr = make_user("hr")
+    employee = EmployeeFactory(hire_date=datetime.date(2026, 1, 5))
+    if name != "activate":
+        employee_transition(
+            employee_id=employee.pk, name="activate", actor=hr, effective_date=datetime.date(2026, 1, 5)
+        )
+    before = EmployeeTransitionLog.objects.count()
+    with pytest.raises(ValidationError) as refused:
+        employee_transition(employee_id=employee.pk, name=name, actor=hr, effective_date=datetime.date(1, 1, 1))
+    assert "effective_date" in refused.value.detail
+    assert EmployeeTransitionLog.objects.count() == before

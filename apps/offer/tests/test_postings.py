@@ -307,3 +307,21 @@ def test_a_contract_change_through_the_employees_api_posts_to_the_ledger(active,
     count = LedgerEntry.objects.count()
     assert client.patch(f"/api/employees/{employee.pk}/", {"first_name": "Ada"}).status_code == 200
     assert LedgerEntry.objects.count() == count
+
+
+def test_leave_from_the_first_representable_day_does_not_wedge_the_ledger(hire, move, hr):
+    """A reversal starting on date.min once made every later posting for the employee overflow (a 500)."""
+    import datetime
+
+    first = datetime.date.min
+    employee = hire(hire_date=first)
+    move(employee, "activate", first)
+    move(employee, "start_leave", first)
+    move(employee, "return_from_leave", first)
+    move(employee, "start_leave", D(2026, 1, 5))
+    move(employee, "return_from_leave", D(2026, 1, 12))
+    employee = Employee.objects.get(pk=employee.pk)
+    employee_update(employee=employee, actor=hr, contracted_weekly_hours=Decimal(30))
+    move(employee, "terminate", D(2026, 3, 31))
+    assert Employee.objects.get(pk=employee.pk).state == "terminated"
+    assert column(employee, "leave", *JAN)[:2] == ["40.00", "0.00"]  # on leave the week of Jan 5, back on Jan 12
