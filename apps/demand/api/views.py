@@ -39,8 +39,9 @@ from apps.demand.selectors import (
 from apps.users.choices import Role
 from backend.permissions import READ_ALL, WRITE_WORKFORCE
 
-# Who may look for people to propose: the roles that propose assignments.
-CANDIDATE_READERS = WRITE_WORKFORCE | {Role.MANAGER}
+# Who may read the candidate ranking: the roles that propose assignments, and auditors, who read everything
+# (it is a read: the what-if rules write nothing).
+CANDIDATE_READERS = WRITE_WORKFORCE | {Role.MANAGER, Role.AUDITOR}
 
 
 class CoverageRequirementViewSet(viewsets.ModelViewSet):

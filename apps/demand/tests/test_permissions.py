@@ -6,7 +6,6 @@ from apps.demand.tests.conftest import ROLES, assert_error
 from apps.demand.tests.factories import CoverageRequirementFactory
 
 READ_REPORTS = {"admin", "hr", "manager", "auditor"}
-PROPOSERS = {"admin", "hr", "manager"}
 WRITERS = {"admin", "hr"}
 
 
@@ -24,7 +23,7 @@ def _denied(response, role):
         ("/api/coverage-requirements/", READ_REPORTS),
         ("/api/coverage/?from=2026-03-02&to=2026-03-08", READ_REPORTS),
         ("/api/coverage/org-units/?from=2026-03-02&to=2026-03-08", READ_REPORTS),
-        ("/api/coverage/candidates/?position={pos}&from=2026-03-02&to=2026-03-08", PROPOSERS),
+        ("/api/coverage/candidates/?position={pos}&from=2026-03-02&to=2026-03-08", READ_REPORTS),
         ("/api/kpis/?from=2026-03-02&to=2026-03-08", READ_REPORTS),
     ],
 )
