@@ -7,6 +7,8 @@ import uuid
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
+from django.middleware.common import CommonMiddleware
+from django.urls import is_valid_path
 
 from backend.exceptions import STATUS_CODES, error_json_response
 from backend.request_context import current_request_id
@@ -62,6 +64,24 @@ def _is_json(response: HttpResponse) -> bool:
     return media_type == "application/json"
 
 
+class APICommonMiddleware(CommonMiddleware):
+    """Django's CommonMiddleware, except that under /api/ an unsafe request missing its trailing slash is not
+    redirected: a redirect drops the body (and with DEBUG Django raises instead), so it answers 404 naming the
+    right path. Safe methods are still redirected, as browsers expect."""
+
+    def should_redirect_with_slash(self, request) -> bool:
+        if request.path_info.startswith("/api/") and request.method not in ("GET", "HEAD", "OPTIONS"):
+            return False
+        return super().should_redirect_with_slash(request)
+
+
+def _not_found_message(request: HttpRequest) -> str:
+    path = request.path_info
+    if not path.endswith("/") and is_valid_path(f"{path}/", getattr(request, "urlconf", None)):
+        return f"No API resource at {request.path}; paths end with a slash: {request.path}/"
+    return f"No API resource at {request.path}."
+
+
 class APIErrorMiddleware:
     """Under /api/: Django's own 400/403/404/405/500 pages become the JSON error shape, never HTML."""
 
@@ -84,7 +104,7 @@ class APIErrorMiddleware:
             messages = {
                 400: "Bad request.",
                 403: "Permission denied.",
-                404: f"No API resource at {request.path}.",
+                404: _not_found_message(request),
                 405: f"Method {request.method} is not allowed here.",
                 500: "An unexpected error occurred.",
             }

@@ -302,3 +302,21 @@ def test_handler500_speaks_json_under_api_and_html_elsewhere(rf):
 
     assert_error(handler500(rf.get("/api/anything/")), 500, "server_error")
     assert handler500(rf.get("/anything/"))["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.urls("config.urls")
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_unsafe_request_without_trailing_slash_is_a_json_404_naming_the_path(auth_client, method, settings):
+    settings.DEBUG = True  # where Django would otherwise raise RuntimeError (APPEND_SLASH with a body)
+    client, _ = auth_client("hr")
+    response = getattr(client, method)("/api/employees", {}, format="json")
+    error = assert_error(response, 404, "not_found")
+    assert "/api/employees/" in error["message"]
+
+
+@pytest.mark.urls("config.urls")
+def test_get_without_trailing_slash_is_still_redirected(auth_client):
+    client, _ = auth_client("hr")
+    response = client.get("/api/employees")
+    assert response.status_code == 301
+    assert response["Location"].endswith("/api/employees/")

@@ -55,7 +55,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "backend.middleware.HealthzMiddleware",  # before CommonMiddleware's Host validation
-    "django.middleware.common.CommonMiddleware",
+    "backend.middleware.APICommonMiddleware",  # CommonMiddleware without slash-redirects of unsafe /api/ requests
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
