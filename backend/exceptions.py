@@ -24,7 +24,9 @@ class CSRFFailed(exceptions.PermissionDenied):
 
 
 class InvalidCredentials(exceptions.AuthenticationFailed):
-    default_code = "invalid_credentials"
+    """A failed sign-in: 401 ``not_authenticated`` (SPEC §3's code for 401 without a token to blame)."""
+
+    default_code = "not_authenticated"
     default_detail = "Invalid email or password."
 
 
@@ -64,8 +66,13 @@ class BadRequestError(CoverisAPIError):
     """A malformed request that is not about particular fields (Django's BadRequest, SuspiciousOperation)."""
 
     status_code = status.HTTP_400_BAD_REQUEST
-    default_code = "bad_request"
+    default_code = "validation_error"
     default_detail = "Bad request."
+
+    def __init__(self, message: str | None = None, **kwargs):
+        super().__init__(message, **kwargs)
+        if self.details is None:  # a 400 is a validation_error, whose details map fields to messages
+            self.details = {"non_field_errors": [str(self.detail)]}
 
 
 class ConflictError(CoverisAPIError, Conflict):
@@ -129,8 +136,6 @@ def _code_for(exc: exceptions.APIException) -> str:
         return exc.default_code
     if isinstance(exc, exceptions.AuthenticationFailed):  # includes simplejwt's InvalidToken
         return "token_invalid"
-    if isinstance(exc, exceptions.ParseError):
-        return "parse_error"
     if exc.status_code in (409, 412, 422):
         return exc.default_code
     return STATUS_CODES.get(exc.status_code, "error")
@@ -215,6 +220,9 @@ def coveris_exception_handler(exc: Exception, context: dict) -> Response:
     elif isinstance(exc, exceptions.ValidationError):
         details = _validation_details(exc.detail)
         message = "Invalid input: " + _first_message(details)
+    elif isinstance(exc, exceptions.ParseError):  # SPEC §3: every 400 is a validation_error
+        message = str(exc.detail)
+        details = {"non_field_errors": [message]}
     elif isinstance(exc, exceptions.Throttled):
         message = "Too many requests; retry later."
         retry_after = headers.get("Retry-After")

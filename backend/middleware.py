@@ -18,7 +18,6 @@ _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 # Exceptions Django itself answers with a 4xx; they are the client's error, not a crash.
 _CLIENT_ERRORS = (Http404, PermissionDenied, BadRequest, SuspiciousOperation, MultiPartParserError)
 # A 400 from Django (bad Host, suspicious or malformed request) has no field details: not a validation error.
-_DJANGO_CODES = {**STATUS_CODES, 400: "bad_request"}
 
 
 class HealthzMiddleware:
@@ -108,7 +107,9 @@ class APIErrorMiddleware:
                 405: f"Method {request.method} is not allowed here.",
                 500: "An unexpected error occurred.",
             }
-            converted = error_json_response(status, _DJANGO_CODES.get(status), messages.get(status, "Request failed."))
+            message = messages.get(status, "Request failed.")
+            details = {"non_field_errors": [message]} if status == 400 else None  # a 400 is a validation_error
+            converted = error_json_response(status, STATUS_CODES.get(status), message, details)
         for header in self._KEPT_HEADERS:
             if response.has_header(header):
                 converted[header] = response[header]

@@ -68,7 +68,7 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
 
 def handler400(request: HttpRequest, exception: Exception):
     if request.path.startswith("/api/"):
-        return error_json_response(400, "bad_request", "Bad request.")
+        return error_json_response(400, "validation_error", "Bad request.", {"non_field_errors": ["Bad request."]})
     return bad_request(request, exception)
 
 

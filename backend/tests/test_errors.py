@@ -49,13 +49,13 @@ def test_valid_input_passes(api_client):
 )
 def test_malformed_json_is_parse_error(api_client, body):
     response = api_client.generic("POST", ECHO, body, content_type="application/json")
-    assert_error(response, 400, "parse_error")
+    assert_error(response, 400, "validation_error")
 
 
 def test_body_over_the_upload_limit_is_400_not_500(api_client, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     response = api_client.post(ECHO, {"name": "x", "count": 1, "pad": "y" * 2000}, format="json")
-    error = assert_error(response, 400, "bad_request")
+    error = assert_error(response, 400, "validation_error")
     assert error["message"] == "The request body is too large."
 
 
@@ -65,13 +65,13 @@ def test_django_validation_error_in_a_view_is_validation_error(api_client):
 
 
 def test_django_bad_request_in_a_drf_view_is_bad_request(api_client):
-    error = assert_error(api_client.get("/api/test/errors/django-bad-request/"), 400, "bad_request")
+    error = assert_error(api_client.get("/api/test/errors/django-bad-request/"), 400, "validation_error")
     assert error["message"] == "The week must be an ISO week like 2025-W07."
 
 
 def test_suspicious_operation_in_a_drf_view_is_400_without_its_message(api_client):
     response = api_client.get("/api/test/errors/suspicious/")
-    assert_error(response, 400, "bad_request")
+    assert_error(response, 400, "validation_error")
     assert b"/etc/passwd" not in response.content
 
 
@@ -234,17 +234,17 @@ def test_plain_django_view_raising_permission_denied_stays_403(client):
 
 def test_plain_django_view_raising_suspicious_operation_is_400(client):
     client.raise_request_exception = False
-    assert_error(client.get("/api/test/plain/suspicious/"), 400, "bad_request")
+    assert_error(client.get("/api/test/plain/suspicious/"), 400, "validation_error")
 
 
 def test_bad_host_under_api_is_json_400(client):
     # DisallowedHost is raised in CommonMiddleware, outside APIErrorMiddleware: only handler400 can shape it.
-    assert_error(client.get("/api/test/users/", HTTP_HOST="evil.example"), 400, "bad_request")
+    assert_error(client.get("/api/test/users/", HTTP_HOST="evil.example"), 400, "validation_error")
 
 
 @pytest.mark.urls("config.urls")
 def test_bad_host_under_api_is_json_400_with_the_real_urlconf(client):
-    assert_error(client.get("/api/auth/me/", HTTP_HOST="evil.example"), 400, "bad_request")
+    assert_error(client.get("/api/auth/me/", HTTP_HOST="evil.example"), 400, "validation_error")
 
 
 def test_throttled_without_a_known_wait_has_no_retry_after(api_client):
@@ -285,7 +285,7 @@ def test_plain_django_view_crash_under_api_is_json_server_error(client):
 
 @pytest.mark.parametrize(
     ("handler", "status", "code"),
-    [("handler400", 400, "bad_request"), ("handler403", 403, "permission_denied"), ("handler404", 404, "not_found")],
+    [("handler400", 400, "validation_error"), ("handler403", 403, "permission_denied"), ("handler404", 404, "not_found")],
 )
 def test_error_handlers_speak_json_under_api_and_html_elsewhere(rf, handler, status, code):
     from backend import views

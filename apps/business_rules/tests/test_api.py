@@ -255,7 +255,7 @@ def test_bad_edit_is_400_and_changes_nothing(admin, existing, changes, field):
 
 def test_malformed_json_is_400(admin):
     response = admin.generic("POST", URL, "{not json", content_type="application/json")
-    assert_error(response, 400, "parse_error")
+    assert_error(response, 400, "validation_error")
 
 
 # --- filters -----------------------------------------------------------------------------------------------

@@ -164,7 +164,7 @@ def test_deleting_a_used_catalogue_tag_is_a_conflict(world, hr_client):
 
 def test_malformed_json_is_a_400(world, hr_client):
     response = hr_client.generic("POST", "/api/employee-tags/", "{not json", content_type="application/json")
-    assert_error(response, 400, "parse_error")
+    assert_error(response, 400, "validation_error")
 
 
 @pytest.mark.parametrize(

@@ -125,7 +125,7 @@ def test_login_wrong_password_is_invalid_credentials(api_client, make_user):
 
     response = _post_login(api_client, user.email, "not-the-password")
 
-    assert_error(response, 401, "invalid_credentials")
+    assert_error(response, 401, "not_authenticated")
     assert response["WWW-Authenticate"].startswith("Bearer")
     assert settings.AUTH_COOKIE_ACCESS not in response.cookies
     assert settings.AUTH_COOKIE_REFRESH not in response.cookies
@@ -134,7 +134,7 @@ def test_login_wrong_password_is_invalid_credentials(api_client, make_user):
 def test_login_unknown_email_is_invalid_credentials(api_client, db):
     response = _post_login(api_client, "nobody@coveris.test")
 
-    assert_error(response, 401, "invalid_credentials")
+    assert_error(response, 401, "not_authenticated")
     assert settings.AUTH_COOKIE_ACCESS not in response.cookies
 
 
@@ -143,7 +143,7 @@ def test_login_inactive_user_is_invalid_credentials(api_client, make_user):
 
     response = _post_login(api_client, user.email)
 
-    assert_error(response, 401, "invalid_credentials")
+    assert_error(response, 401, "not_authenticated")
     assert settings.AUTH_COOKIE_ACCESS not in response.cookies
 
 
@@ -190,7 +190,7 @@ def test_login_body_that_is_not_an_object_is_a_validation_error(api_client, db):
 def test_login_non_json_body_is_a_parse_error(api_client, db, raw):
     response = api_client.generic("POST", LOGIN_URL, raw.encode("latin-1"), content_type="application/json")
 
-    assert_error(response, 400, "parse_error")
+    assert_error(response, 400, "validation_error")
 
 
 def test_login_form_encoded_body_is_unsupported_media_type(api_client, make_user):
@@ -226,4 +226,4 @@ def test_token_endpoint_refuses_bad_credentials(api_client, make_user):
 
     response = api_client.post(TOKEN_URL, {"email": user.email, "password": "wrong"}, format="json")
 
-    assert_error(response, 401, "invalid_credentials")
+    assert_error(response, 401, "not_authenticated")

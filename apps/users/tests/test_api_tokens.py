@@ -96,7 +96,7 @@ def test_refresh_malformed_body_is_a_validation_error(api_client, db, payload):
 def test_refresh_non_json_body_is_a_parse_error(api_client, db):
     response = api_client.generic("POST", REFRESH_URL, b"{nope", content_type="application/json")
 
-    assert_error(response, 400, "parse_error")
+    assert_error(response, 400, "validation_error")
 
 
 # --- logout ---------------------------------------------------------------------------------------

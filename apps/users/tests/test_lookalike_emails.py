@@ -19,7 +19,7 @@ def test_a_lookalike_address_is_another_account_not_a_way_in():
     UserFactory(email="admin@big.test", role="admin")
     response = _login("admın@bıg.test", password=DEFAULT_PASSWORD)  # dotless ı
     assert response.status_code == 401
-    assert response.json()["error"]["code"] == "invalid_credentials"
+    assert response.json()["error"]["code"] == "not_authenticated"
     assert "coveris_access" not in response.cookies
 
 

@@ -34,7 +34,7 @@ def test_sixth_login_from_one_ip_is_throttled_and_failed_attempts_count(api_clie
     user = make_user("employee")
     # Five failures, each on a different email so only the per-IP counter can add up.
     for n in range(5):
-        assert_error(_login(api_client, f"guess{n}@coveris.test", "wrong"), 401, "invalid_credentials")
+        assert_error(_login(api_client, f"guess{n}@coveris.test", "wrong"), 401, "not_authenticated")
 
     response = _login(api_client, user.email)
 
@@ -61,7 +61,7 @@ def test_login_throttle_is_per_ip(api_client, make_user):
 def test_per_email_throttle_holds_across_ip_addresses(api_client, make_user):
     user = make_user("employee")
     for n in range(5):
-        assert_error(_login(api_client, user.email, "wrong", REMOTE_ADDR=f"10.0.1.{n}"), 401, "invalid_credentials")
+        assert_error(_login(api_client, user.email, "wrong", REMOTE_ADDR=f"10.0.1.{n}"), 401, "not_authenticated")
 
     # Right password, fresh IP, differently written address: still the same account, still refused.
     response = _login(api_client, f"  {user.email.upper()} ", REMOTE_ADDR="10.0.2.99")
