@@ -39,6 +39,7 @@ class Facts:
     effective_date: datetime.date = field(default_factory=timezone.localdate)
     reason: str = ""
     actor: Any = None
+    # A what-if (POST /evaluate/ may pass it); when absent, ``clock_ins`` counts the real clock events.
     clock_ins_today: int | None = None
     extra: dict = field(default_factory=dict)
 
@@ -101,6 +102,21 @@ class Facts:
         if self.assignment is not None and self.assignment.pk is not None:
             qs = qs.exclude(pk=self.assignment.pk)
         return list(qs)
+
+    @cached_property
+    def clock_ins(self) -> int | None:
+        """How often the employee clocked in on the effective date (None: not a clock event, or no employee).
+
+        The caller's ``clock_ins_today`` wins (a what-if); otherwise one count of the employee's clock events
+        on that (UTC) day, run only when a rule reads it. The one definition clock-in and /evaluate/ share.
+        """
+        if self.clock_ins_today is not None:
+            return self.clock_ins_today
+        if not self.event.startswith("clock.") or self.employee is None or self.employee.pk is None:
+            return None
+        from apps.offer.models import ClockEvent
+
+        return ClockEvent.objects.filter(employee_id=self.employee.pk, day=self.effective_date).count()
 
     @cached_property
     def employee_tags(self) -> list:

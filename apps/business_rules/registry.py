@@ -326,14 +326,15 @@ def reason_required(params: dict, facts: Facts) -> Verdict:
     {"properties": {}},
 )
 def single_clock_in_per_day(params: dict, facts: Facts) -> Verdict:
-    if facts.clock_ins_today is None:
+    count = facts.clock_ins
+    if count is None:
         return _not_applicable("not a clock event")
-    if facts.clock_ins_today == 0:
+    if count == 0:
         return Verdict(True, "First clock-in today.", 0, 0)
     return Verdict(
         False,
-        f"Already clocked in {facts.clock_ins_today} time(s) today.",
-        facts.clock_ins_today,
+        f"Already clocked in {count} time(s) today.",
+        count,
         0,
         "Clock out of the open shift, or ask HR to correct the earlier clock-in.",
         [{"type": "employee", "id": getattr(facts.employee, "pk", None)}],

@@ -492,7 +492,8 @@ def _utc_day(moment: datetime.datetime) -> datetime.date:
 def clock_in(
     *, actor, employee_id: int | None = None, at: datetime.datetime | None = None, acknowledge_warnings: bool = False
 ) -> tuple[ClockEvent, list[dict]]:
-    """Open a shift: the employee row is locked, the ``clock.in`` rules run, then the clock event is written."""
+    """Open a shift: the employee row is locked, the ``clock.in`` rules run, the open-shift check, then the clock
+    event is written."""
     target = clock_target(actor=actor, employee_id=employee_id)
     at = at or timezone.now()
     day = _utc_day(at)
@@ -506,22 +507,17 @@ def clock_in(
                 "allowed_states": [str(s) for s in CLOCK_IN_STATES],
             },
         )
+    # The rules first: a second clock-in the same day is refused by single_clock_in_per_day with its
+    # explanation (the engine counts the day's clock-ins itself), not by the open-shift check below.
+    results = evaluate_event(event="clock.in", context={"employee": employee, "effective_date": day, "actor": actor})
+    raise_for_decision(rules_decision(results, actor=actor, acknowledge_warnings=acknowledge_warnings), results)
+    # Rules allowed it (e.g. the rule is off, or the open shift is from an earlier day): one open shift at a time.
     open_shift = ClockEvent.objects.filter(employee_id=employee.pk, clock_out_at__isnull=True).first()
     if open_shift is not None:
         raise ConflictError(
             f"A shift is already open since {open_shift.clock_in_at.isoformat()}: clock out first.",
             details={"clock_event": open_shift.pk, "clock_in_at": open_shift.clock_in_at.isoformat()},
         )
-    results = evaluate_event(
-        event="clock.in",
-        context={
-            "employee": employee,
-            "effective_date": day,
-            "clock_ins_today": ClockEvent.objects.filter(employee_id=employee.pk, day=day).count(),
-            "actor": actor,
-        },
-    )
-    raise_for_decision(rules_decision(results, actor=actor, acknowledge_warnings=acknowledge_warnings), results)
     event = ClockEvent.objects.create(
         employee=employee, day=day, clock_in_at=at, clocked_in_by=actor, request_id=request_id_for_storage()
     )

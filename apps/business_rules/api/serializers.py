@@ -96,7 +96,13 @@ class EvaluateInputSerializer(serializers.Serializer):
     )
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     clock_ins_today = serializers.IntegerField(
-        required=False, min_value=0, max_value=1000, help_text="For clock.in: how often the employee clocked in today."
+        required=False,
+        min_value=0,
+        max_value=1000,
+        help_text=(
+            "For clock events, a what-if: how often the employee clocked in on the effective date. "
+            "Omitted: counted from the employee's real clock events."
+        ),
     )
 
     def __init__(self, *args, **kwargs):

@@ -4,9 +4,12 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from apps.api.tests.factories import EmployeeFactory, PositionFactory
 from apps.business_rules.registry import REGISTRY
+from apps.offer.models import ClockEvent
 
 D = datetime.date
 SPRING = D(2026, 3, 2)
@@ -397,7 +400,26 @@ def test_single_clock_in_per_day(rule, evaluate, employee, count, outcome):
 
 
 def test_single_clock_in_not_applicable_outside_clock_events(rule, evaluate, employee):
+    rule("single_clock_in_per_day", events=["clock.in", "employee.suspend"])
+    for event, context in (("employee.suspend", {"employee": employee}), ("clock.in", {})):
+        result = _one(evaluate(event, **context))
+        assert result["outcome"] == "pass"
+        assert result["message"].startswith("Not applicable")
+
+
+def test_single_clock_in_counts_the_real_clock_ins_on_the_effective_date(rule, evaluate, employee, hr):
+    """Without a given ``clock_ins_today`` the facts count the employee's clock events that day: one query."""
     rule("single_clock_in_per_day", events=["clock.in"])
-    result = _one(evaluate("clock.in", employee=employee))
-    assert result["outcome"] == "pass"
-    assert result["message"].startswith("Not applicable")
+    day = D(2026, 1, 13)
+    moment = datetime.datetime(2026, 1, 13, 8, tzinfo=datetime.UTC)
+    ClockEvent.objects.create(
+        employee=employee, day=day - datetime.timedelta(days=1), clock_in_at=moment, clock_out_at=moment
+    )
+    assert _one(evaluate("clock.in", employee=employee, effective_date=day))["observed"] == 0
+    ClockEvent.objects.create(employee=employee, day=day, clock_in_at=moment)
+    with CaptureQueriesContext(connection) as queries:
+        result = _one(evaluate("clock.in", employee=employee, effective_date=day))
+    assert (result["outcome"], result["observed"], result["threshold"]) == ("fail", 1, 0)
+    assert len(queries) == 2  # the rules, the count
+    given = _one(evaluate("clock.in", employee=employee, effective_date=day, clock_ins_today=0))
+    assert given["outcome"] == "pass"  # a what-if wins over the real count

@@ -67,6 +67,53 @@ def test_second_clock_in_the_same_day_is_422_with_the_rules_explanation(world, m
     assert snapshot() == before
 
 
+def test_second_clock_in_while_the_shift_is_still_open_is_refused_by_the_rule(world, me, clock):
+    """The open shift is today's: the rule refuses with its explanation (422), not the open-shift check (409)."""
+    clock(at(DAY, 8))
+    assert me.post("/api/clock/in/", {}).status_code == 201
+    before = snapshot()
+    clock(at(DAY, 9))
+    error = assert_error(me.post("/api/clock/in/", {}), 422, "rule_violation")
+    (violation,) = error["details"]["violations"]
+    assert (violation["rule"], violation["rule_type"]) == ("CLOCK_ONCE_PER_DAY", "single_clock_in_per_day")
+    assert (violation["observed"], violation["threshold"]) == (1, 0)
+    assert violation["message"] == "Already clocked in 1 time(s) today."
+    assert snapshot() == before
+
+
+def test_with_the_rule_off_a_second_clock_in_on_an_open_shift_is_409(world, me, clock):
+    BusinessRule.objects.filter(code="CLOCK_ONCE_PER_DAY").update(is_active=False)
+    clock(at(DAY, 8))
+    assert me.post("/api/clock/in/", {}).status_code == 201
+    before = snapshot()
+    clock(at(DAY, 9))
+    error = assert_error(me.post("/api/clock/in/", {}), 409, "conflict")
+    assert error["details"]["clock_event"] == ClockEvent.objects.get().pk
+    assert snapshot() == before
+
+
+def test_evaluate_reads_the_real_clock_ins_as_clock_in_does(world, me, auth_client, clock):
+    """POST /api/business-rules/evaluate/ counts today's clock-ins itself: the same result the refusal carries."""
+    hr_client = auth_client("hr")[0]
+    body = {"event": "clock.in", "employee": world.emp_in.pk}
+    clock(at(DAY, 8))
+    before = hr_client.post("/api/business-rules/evaluate/", body, format="json")
+    assert before.status_code == 200, before.content
+    assert before.json()["allowed"] is True
+    assert [(r["rule"], r["outcome"], r["observed"]) for r in before.json()["rule_results"]] == [
+        ("CLOCK_ONCE_PER_DAY", "pass", 0)
+    ]
+    assert me.post("/api/clock/in/", {}).status_code == 201
+    clock(at(DAY, 9))
+    after = hr_client.post("/api/business-rules/evaluate/", body, format="json").json()
+    assert (after["allowed"], after["decision"]) == (False, "rule_violation")
+    refusal = assert_error(me.post("/api/clock/in/", {}), 422, "rule_violation")
+    assert refusal["details"]["rule_results"] == after["rule_results"]
+    assert [(r["rule"], r["outcome"], r["observed"]) for r in after["rule_results"]] == [
+        ("CLOCK_ONCE_PER_DAY", "fail", 1)
+    ]
+
+
 def test_next_day_clock_in_is_fine(world, me, clock):
     clock(at(DAY, 8))
     me.post("/api/clock/in/", {})
@@ -166,7 +213,7 @@ def test_employee_naming_their_own_record_is_fine(world, me, clock):
 def test_omitted_employee_means_your_own_record(world, me, clock):
     clock(at(DAY, 9))
     assert me.post("/api/clock/in/", {}).json()["employee"] == world.emp_in.pk
-    assert me.post("/api/clock/in/", {"employee": None}).status_code == 409  # same record: already open
+    assert me.post("/api/clock/in/", {"employee": None}).status_code == 422  # same record: clocked in today
 
 
 def test_no_linked_employee_is_a_clear_400(world, auth_client, clock):

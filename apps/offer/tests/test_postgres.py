@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from apps.business_rules.models import BusinessRule
 from apps.offer import services
 from apps.offer.models import ClockEvent, LedgerEntry
 from apps.offer.tests.conftest import D, at
@@ -51,7 +52,33 @@ def slow_rules(monkeypatch):
     monkeypatch.setattr(services, "evaluate_event", slow)
 
 
+def clock_rule(*, is_active: bool) -> None:
+    """The seeded CLOCK_ONCE_PER_DAY, on or off (transactional tests flush migration data, so make sure)."""
+    BusinessRule.objects.update_or_create(
+        code="CLOCK_ONCE_PER_DAY",
+        defaults={"is_active": is_active},
+        create_defaults={
+            "name": "One clock-in per day",
+            "rule_type": "single_clock_in_per_day",
+            "params": {},
+            "severity": "block",
+            "events": ["clock.in"],
+            "is_active": is_active,
+        },
+    )
+
+
 def test_two_simultaneous_clock_ins_open_one_shift(active, hr, slow_rules):
+    """The second waits for the employee lock, then the rule counts the first's clock-in and refuses it."""
+    clock_rule(is_active=True)
+    employee = active()
+    outcomes = race(2, lambda: services.clock_in(actor=hr, employee_id=employee.pk, at=at(D(2026, 1, 6), 9)))
+    assert outcomes == ["RuleViolationError", "ok"]
+    assert ClockEvent.objects.filter(employee=employee).count() == 1
+
+
+def test_two_simultaneous_clock_ins_open_one_shift_with_the_rule_off(active, hr, slow_rules):
+    clock_rule(is_active=False)
     employee = active()
     outcomes = race(2, lambda: services.clock_in(actor=hr, employee_id=employee.pk, at=at(D(2026, 1, 6), 9)))
     assert outcomes == ["ConflictError", "ok"]
