@@ -5,7 +5,7 @@ import datetime
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.dateparse import parse_datetime
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.encoding import force_str
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -72,7 +72,13 @@ class SinceUntilForm(forms.Form):
 
 class UTCDateTimeField(forms.DateTimeField):
     """An ISO 8601 instant, returned in UTC. Naive input is UTC (not the server's zone, as Django would read it);
-    a value that UTC cannot hold is invalid rather than a 500 further down."""
+    a value that UTC cannot hold is invalid rather than a 500 further down. A bare date means the start of that
+    UTC day, or its last microsecond with ``end_of_day=True`` (for inclusive upper bounds: ``until=2026-11-26``
+    includes all of the 26th)."""
+
+    def __init__(self, *args, end_of_day: bool = False, **kwargs):
+        self.end_of_day = end_of_day
+        super().__init__(*args, **kwargs)
 
     default_error_messages = {
         "invalid": "Enter an ISO 8601 date and time, e.g. 2026-01-31T09:30:00Z.",
@@ -85,10 +91,14 @@ class UTCDateTimeField(forms.DateTimeField):
         if isinstance(value, datetime.datetime):
             parsed = value
         else:
+            text = force_str(value).strip()
             try:
-                parsed = parse_datetime(force_str(value).strip())
+                day = parse_date(text) if len(text) == 10 else None  # YYYY-MM-DD alone: a whole day
+                parsed = parse_datetime(text) if day is None else None
             except ValueError:  # well formed but impossible, e.g. February 30th
-                parsed = None
+                parsed = day = None
+            if day is not None:
+                parsed = datetime.datetime.combine(day, datetime.time.max if self.end_of_day else datetime.time.min)
             if parsed is None:
                 raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         if parsed.tzinfo is None:
