@@ -285,7 +285,11 @@ def test_plain_django_view_crash_under_api_is_json_server_error(client):
 
 @pytest.mark.parametrize(
     ("handler", "status", "code"),
-    [("handler400", 400, "validation_error"), ("handler403", 403, "permission_denied"), ("handler404", 404, "not_found")],
+    [
+        ("handler400", 400, "validation_error"),
+        ("handler403", 403, "permission_denied"),
+        ("handler404", 404, "not_found"),
+    ],
 )
 def test_error_handlers_speak_json_under_api_and_html_elsewhere(rf, handler, status, code):
     from backend import views
