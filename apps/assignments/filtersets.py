@@ -5,6 +5,9 @@ from apps.api.models import Employee, OrgUnit, Position
 from apps.assignments.choices import AssignmentState
 from apps.assignments.models import Assignment
 
+# States of an assignment that runs (or ran) over its dates: what ``active_on`` means by "running that day".
+RAN_STATES = (AssignmentState.APPROVED, AssignmentState.ACTIVE, AssignmentState.COMPLETED)
+
 
 class AssignmentFilterSet(django_filters.FilterSet):
     """employee, position, state (several), org_unit (the position's unit and its subtree), active_on, search."""
@@ -15,7 +18,14 @@ class AssignmentFilterSet(django_filters.FilterSet):
     org_unit = django_filters.ModelChoiceFilter(
         queryset=OrgUnit.objects.all(), field_name="position__org_unit", method="filter_org_unit"
     )
-    active_on = django_filters.DateFilter(method="filter_active_on", help_text="Running on this date (YYYY-MM-DD).")
+    active_on = django_filters.DateFilter(
+        method="filter_active_on",
+        help_text=(
+            "Running on this date (YYYY-MM-DD): approved, active or completed (a completed assignment ran over its "
+            "dates, its end date being the day it completed) with start_date ≤ date ≤ end_date (or open-ended). "
+            "Proposed, rejected and cancelled assignments never ran, whatever their dates."
+        ),
+    )
     starts_after = django_filters.DateFilter(field_name="start_date", lookup_expr="gte")
     starts_before = django_filters.DateFilter(field_name="start_date", lookup_expr="lte")
     search = django_filters.CharFilter(method="filter_search")
@@ -39,7 +49,9 @@ class AssignmentFilterSet(django_filters.FilterSet):
     def filter_active_on(self, queryset, name, day):
         if not day:
             return queryset
-        return queryset.filter(Q(end_date__isnull=True) | Q(end_date__gte=day), start_date__lte=day)
+        return queryset.filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=day), start_date__lte=day, state__in=RAN_STATES
+        )
 
     def filter_search(self, queryset, name, value):
         if not value:

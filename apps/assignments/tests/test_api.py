@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.api.tests.factories import EmployeeFactory, PositionFactory
+from apps.assignments.choices import AssignmentState
 from apps.assignments.models import Assignment, AssignmentTransitionLog
 from apps.assignments.tests.factories import AssignmentFactory
 from apps.business_rules.services import rule_create
@@ -170,7 +171,8 @@ def test_rule_violation_on_create_is_422_with_explanations(auth_client):
     ("query", "expected"),
     [
         ("state=approved", ["b"]),
-        ("active_on=2026-03-15", ["a"]),
+        ("active_on=2026-03-15", []),  # "a" is only proposed: it does not run
+        ("active_on=2026-04-15", ["b"]),
         ("org_unit=east", ["a", "b"]),
         ("search=P_WEST", ["c"]),
     ],
@@ -186,6 +188,24 @@ def test_filters(auth_client, tree, query, expected):
     query = query.replace("east", str(tree["root"].pk))
     ids = {row["id"] for row in client.get(f"{URL}?{query}").json()["results"]}
     assert ids == {made[k].pk for k in expected}
+
+
+def test_active_on_means_running_that_day(auth_client):
+    """Approved, active and completed assignments covering the date; never proposed, rejected or cancelled."""
+    client, _ = auth_client("hr")
+    day, start, end = datetime.date(2026, 3, 15), datetime.date(2026, 3, 1), datetime.date(2026, 3, 31)
+    made = {state: AssignmentFactory(start_date=start, end_date=end, state=state) for state in AssignmentState.values}
+    made["open_ended"] = AssignmentFactory(start_date=start, state=AssignmentState.ACTIVE)
+    made["ended_before"] = AssignmentFactory(
+        start_date=start, end_date=day - datetime.timedelta(days=1), state="completed"
+    )
+    made["starts_after"] = AssignmentFactory(start_date=day + datetime.timedelta(days=1), state="approved")
+    response = client.get(f"{URL}?active_on={day.isoformat()}")
+    assert response.status_code == 200, response.content
+    ids = {row["id"] for row in response.json()["results"]}
+    assert ids == {made[k].pk for k in ("approved", "active", "completed", "open_ended")}
+    on_the_end_date = {row["id"] for row in client.get(f"{URL}?active_on={end.isoformat()}").json()["results"]}
+    assert made["completed"].pk in on_the_end_date
 
 
 @pytest.mark.parametrize("query", ["state=flying", "active_on=yesterday", "org_unit=999999", "employee=x"])
