@@ -492,24 +492,52 @@ def _save_changed(model: type[models.Model], instances: list, changed: set[str])
         model.objects.filter(pk__in=pks).update(**dict(zip(names, values, strict=True)), **dict.fromkeys(stamps, now))
 
 
+# Rule types a POST body can satisfy by itself: a failing one does not close an option, it says what to send.
+SATISFIED_BY_BODY = {"reason_required": "reason"}
+
+
 def transition_options(*, kind: TransitionKind, instance: models.Model, actor) -> list[dict]:
-    """Every transition of the machine with whether ``actor`` may perform it now, and the rule outcome."""
+    """Every transition of the machine with whether ``actor`` may perform it now, and the rule outcome.
+
+    A GET carries no reason and acknowledges nothing, so rules the POST body can satisfy do not close an option:
+    a failing ``reason_required`` rule adds ``"reason"`` to ``needs``, failing warn rules add
+    ``"acknowledge_warnings"``. ``allowed`` is false only when something the body cannot change stands in the
+    way, which ``blocked_by`` names: ``"role"``, ``"state"`` or ``"rules"`` (a failing block rule; an admin may
+    still override it with ``override_reason``, which ``can_override`` says). Evaluated as the actor's request
+    without a reason or an acknowledgement.
+    """
     open_now = set(available_names(instance))
+    is_admin = getattr(actor, "role", None) == Role.ADMIN
     options = []
     for name in kind.names:
-        role_ok = actor_allowed(kind, actor, instance, name)
         results: list[dict] = []
-        allowed = role_ok and name in open_now
-        if allowed:
+        needs: list[str] = []
+        blocked_by = None
+        if not actor_allowed(kind, actor, instance, name):
+            blocked_by = "role"
+        elif name not in open_now:
+            blocked_by = "state"
+        else:
             request = TransitionRequest(name=name, actor=actor)
             results = evaluate_event(event=f"{kind.event_prefix}.{name}", context=kind.rule_context(instance, request))
-            allowed = _rules_decision(results, request) in (None, "warnings_not_acknowledged")
+            by_body = [r for r in results if r.get("outcome") == "fail" and r.get("rule_type") in SATISFIED_BY_BODY]
+            body_fields = {SATISFIED_BY_BODY[r["rule_type"]] for r in by_body}
+            rest = [r for r in results if r not in by_body]
+            decision = _rules_decision(rest, request)
+            if decision == "rule_violation":
+                blocked_by = "rules"
+            elif decision == "warnings_not_acknowledged":
+                body_fields.add("acknowledge_warnings")
+            needs = sorted(body_fields)
         options.append(
             {
                 "name": name,
                 "target": transition_target(instance, name),
-                "allowed": allowed,
+                "allowed": blocked_by is None,
                 "rule_results": results,
+                "blocked_by": blocked_by,
+                "needs": needs,
+                "can_override": blocked_by == "rules" and is_admin,
             }
         )
     return options

@@ -463,15 +463,53 @@ def test_options_carry_rule_results_and_a_block_closes_the_option_but_a_warning_
     employee = make_employee("active")
     rules(
         lambda event, context: (
-            [rule_result("NO")] if event == "employee.terminate" else [rule_result("W", severity="warn")]
+            [rule_result("NO", rule_type="employee_state")]
+            if event == "employee.terminate"
+            else [rule_result("W", severity="warn", rule_type="max_weekly_hours")]
         )
     )
     by_name = {o["name"]: o for o in transition_options(kind=EMPLOYEE_TRANSITIONS, instance=employee, actor=hr)}
-    assert by_name["terminate"]["allowed"] is False
+    assert (by_name["terminate"]["allowed"], by_name["terminate"]["blocked_by"]) == (False, "rules")
+    assert by_name["terminate"]["can_override"] is False  # hr may not override
     assert [r["rule"] for r in by_name["terminate"]["rule_results"]] == ["NO"]
-    assert by_name["suspend"]["allowed"] is True
+    assert (by_name["suspend"]["allowed"], by_name["suspend"]["blocked_by"]) == (True, None)
+    assert by_name["suspend"]["needs"] == ["acknowledge_warnings"]
     assert [r["rule"] for r in by_name["suspend"]["rule_results"]] == ["W"]
     assert by_name["activate"]["rule_results"] == []  # not open: rules are not evaluated
+    assert (by_name["activate"]["allowed"], by_name["activate"]["blocked_by"]) == (False, "state")
+
+
+def test_options_blocked_only_by_reason_required_stay_allowed_and_say_a_reason_is_needed(make_employee, hr, admin):
+    """A GET carries no reason: a reason_required rule must not close the option (the POST can satisfy it)."""
+    from apps.business_rules.services import rule_create
+
+    employee = make_employee("active")
+    rule_create(
+        code="WHY", name="Say why", rule_type="reason_required", params={}, events=["employee.suspend"]
+    )  # fmt: skip
+    rule_create(
+        code="NO-TERM", name="Never", rule_type="employee_state", params={"states": ["pending"]},
+        events=["employee.terminate"],
+    )  # fmt: skip
+    by_name = {o["name"]: o for o in transition_options(kind=EMPLOYEE_TRANSITIONS, instance=employee, actor=hr)}
+    suspend = by_name["suspend"]
+    assert (suspend["allowed"], suspend["blocked_by"], suspend["needs"]) == (True, None, ["reason"])
+    assert [(r["rule"], r["outcome"]) for r in suspend["rule_results"]] == [("WHY", "fail")]
+    assert (by_name["start_leave"]["allowed"], by_name["start_leave"]["needs"]) == (True, [])
+    terminate = by_name["terminate"]
+    assert (terminate["allowed"], terminate["blocked_by"], terminate["can_override"]) == (False, "rules", False)
+    as_admin = {o["name"]: o for o in transition_options(kind=EMPLOYEE_TRANSITIONS, instance=employee, actor=admin)}
+    assert (as_admin["terminate"]["allowed"], as_admin["terminate"]["can_override"]) == (False, True)
+    # What the option promises holds: with a reason the POST goes through.
+    outcome = employee_transition(employee_id=employee.pk, name="suspend", actor=hr, reason="Investigation")
+    assert outcome.target == "suspended"
+
+
+@pytest.mark.parametrize("role", ["auditor", "manager"])
+def test_options_closed_to_a_role_say_so(make_employee, make_user, role):
+    employee = make_employee("active")
+    options = transition_options(kind=EMPLOYEE_TRANSITIONS, instance=employee, actor=make_user(role))
+    assert {o["blocked_by"] for o in options} == {"role"}
 
 
 @pytest.mark.parametrize("name", ["activate", "start_leave", "suspend", "terminate"])
