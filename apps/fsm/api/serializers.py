@@ -26,10 +26,24 @@ class RuleResultSerializer(serializers.Serializer):
 
 
 class TransitionOptionSerializer(serializers.Serializer):
+    """One entry of GET …/transitions/ (``transition_options``)."""
+
     name = serializers.CharField()
     target = serializers.CharField()
-    allowed = serializers.BooleanField()
+    allowed = serializers.BooleanField(help_text="False only when blocked_by is set; 'needs' does not close it.")
     rule_results = RuleResultSerializer(many=True)
+    blocked_by = serializers.ChoiceField(
+        choices=["role", "state", "rules"],
+        allow_null=True,
+        help_text="Why it is closed: your role, the current state, or a failing block rule; null when open.",
+    )
+    needs = serializers.ListField(
+        child=serializers.ChoiceField(choices=["reason", "acknowledge_warnings"]),
+        help_text="What the POST body must carry for the rules to pass (a reason, acknowledge_warnings=true).",
+    )
+    can_override = serializers.BooleanField(
+        help_text="Blocked by rules, and you are an admin: an override_reason lets it through (and is logged)."
+    )
 
 
 class TransitionLogSerializer(serializers.Serializer):
@@ -54,3 +68,50 @@ class TransitionLogSerializer(serializers.Serializer):
         data = super().to_representation(instance)
         data[instance.subject_field] = instance.subject_id
         return data
+
+
+class TransitionDryRunSerializer(serializers.Serializer):
+    """POST …/transitions/ with ``dry_run``: what would happen; nothing is written."""
+
+    dry_run = serializers.BooleanField()
+    allowed = serializers.BooleanField()
+    transition = serializers.CharField()
+    current_state = serializers.CharField()
+    target = serializers.CharField()
+    blocked_by = serializers.ChoiceField(
+        choices=["transition_not_allowed", "rule_violation", "warnings_not_acknowledged"], allow_null=True
+    )
+    rule_results = RuleResultSerializer(many=True)
+
+
+_performed: dict[tuple[str, type], type[serializers.Serializer]] = {}
+
+
+def transition_performed_serializer(subject_field: str, subject_serializer: type) -> type[serializers.Serializer]:
+    """The body of a performed transition for one model: ``{<subject_field>, log_entry, rule_results, cascaded}``.
+
+    One class per (subject, serializer), named after the subject (``EmployeeTransitionPerformed``...), so the
+    OpenAPI schema has one component per model.
+    """
+    key = (subject_field, subject_serializer)
+    if key not in _performed:
+        camel = "".join(part.capitalize() for part in subject_field.split("_"))
+        entry = type(
+            f"{camel}TransitionLogEntrySerializer",
+            (TransitionLogSerializer,),
+            {subject_field: serializers.IntegerField(source=f"{subject_field}_id")},
+        )
+        _performed[key] = type(
+            f"{camel}TransitionPerformedSerializer",
+            (serializers.Serializer,),
+            {
+                "__doc__": f"POST …/transitions/: the {subject_field} after the transition and its log row.",
+                subject_field: subject_serializer(),
+                "log_entry": entry(),
+                "rule_results": RuleResultSerializer(many=True),
+                "cascaded": TransitionLogSerializer(
+                    many=True, help_text="Log rows of other objects changed with it (e.g. ended assignments)."
+                ),
+            },
+        )
+    return _performed[key]

@@ -1,11 +1,17 @@
 """The ``transitions`` action shared by every viewset whose model has a state machine."""
 
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_view
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from apps.fsm.api.serializers import TransitionInputSerializer, TransitionLogSerializer, TransitionOptionSerializer
+from apps.fsm.api.serializers import (
+    TransitionDryRunSerializer,
+    TransitionInputSerializer,
+    TransitionLogSerializer,
+    TransitionOptionSerializer,
+    transition_performed_serializer,
+)
 from apps.fsm.models import TransitionLogBase
 from apps.fsm.services import TransitionKind, TransitionRequest, transition_options, transition_perform
 
@@ -14,16 +20,54 @@ class TransitionActionMixin:
     """Adds GET/POST ``{id}/transitions/``; set ``transition_kind`` on the viewset.
 
     ``get_object()`` applies the viewset's scoped queryset first, so an object the caller cannot see is
-    404 before any role or state check.
+    404 before any role or state check. The viewset's list filters and pagination do not apply to the action
+    (``?state=…`` on a detail route must not turn a visible object into a 404), nor appear in its schema.
+
+    Each subclass gets its own OpenAPI description (``__init_subclass__``): GET is a plain array of
+    ``TransitionOption``; POST answers ``<Model>TransitionPerformed`` (the subject under its own name, with the
+    viewset's serializer) or, with ``dry_run``, ``TransitionDryRun``.
     """
 
     transition_kind: TransitionKind
 
-    @extend_schema(
-        methods=["GET"], responses={200: TransitionOptionSerializer(many=True)}, summary="Transitions open to you"
-    )
-    @extend_schema(methods=["POST"], request=TransitionInputSerializer, summary="Perform (or dry-run) a transition")
-    @action(detail=True, methods=["get", "post"], url_path="transitions")
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        kind = getattr(cls, "transition_kind", None)
+        subject = getattr(cls, "serializer_class", None)
+        if kind is None or subject is None:
+            return
+        model = kind.model.__name__
+        performed = transition_performed_serializer(kind.subject_field, subject)
+        response = PolymorphicProxySerializer(
+            component_name=f"{model}TransitionResponse",
+            serializers=[performed, TransitionDryRunSerializer],
+            resource_type_field_name=None,
+        )
+        extend_schema_view(
+            transitions=[
+                extend_schema(
+                    methods=["GET"],
+                    responses={200: TransitionOptionSerializer(many=True)},
+                    summary="Transitions open to you",
+                    description=(
+                        f"Every transition of the {kind.model._meta.verbose_name} with whether you may perform it "
+                        "now (allowed, blocked_by), what the POST body must carry (needs) and the rule results."
+                    ),
+                ),
+                extend_schema(
+                    methods=["POST"],
+                    request=TransitionInputSerializer,
+                    responses={200: response},
+                    summary="Perform (or dry-run) a transition",
+                    description=(
+                        f"Performs the transition: the {kind.subject_field}, its log entry, the rule results and "
+                        "the cascaded log rows; with dry_run, what would happen (nothing is written)."
+                    ),
+                ),
+            ]
+        )(cls)
+
+    @action(detail=True, methods=["get", "post"], url_path="transitions", filter_backends=[], pagination_class=None)
     def transitions(self, request, pk=None):
         instance = self.get_object()
         kind = self.transition_kind
