@@ -39,6 +39,12 @@ def _fsm_field(model: type[models.Model]) -> FSMFieldMixin:
     return fields[0]
 
 
+def _employee_fk(model: type[models.Model]) -> str | None:
+    """The name of ``model``'s one foreign key to Employee (None: none, or more than one)."""
+    names = [f.name for f in model._meta.get_fields() if f.many_to_one and f.related_model is Employee]
+    return names[0] if len(names) == 1 else None
+
+
 def transition_log_filterset(
     log_model: type[models.Model],
     subject_field: str | None = None,
@@ -49,7 +55,8 @@ def transition_log_filterset(
     """A FilterSet for one transition log table: its object, actor, transition, source/target state, time range.
 
     The object filter is named after ``subject_field`` (default: the log model's own ``subject_field``).
-    State and transition choices come from the object model's FSM field unless given.
+    State and transition choices come from the object model's FSM field unless given. When the object belongs to
+    an employee (an assignment's ``employee``), ``employee`` filters by that employee too, like every audit list.
     """
     subject_field = subject_field or log_model.subject_field
     subject_model = log_model._meta.get_field(subject_field).related_model
@@ -69,6 +76,11 @@ def transition_log_filterset(
         "target": filters.ChoiceFilter(field_name="target_state", choices=states),
         "Meta": type("Meta", (AuditLogFilterSet.Meta,), {"model": log_model, "fields": ()}),
     }
+    owner = _employee_fk(subject_model)
+    if owner is not None and "employee" not in attrs:
+        attrs["employee"] = filters.ModelChoiceFilter(
+            field_name=f"{subject_field}__{owner}", queryset=Employee._default_manager.all()
+        )
     return type(f"{log_model.__name__}FilterSet", (AuditLogFilterSet,), attrs)
 
 

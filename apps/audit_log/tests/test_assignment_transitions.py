@@ -64,6 +64,20 @@ def test_filters_by_assignment_and_transition(auth_client, logged):
     assert_error(client.get(URL, {"assignment": 999999}), 400, "validation_error")
 
 
+def test_filters_by_the_assignments_employee(auth_client, logged):
+    client, _ = auth_client("auditor")
+    other = AssignmentFactory(start_date=datetime.date(2026, 7, 1))
+    assignment_transition(assignment_id=other.pk, name="reject", actor=logged["hr"], reason="no")
+    assert client.get(URL).json()["count"] == 4
+    mine = client.get(URL, {"employee": logged["first"].employee_id}).json()["results"]
+    assert {row["assignment"] for row in mine} == {logged["first"].pk, logged["second"].pk}
+    assert len(mine) == 3
+    theirs = client.get(URL, {"employee": other.employee_id}).json()["results"]
+    assert [(row["assignment"], row["transition"]) for row in theirs] == [(other.pk, "reject")]
+    assert_error(client.get(URL, {"employee": 999999}), 400, "validation_error")
+    assert_error(client.get(URL, {"employee": "x"}), 400, "validation_error")
+
+
 def test_query_count_does_not_grow(auth_client, logged, make_user):
     client, _ = auth_client("auditor")
     with CaptureQueriesContext(connection) as few:
