@@ -19,8 +19,10 @@ class BusinessRuleSerializer(serializers.ModelSerializer):
 
     events = serializers.ListField(child=serializers.CharField(max_length=64), allow_empty=False, max_length=50)
     params = serializers.JSONField(required=False)
-    org_unit_code = serializers.CharField(source="org_unit.code", read_only=True, default=None)
-    position_code = serializers.CharField(source="position.code", read_only=True, default=None)
+    # allow_null, not default=None: DRF skips a field whose default it would use in a partial update, so a PATCH
+    # answered without these keys when the rule had no org unit / position (every write must answer what GET does).
+    org_unit_code = serializers.CharField(source="org_unit.code", read_only=True, allow_null=True)
+    position_code = serializers.CharField(source="position.code", read_only=True, allow_null=True)
 
     class Meta:
         model = BusinessRule

@@ -151,6 +151,24 @@ def test_create_returns_every_spec_field_and_keeps_a_snapshot(auth_client, tree)
     assert (version.version, version.actor) == (1, hr)
 
 
+def test_every_write_answers_what_get_answers(admin, tree):
+    """POST, PUT and PATCH (a real edit or a no-op) respond with the rule exactly as GET shows it."""
+    scoped = {**NEW_RULE, "org_unit": tree["east"].pk, "position": tree["p_east"].pk}
+    created = admin.post(URL, scoped, format="json")
+    assert created.status_code == 201, created.content
+    url = f"{URL}{created.json()['id']}/"
+    assert created.json() == admin.get(url).json()
+    assert (created.json()["org_unit_code"], created.json()["position_code"]) == ("EAST", "P_EAST")
+    for changes in ({"name": "Renamed"}, {"name": "Renamed"}, {"params": {"max_hours": 38}}, {"org_unit": None}):
+        patched = admin.patch(url, changes, format="json")
+        assert patched.status_code == 200, patched.content
+        assert patched.json() == admin.get(url).json(), changes
+    put = admin.put(url, {**scoped, "org_unit": tree["west"].pk, "position": None}, format="json")
+    assert put.status_code == 200, put.content
+    assert put.json() == admin.get(url).json()
+    assert (put.json()["org_unit_code"], put.json()["position_code"]) == ("WEST", None)
+
+
 def test_version_is_read_only(admin):
     response = admin.post(URL, {**NEW_RULE, "version": 7}, format="json")
     assert response.status_code == 201
