@@ -243,7 +243,10 @@ def test_transitions_get_and_post_shapes(auth_client, make_user):
         "complete": False,
         "cancel": True,
     }
-    assert all(set(o) == {"name", "target", "allowed", "rule_results"} for o in options)
+    # SPEC's keys, plus the additive blocked_by / needs / can_override.
+    assert all(
+        set(o) == {"name", "target", "allowed", "rule_results", "blocked_by", "needs", "can_override"} for o in options
+    )
 
     dry = client.post(f"{URL}{assignment.pk}/transitions/", {"transition": "approve", "dry_run": True}, format="json")
     assert dry.json()["dry_run"] is True
