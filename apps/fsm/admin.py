@@ -2,10 +2,14 @@
 
 Any ModelAdmin whose model has a ``TransitionKind`` mixes in ``TransitionActionsAdminMixin``: one action per
 transition, each calling ``transition_perform`` (actor recorded, rules checked, log row written); a refusal
-becomes an error message on the changelist, never a 500.
+becomes an error message on the changelist, never a 500. The changelist's action bar (``TransitionActionForm``)
+carries what the API's POST body carries: a reason, acknowledge_warnings and override_reason — nothing is filled in
+for the user, so a ``reason_required`` rule refuses an action sent without one.
 """
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework.exceptions import APIException
@@ -48,6 +52,29 @@ def refusal_text(exc: Exception) -> str:
     return text
 
 
+def _transition_fields(max_length: int | None) -> dict[str, forms.Field]:
+    return {
+        "reason": forms.CharField(
+            required=False, max_length=max_length, help_text="Why (kept in the log; rules may require one)."
+        ),
+        "acknowledge_warnings": forms.BooleanField(required=False, help_text="Proceed despite failing warn rules."),
+        "override_reason": forms.CharField(
+            required=False,
+            max_length=max_length,
+            help_text="Admins only: override failing block rules, for this reason (kept in the log).",
+        ),
+    }
+
+
+# What the action receives, checked as the API's POST body is (an empty reason is "", never a default).
+TransitionFieldsForm = type("TransitionFieldsForm", (forms.Form,), _transition_fields(max_length=2000))
+
+
+# The changelist action bar, with the options beside the action select. No length limits there: a form error
+# would make Django drop the action ("No action selected"); the action checks them itself and says what is wrong.
+TransitionActionForm = type("TransitionActionForm", (ActionForm,), _transition_fields(max_length=None))
+
+
 def _transition_action(name: str, label: str, plural: str):
     def action(modeladmin, request, queryset):
         modeladmin.perform_transition(request, queryset, name, label)
@@ -60,7 +87,7 @@ class TransitionActionsAdminMixin:
     """Adds one admin action per transition of ``transition_kind``; each selected object succeeds or fails alone."""
 
     transition_kind: TransitionKind
-    transition_reason = "admin action"
+    action_form = TransitionActionForm
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -73,13 +100,25 @@ class TransitionActionsAdminMixin:
         return actions
 
     def perform_transition(self, request, queryset, name: str, label: str) -> None:
+        fields = TransitionFieldsForm(request.POST)
+        if not fields.is_valid():
+            for field, errors in fields.errors.items():
+                self.message_user(request, f"{label} not performed: {field}: {'; '.join(errors)}", messages.ERROR)
+            return
+        options = fields.cleaned_data
         done, refusals = 0, []
         for obj in queryset.order_by("pk"):
             try:
                 transition_perform(
                     kind=self.transition_kind,
                     pk=obj.pk,
-                    request=TransitionRequest(name=name, actor=request.user, reason=self.transition_reason),
+                    request=TransitionRequest(
+                        name=name,
+                        actor=request.user,
+                        reason=options["reason"],
+                        acknowledge_warnings=options["acknowledge_warnings"],
+                        override_reason=options["override_reason"],
+                    ),
                 )
             except (APIException, DjangoValidationError, DjangoPermissionDenied) as exc:
                 refusals.append(f"{obj}: {refusal_text(exc)}")

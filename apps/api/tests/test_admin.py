@@ -2,11 +2,13 @@
 
 import pytest
 from django.contrib.messages import get_messages
+from django.test import Client
 from django.urls import reverse
 
 from apps.api.models import Employee, OrgUnit
 from apps.api.tests.conftest import EMPLOYEES_URL, detail_url
 from apps.api.tests.factories import EmployeeFactory
+from apps.business_rules.services import rule_create
 from apps.fsm.models import EmployeeTransitionLog
 from apps.fsm.services import employee_transition
 
@@ -24,8 +26,8 @@ def admin_browser(client, admin_user):
     return client
 
 
-def _run_action(browser, action: str, *employees, follow: bool = False):
-    data = {"action": action, "_selected_action": [e.pk for e in employees], "index": 0}
+def _run_action(browser, action: str, *employees, follow: bool = False, **options):
+    data = {"action": action, "_selected_action": [e.pk for e in employees], "index": 0, **options}
     return browser.post(reverse(CHANGELIST), data, follow=follow)
 
 
@@ -55,7 +57,7 @@ def test_admin_transition_writes_the_same_log_row_as_the_api(admin_browser, admi
     url = f"{detail_url(EMPLOYEES_URL, world.grand_employee.pk)}transitions/"
     assert api_client.post(url, {"transition": "activate", "reason": "admin action"}).status_code == 200
 
-    response = _run_action(admin_browser, "activate", world.employee)
+    response = _run_action(admin_browser, "activate", world.employee, reason="admin action")
     assert response.status_code == 302
     world.employee.refresh_from_db()
     assert world.employee.state == "active"
@@ -95,12 +97,17 @@ def test_every_transition_is_an_admin_action(admin_browser, admin_user, world, a
     }[source]
     for name in path:
         employee_transition(employee_id=world.employee.pk, name=name, actor=admin_user)
-    response = _run_action(admin_browser, action, world.employee, follow=True)
+    response = _run_action(admin_browser, action, world.employee, follow=True, reason=f"Admin: {action}")
     assert response.status_code == 200
     assert any(level == "success" for level, _ in _messages(response)), _messages(response)
     assert Employee.objects.get(pk=world.employee.pk).state == target
     log = EmployeeTransitionLog.objects.filter(employee=world.employee).latest("id")
-    assert (log.transition, log.source_state, log.target_state, log.reason) == (action, source, target, "admin action")
+    assert (log.transition, log.source_state, log.target_state, log.reason) == (
+        action,
+        source,
+        target,
+        f"Admin: {action}",
+    )
 
 
 def test_refused_admin_transition_shows_an_error_message_not_a_500(admin_browser, world):
@@ -122,6 +129,100 @@ def test_mixed_selection_transitions_what_it_can_and_reports_the_rest(admin_brow
     levels = sorted(level for level, _ in _messages(response))
     assert levels == ["error", "success"]
     assert EmployeeTransitionLog.objects.filter(transition="activate").count() == 3  # outsider's earlier one + two
+
+
+def test_the_changelist_offers_reason_acknowledgement_and_override_beside_the_actions(admin_browser, world):
+    page = admin_browser.get(reverse(CHANGELIST)).content.decode()
+    for name in ("reason", "acknowledge_warnings", "override_reason"):
+        assert f'name="{name}"' in page
+
+
+def test_admin_action_sends_no_reason_of_its_own(admin_browser, world):
+    response = _run_action(admin_browser, "activate", world.employee, follow=True)
+    assert [level for level, _ in _messages(response)] == ["success"]
+    assert EmployeeTransitionLog.objects.get(employee=world.employee).reason == ""
+
+
+@pytest.fixture
+def why_suspend(db):
+    return rule_create(
+        code="WHY-SUSPEND", name="Say why", rule_type="reason_required", params={"min_length": 5},
+        events=["employee.suspend"],
+    )  # fmt: skip
+
+
+def test_admin_suspend_without_a_reason_is_refused_by_a_reason_required_rule(
+    admin_browser, admin_user, world, why_suspend
+):
+    employee_transition(employee_id=world.employee.pk, name="activate", actor=admin_user)
+    logged = EmployeeTransitionLog.objects.count()
+    for options in ({}, {"reason": ""}, {"reason": "   "}, {"reason": "why"}):
+        response = _run_action(admin_browser, "suspend", world.employee, follow=True, **options)
+        messages = _messages(response)
+        assert [level for level, _ in messages] == ["error"], (options, messages)
+        assert "A reason of at least 5 character(s) is required." in messages[0][1]
+    assert Employee.objects.get(pk=world.employee.pk).state == "active"
+    assert EmployeeTransitionLog.objects.count() == logged
+
+    response = _run_action(admin_browser, "suspend", world.employee, follow=True, reason="Policy breach")
+    assert [level for level, _ in _messages(response)] == ["success"]
+    assert Employee.objects.get(pk=world.employee.pk).state == "suspended"
+    log = EmployeeTransitionLog.objects.filter(employee=world.employee).latest("id")
+    assert (log.transition, log.reason) == ("suspend", "Policy breach")
+
+
+def test_admin_warn_rule_needs_the_acknowledgement_checkbox(admin_browser, world):
+    rule_create(
+        code="WARN-ACT", name="Think twice", rule_type="employee_state", params={"states": ["active"]},
+        severity="warn", events=["employee.activate"],
+    )  # fmt: skip
+    response = _run_action(admin_browser, "activate", world.employee, follow=True, reason="Start")
+    messages = _messages(response)
+    assert [level for level, _ in messages] == ["error"], messages
+    assert "acknowledge" in messages[0][1].lower()
+    assert not EmployeeTransitionLog.objects.exists()
+
+    response = _run_action(
+        admin_browser, "activate", world.employee, follow=True, reason="Start", acknowledge_warnings="on"
+    )
+    assert [level for level, _ in _messages(response)] == ["success"]
+    log = EmployeeTransitionLog.objects.get(employee=world.employee)
+    assert [(r["rule"], r["outcome"]) for r in log.rule_results] == [("WARN-ACT", "fail")]
+
+
+def test_override_reason_is_refused_to_hr_and_honoured_for_admin(make_user, admin_browser, world):
+    rule_create(
+        code="NO-ACT", name="Frozen", rule_type="employee_state", params={"states": ["active"]},
+        events=["employee.activate"],
+    )  # fmt: skip
+    hr_browser = Client()
+    hr_browser.force_login(make_user("hr"))
+    response = _run_action(hr_browser, "activate", world.employee, follow=True, reason="Go", override_reason="Urgent")
+    messages = _messages(response)
+    assert [level for level, _ in messages] == ["error"], messages
+    assert "Only an admin may override" in messages[0][1]
+    response = _run_action(admin_browser, "activate", world.employee, follow=True, reason="Go")
+    assert [level for level, _ in _messages(response)] == ["error"]
+    assert "Employee is 'pending'" in _messages(response)[0][1]
+    assert not EmployeeTransitionLog.objects.exists()
+    assert Employee.objects.get(pk=world.employee.pk).state == "pending"
+
+    response = _run_action(
+        admin_browser, "activate", world.employee, follow=True, reason="Go", override_reason="Board decision"
+    )
+    assert [level for level, _ in _messages(response)] == ["success"], _messages(response)
+    assert Employee.objects.get(pk=world.employee.pk).state == "active"
+    log = EmployeeTransitionLog.objects.get(employee=world.employee)
+    assert (log.reason, log.override_reason) == ("Go", "Board decision")
+    assert [(r["rule"], r["outcome"]) for r in log.rule_results] == [("NO-ACT", "fail")]
+
+
+def test_an_overlong_reason_is_an_error_message_not_a_transition(admin_browser, world):
+    response = _run_action(admin_browser, "activate", world.employee, follow=True, reason="x" * 2001)
+    messages = _messages(response)
+    assert [level for level, _ in messages] == ["error"], messages
+    assert "reason" in messages[0][1]
+    assert not EmployeeTransitionLog.objects.exists()
 
 
 def test_superuser_without_workforce_role_is_refused_by_the_service(client, make_user, world):

@@ -25,12 +25,13 @@ def _messages(response):
 
 def test_transition_action_goes_through_the_service(admin_client):
     assignment = AssignmentFactory()
-    response = admin_client.post(CHANGELIST, {"action": "approve", "_selected_action": [assignment.pk]}, follow=True)
+    data = {"action": "approve", "_selected_action": [assignment.pk], "reason": "Fits the plan"}
+    response = admin_client.post(CHANGELIST, data, follow=True)
     assert response.status_code == 200
     assert Assignment.objects.get(pk=assignment.pk).state == "approved"
     log = AssignmentTransitionLog.objects.get()
     assert log.actor == admin_client.user
-    assert log.reason == "admin action"
+    assert log.reason == "Fits the plan"
     assert (log.source_state, log.target_state) == ("proposed", "approved")
 
 
@@ -40,6 +41,40 @@ def test_refused_action_is_a_message_not_a_500(admin_client):
     assert response.status_code == 200
     assert any("refused" in text and "proposed" in text for text in _messages(response))
     assert AssignmentTransitionLog.objects.count() == 0
+
+
+def test_reason_required_refuses_an_action_without_a_reason(admin_client):
+    assignment = AssignmentFactory()
+    rule_create(
+        code="WHY-REJECT", name="Say why", rule_type="reason_required", params={}, events=["assignment.reject"]
+    )  # fmt: skip
+    data = {"action": "reject", "_selected_action": [assignment.pk]}
+    response = admin_client.post(CHANGELIST, data, follow=True)
+    assert any(
+        "refused" in text and "A reason of at least 1 character(s) is required." in text for text in _messages(response)
+    )
+    assert Assignment.objects.get(pk=assignment.pk).state == "proposed"
+    assert AssignmentTransitionLog.objects.count() == 0
+
+    response = admin_client.post(CHANGELIST, {**data, "reason": "Wrong position"}, follow=True)
+    assert Assignment.objects.get(pk=assignment.pk).state == "rejected"
+    assert AssignmentTransitionLog.objects.get().reason == "Wrong position"
+
+
+def test_warn_rule_needs_the_acknowledgement_checkbox(admin_client):
+    assignment = AssignmentFactory()
+    rule_create(
+        code="WARN-APPROVE", name="Check", rule_type="employee_state", params={"states": ["active"]},
+        severity="warn", events=["assignment.approve"],
+    )  # fmt: skip
+    data = {"action": "approve", "_selected_action": [assignment.pk], "reason": "ok"}
+    response = admin_client.post(CHANGELIST, data, follow=True)
+    assert any("refused" in text and "acknowledge" in text.lower() for text in _messages(response))
+    assert AssignmentTransitionLog.objects.count() == 0
+
+    admin_client.post(CHANGELIST, {**data, "acknowledge_warnings": "on"}, follow=True)
+    assert Assignment.objects.get(pk=assignment.pk).state == "approved"
+    assert AssignmentTransitionLog.objects.get().transition == "approve"
 
 
 def test_add_through_the_admin_uses_the_service_and_its_rules(admin_client):
