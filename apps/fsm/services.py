@@ -258,7 +258,8 @@ class _BatchFacts:
     locked (assignments lock it, and so does every assignment change). Nothing is loaded when no rule listens.
     """
 
-    PRELOADED = frozenset({"other_open_assignments", "employee_tags", "position_tags"})
+    # clock_ins: a transition is never a clock event, so it is None without a query (filled in below).
+    PRELOADED = frozenset({"other_open_assignments", "employee_tags", "position_tags", "clock_ins"})
 
     def __init__(self, kind: TransitionKind, instances: list, request: TransitionRequest, event: str, rules: list):
         self.open: dict[Any, list] = defaultdict(list)
@@ -314,6 +315,7 @@ class _BatchFacts:
             ],
             employee_tags=list(self.employee_tags.get(employee_id, [])),
             position_tags=list(self.position_tags.get(position_id, [])),
+            clock_ins=facts.clock_ins_today,
         )
         return [evaluate_rule(rule, facts) for rule in applicable_rules(event, facts, rules)]
 
