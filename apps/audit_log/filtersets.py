@@ -24,7 +24,7 @@ class AuditLogFilterSet(filters.FilterSet):
 
     actor = filters.ModelChoiceFilter(queryset=get_user_model()._default_manager.all())
     since = UTCDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    until = UTCDateTimeFilter(field_name="created_at", lookup_expr="lte")
+    until = UTCDateTimeFilter(field_name="created_at", lookup_expr="lte", end_of_day=True)
     request_id = filters.CharFilter(field_name="request_id")
 
     class Meta:

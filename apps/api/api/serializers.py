@@ -13,7 +13,7 @@ MAX_WEEKLY_HOURS = Decimal(168)
 
 
 class OrgUnitSerializer(serializers.ModelSerializer):
-    parent_code = serializers.CharField(source="parent.code", read_only=True, default=None)
+    parent_code = serializers.CharField(source="parent.code", read_only=True, allow_null=True)
 
     class Meta:
         model = OrgUnit

@@ -134,3 +134,15 @@ def test_manager_reads_their_subtree_only(auth_client, world):
     rows = client.get(ORG_UNITS_URL).json()["results"]
     assert sorted(r["code"] for r in rows) == ["SALES", "SALES-N"]
     assert_error(client.get(detail_url(ORG_UNITS_URL, world.root.pk)), 404, "not_found")
+
+
+def test_patch_answers_the_same_representation_as_get(auth_client):
+    """A PATCH of a top-level unit still says ``parent_code: null`` (DRF drops default=None fields on PATCH)."""
+    from apps.api.tests.factories import OrgUnitFactory
+
+    client, _ = auth_client("hr")
+    unit = OrgUnitFactory()
+    patched = client.patch(f"/api/org-units/{unit.pk}/", {"name": "Renamed"}, format="json")
+    assert patched.status_code == 200, patched.content
+    assert patched.json() == client.get(f"/api/org-units/{unit.pk}/").json()
+    assert patched.json()["parent_code"] is None

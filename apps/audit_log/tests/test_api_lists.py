@@ -307,3 +307,11 @@ def test_tag_change_list_query_count_does_not_grow(reader, tag_change, make_user
     many = _count_queries(reader, TAG_CHANGES_URL)
     assert many == one
     assert many <= 3  # user, count, page with its tags joined
+
+
+def test_a_date_only_until_includes_that_whole_day(auth_client, employee, transition):
+    log = transition(employee, "activate")
+    day = log.created_at.date().isoformat()
+    client, _ = auth_client("auditor")
+    body = client.get(EMPLOYEE_TRANSITIONS_URL, {"since": day, "until": day}).json()
+    assert [row["id"] for row in body["results"]] == [log.pk]
