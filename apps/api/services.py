@@ -1,12 +1,13 @@
 """Writes for org structure, positions and employees."""
 
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Concat, Substr
 from rest_framework import exceptions
 
 from apps.api.models import Employee, OrgUnit, Position
 from apps.offer.services import ledger_contract_change
+from backend.exceptions import ConflictError
 
 
 def _path_for(unit: OrgUnit, parent: OrgUnit | None) -> str:
@@ -15,7 +16,11 @@ def _path_for(unit: OrgUnit, parent: OrgUnit | None) -> str:
 
 @transaction.atomic
 def org_unit_create(*, code: str, name: str, parent: OrgUnit | None = None, is_active: bool = True) -> OrgUnit:
-    """Create a unit and give it its materialized path."""
+    """Create a unit and give it its materialized path (from a fresh, locked read of the parent)."""
+    if parent is not None:
+        # The caller's copy may predate a move of an ancestor; the lock also makes a concurrent move of the
+        # parent's subtree wait for this unit and then rewrite its path with the rest.
+        parent = _lock_units(parent.pk)[parent.pk]
     unit = OrgUnit.objects.create(code=code, name=name, parent=parent, is_active=is_active)
     unit.path = _path_for(unit, parent)
     unit.depth = unit.path.count("/") - 2
@@ -32,17 +37,40 @@ def _lock_units(*pks) -> dict:
     return locked
 
 
+def _lock_move(unit_pk, new_parent_pk) -> dict:
+    """Lock the moving unit's whole subtree and its new parent in one statement, in primary-key order.
+
+    Every move and every create locks this way, so two crossing moves wait for each other instead of
+    deadlocking. Rows that join the subtree while we wait are not in this set, but the path rewrite that follows
+    is a new statement and sees (and updates) them.
+    """
+    for _ in range(3):
+        path = OrgUnit.objects.filter(pk=unit_pk).values_list("path", flat=True).first()
+        if path is None:
+            raise exceptions.NotFound("The org unit no longer exists.")
+        scope = Q(path__startswith=path) | Q(pk=unit_pk)
+        if new_parent_pk is not None:
+            scope |= Q(pk=new_parent_pk)
+        locked = {u.pk: u for u in OrgUnit.objects.select_for_update().filter(scope).order_by("pk")}
+        if new_parent_pk is not None and new_parent_pk not in locked:
+            raise exceptions.NotFound("The new parent org unit no longer exists.")
+        if locked[unit_pk].path == path:  # nobody moved it between the read and the lock
+            return locked
+    raise ConflictError("The org unit is being moved by someone else; try again.")
+
+
 @transaction.atomic
 def org_unit_update(*, unit: OrgUnit, **fields) -> OrgUnit:
     """Update a unit; moving it rewrites the paths of its whole subtree in one UPDATE, refusing cycles."""
     moving = "parent" in fields
     new_parent = fields.pop("parent", None)
-    locked = _lock_units(unit.pk, new_parent.pk if new_parent is not None else None)
+    new_parent_pk = new_parent.pk if new_parent is not None else None
+    locked = _lock_move(unit.pk, new_parent_pk) if moving else _lock_units(unit.pk)
     unit = locked[unit.pk]  # a fresh read: paths may have changed since the caller loaded it
     for name, value in fields.items():
         setattr(unit, name, value)
-    if moving and (new_parent.pk if new_parent else None) != unit.parent_id:
-        new_parent = locked[new_parent.pk] if new_parent is not None else None
+    if moving and new_parent_pk != unit.parent_id:
+        new_parent = locked[new_parent_pk] if new_parent_pk is not None else None
         refusal = org_unit_move_refusal(unit=unit, new_parent=new_parent)
         if refusal:
             raise exceptions.ValidationError({"parent": [refusal]})

@@ -48,3 +48,54 @@ def test_crossing_moves_neither_deadlock_nor_make_a_cycle(attempt):
     assert upper.parent_id is None
     assert lower.path == f"/{upper.pk}/{lower.pk}/"
     assert OrgUnit.objects.filter(path__startswith=upper.path).count() == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_crossing_subtree_moves_wait_for_each_other(monkeypatch):
+    """D under A, C under B; "A under C" and "B under D" at once. Both read their subtree before either locks,
+    then lock subtree + new parent in pk order: one waits, then sees the other's move and refuses the cycle —
+    no deadlock (which answered 500 when only the unit and its new parent were locked)."""
+    import threading
+
+    from django.db import connection
+    from rest_framework.exceptions import ValidationError
+
+    from apps.api import services as api_services
+    from apps.api.models import OrgUnit
+    from apps.api.services import org_unit_create, org_unit_update
+
+    a, b = org_unit_create(code="A", name="A"), org_unit_create(code="B", name="B")
+    c = org_unit_create(code="C", name="C", parent=b)
+    d = org_unit_create(code="D", name="D", parent=a)
+    barrier = threading.Barrier(2, timeout=10)
+    real_lock_move = api_services._lock_move
+
+    def lock_move_together(unit_pk, new_parent_pk):
+        barrier.wait()  # both have read their unit's path; now both try to lock
+        return real_lock_move(unit_pk, new_parent_pk)
+
+    monkeypatch.setattr(api_services, "_lock_move", lock_move_together)
+    outcomes: dict[str, str] = {}
+
+    def move(label, unit, parent):
+        try:
+            org_unit_update(unit=OrgUnit.objects.get(pk=unit.pk), parent=OrgUnit.objects.get(pk=parent.pk))
+            outcomes[label] = "moved"
+        except ValidationError:
+            outcomes[label] = "refused"
+        except Exception as exc:  # a deadlock or anything else is the failure this test exists for
+            outcomes[label] = repr(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=move, args=("A→C", a, c)), threading.Thread(target=move, args=("B→D", b, d))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcomes.values()) == ["moved", "refused"], outcomes
+    for unit in OrgUnit.objects.select_related("parent"):
+        expected = f"{unit.parent.path if unit.parent else '/'}{unit.pk}/"
+        assert unit.path == expected, (unit.code, unit.path, expected)

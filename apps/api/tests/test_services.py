@@ -90,3 +90,18 @@ def test_employee_update_reads_a_fresh_row(world):
     Employee.objects.filter(pk=world.employee.pk).update(last_name="Byron")
     updated = employee_update(employee=stale, first_name="Augusta")
     assert (updated.first_name, updated.last_name) == ("Augusta", "Byron")
+
+
+def test_a_unit_created_under_a_parent_loaded_before_a_move_gets_the_current_path(db):
+    """The API resolves ``parent`` during validation; if an ancestor moves before the create, the stale copy
+    must not decide the new unit's path (it would fall outside its real subtree)."""
+    from apps.api.models import OrgUnit
+    from apps.api.services import org_unit_create, org_unit_update
+
+    a, b = org_unit_create(code="SA", name="A"), org_unit_create(code="SB", name="B")
+    p = org_unit_create(code="SP", name="P", parent=a)
+    parent_as_validated = OrgUnit.objects.get(pk=p.pk)
+    org_unit_update(unit=a, parent=b)
+    child = org_unit_create(code="SN", name="N", parent=parent_as_validated)
+    assert child.path == f"{OrgUnit.objects.get(pk=p.pk).path}{child.pk}/"
+    assert OrgUnit.objects.filter(path__startswith=b.path, pk=child.pk).exists()
