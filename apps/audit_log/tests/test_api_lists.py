@@ -67,7 +67,7 @@ def test_employee_transition_row_carries_every_log_field(reader, history):
     assert body["id"] == row.pk
     assert body["employee"] == history["employee"].pk
     assert body["transition"] == "return_from_leave"
-    assert (body["source_state"], body["target_state"]) == ("on_leave", "active")
+    assert (body["source"], body["target"]) == ("on_leave", "active")
     assert body["actor"] == history["other_actor"].pk
     assert body["actor_email"] == history["other_actor"].email
     assert body["hash"] == row.hash == row_hash(row)

@@ -51,8 +51,9 @@ class TransitionLogSerializer(serializers.Serializer):
 
     id = serializers.IntegerField()
     transition = serializers.CharField()
-    source_state = serializers.CharField()
-    target_state = serializers.CharField()
+    # SPEC §4 names them source and target (like the audit filters); the columns are source_state/target_state.
+    source = serializers.CharField(source="source_state")
+    target = serializers.CharField(source="target_state")
     actor = serializers.IntegerField(source="actor_id", allow_null=True)
     actor_email = serializers.EmailField()
     created_at = serializers.DateTimeField()

@@ -17,8 +17,8 @@ LOG_ENTRY_FIELDS = {
     "id",
     "employee",
     "transition",
-    "source_state",
-    "target_state",
+    "source",
+    "target",
     "actor",
     "actor_email",
     "created_at",
@@ -142,7 +142,7 @@ def test_post_performs_the_transition_and_returns_employee_log_entry_and_rule_re
     assert set(entry) == LOG_ENTRY_FIELDS
     stored = EmployeeTransitionLog.objects.get(pk=entry["id"])
     assert entry["employee"] == employee.pk
-    assert (entry["transition"], entry["source_state"], entry["target_state"]) == ("activate", "pending", "active")
+    assert (entry["transition"], entry["source"], entry["target"]) == ("activate", "pending", "active")
     assert entry["actor_email"] == stored.actor_email
     assert entry["actor"] == stored.actor_id
     assert (entry["reason"], entry["effective_date"]) == ("First day", "2026-02-02")
