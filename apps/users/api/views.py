@@ -132,7 +132,7 @@ class RefreshView(_PublicAuthView):
             raise InvalidToken('No refresh token: send the refresh cookie or {"refresh": ...}.')
         enforce_csrf(request)
         pair = services.token_pair_rotate(raw_refresh=cookie_token)
-        response = Response({"user": UserSerializer(pair.user).data})
+        response = Response(UserSerializer(pair.user).data)  # the same body as login: the signed-in user
         _set_auth_cookies(response, pair)
         return response
 

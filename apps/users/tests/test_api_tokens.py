@@ -26,7 +26,7 @@ def test_cookie_refresh_rotates_both_cookies(api_client, make_user, login):
     response = api_client.post(REFRESH_URL)
 
     assert response.status_code == 200, response.content
-    assert response.json()["user"]["id"] == user.id
+    assert response.json()["id"] == user.id  # the same body as login
     new_access = response.cookies[settings.AUTH_COOKIE_ACCESS]
     new_refresh = response.cookies[settings.AUTH_COOKIE_REFRESH]
     assert new_access.value
