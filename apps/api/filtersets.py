@@ -65,7 +65,9 @@ class TagCodeOrIdField(ModelChoiceField):
         if "\x00" in text:  # PostgreSQL cannot even compare such a string
             raise ValidationError("Null characters are not allowed.", code="null_characters_not_allowed")
         tag = self.queryset.filter(code=text).first()
-        if tag is None and text.isdigit() and len(text) < 19:  # fits a bigint: no overflow on any backend
+        if (
+            tag is None and text.isascii() and text.isdigit() and len(text) < 19
+        ):  # ASCII digits ("³" is a digit), a bigint
             tag = self.queryset.filter(pk=int(text)).first()
         if tag is None:
             raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})

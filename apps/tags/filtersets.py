@@ -17,7 +17,7 @@ class TagRefFormField(forms.ModelChoiceField):
         if value in self.empty_values:
             return None
         value = str(value).strip()
-        lookup = {"pk": int(value)} if value.isdigit() and len(value) <= 18 else {"code": value}
+        lookup = {"pk": int(value)} if value.isascii() and value.isdigit() and len(value) <= 18 else {"code": value}
         try:
             return self.queryset.get(**lookup)
         except (self.queryset.model.DoesNotExist, OverflowError, ValueError) as exc:

@@ -90,7 +90,7 @@ def test_employee_tag_filter_by_code_or_id_lists_each_holder_once(admin_client, 
     assert _numbers(admin_client.get(EMPLOYEES_URL, {"tag": "python", "org_unit": world.root.pk})) == ["E-CHILD"]
 
 
-@pytest.mark.parametrize("value", ["no-such-tag", "999999", "99999999999999999999999", "py\x00thon"])
+@pytest.mark.parametrize("value", ["no-such-tag", "999999", "99999999999999999999999", "py\x00thon", "³", "١٢"])
 def test_employee_unknown_tag_is_400(admin_client, world, value):
     assert_error(admin_client.get(EMPLOYEES_URL, {"tag": value}), 400, "validation_error", "tag")
 

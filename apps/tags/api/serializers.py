@@ -14,7 +14,7 @@ class TagRefField(serializers.PrimaryKeyRelatedField):
     }
 
     def to_internal_value(self, data):
-        if isinstance(data, str) and data.strip() and not data.strip().isdigit():
+        if isinstance(data, str) and data.strip() and not (data.strip().isascii() and data.strip().isdigit()):
             try:
                 return self.get_queryset().get(code=data.strip())
             except TagCatalog.DoesNotExist:

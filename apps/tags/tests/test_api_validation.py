@@ -174,6 +174,7 @@ def test_malformed_json_is_a_400(world, hr_client):
         ("employee-tags", "valid_on=soon", "valid_on"),
         ("employee-tags", "level_gte=abc", "level_gte"),
         ("employee-tags", "tag=no-such-tag", "tag"),
+        ("employee-tags", "tag=%C2%B3", "tag"),
         ("employee-tags", "tag=999999", "tag"),
         ("employee-tags", "tag=99999999999999999999999", "tag"),
         ("employee-tags", "employee=abc", "employee"),
