@@ -2,17 +2,30 @@
 transitions through the shared machinery, and the cascade when an employee is terminated."""
 
 import datetime
+import math
+from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 
 from django.db import transaction
 from django.utils import timezone
 from rest_framework import exceptions
 
 from apps.api.models import Employee, Position
-from apps.assignments.choices import AssignmentState, AssignmentTransition
+from apps.assignments.choices import OPEN_STATES, AssignmentState, AssignmentTransition
 from apps.assignments.models import Assignment, AssignmentTransitionLog
-from apps.business_rules.engine import evaluate_event, raise_for_decision, rules_decision
+from apps.business_rules.engine import (
+    active_rules,
+    applicable_rules,
+    evaluate_event,
+    evaluate_rule,
+    raise_for_decision,
+    rules_decision,
+)
+from apps.business_rules.facts import Facts
 from apps.fsm.services import TransitionKind, TransitionOutcome, TransitionRequest, transition_perform
+from apps.tags.models import EmployeeTag, PositionTag
 from apps.users.choices import Role
 from backend.exceptions import ConflictError
 
@@ -51,18 +64,19 @@ def _validate_period(start_date, end_date, weekly_hours) -> None:
         raise exceptions.ValidationError(errors)
 
 
+def _create_context(assignment: Assignment, actor) -> dict:
+    return {
+        "assignment": assignment,
+        "employee": assignment.employee,
+        "position": assignment.position,
+        "end_date": assignment.end_date,
+        "effective_date": assignment.start_date,
+        "actor": actor,
+    }
+
+
 def _check_create_rules(*, assignment: Assignment, actor, acknowledge_warnings: bool, override_reason: str) -> list:
-    results = evaluate_event(
-        event="assignment.create",
-        context={
-            "assignment": assignment,
-            "employee": assignment.employee,
-            "position": assignment.position,
-            "end_date": assignment.end_date,
-            "effective_date": assignment.start_date,
-            "actor": actor,
-        },
-    )
+    results = evaluate_event(event="assignment.create", context=_create_context(assignment, actor))
     decision = rules_decision(
         results, actor=actor, acknowledge_warnings=acknowledge_warnings, override_reason=override_reason
     )
@@ -70,7 +84,202 @@ def _check_create_rules(*, assignment: Assignment, actor, acknowledge_warnings: 
     return results
 
 
+@dataclass(frozen=True)
+class _Proposal:
+    """One proposal of a batch: ``assignment_create``'s arguments (a missing or unknown key is a TypeError)."""
+
+    employee: Employee
+    position: Position
+    start_date: datetime.date
+    weekly_hours: Decimal
+    end_date: datetime.date | None = None
+    notes: str = ""
+
+
+class _ProposalBatch:
+    """What ``Facts`` loads per proposal — the employee's open assignments and tags, the position's tags — loaded
+    once for the whole batch, each on first use (a rule that reads nothing costs nothing), as ``Facts`` would.
+
+    ``proposed`` holds the batch's proposals already accepted, per employee: a later proposal of the same employee
+    sees them as open assignments, as it would see them saved had the proposals been made one by one. Other rows
+    cannot change meanwhile: the employees are locked, and every assignment change locks its employee.
+    """
+
+    def __init__(self, employee_ids: list, position_ids: list):
+        self.employee_ids = employee_ids
+        self.position_ids = position_ids
+        self.proposed: dict = defaultdict(list)
+
+    @cached_property
+    def _open(self) -> dict:
+        # The query of ``Facts.other_open_assignments`` for every employee at once (same filter, join and ordering).
+        grouped = defaultdict(list)
+        opened = Assignment.objects.filter(employee_id__in=self.employee_ids, state__in=OPEN_STATES)
+        for assignment in opened.select_related("position"):
+            grouped[assignment.employee_id].append(assignment)
+        return grouped
+
+    @cached_property
+    def _employee_tags(self) -> dict:
+        grouped = defaultdict(list)
+        for tag in EmployeeTag.objects.filter(employee_id__in=self.employee_ids).select_related("tag"):
+            grouped[tag.employee_id].append(tag)
+        return grouped
+
+    @cached_property
+    def _position_tags(self) -> dict:
+        grouped = defaultdict(list)
+        for tag in PositionTag.objects.filter(position_id__in=self.position_ids).select_related("tag"):
+            grouped[tag.position_id].append(tag)
+        return grouped
+
+    def open_assignments(self, employee_id) -> list:
+        """The open assignments, in the model's order (latest start first, then id; an unsaved one after the saved)."""
+        found = self._open.get(employee_id, []) + self.proposed.get(employee_id, [])
+        return sorted(found, key=lambda a: (-a.start_date.toordinal(), math.inf if a.pk is None else a.pk))
+
+    def employee_tags(self, employee_id) -> list:
+        return list(self._employee_tags.get(employee_id, []))
+
+    def position_tags(self, position_id) -> list:
+        return list(self._position_tags.get(position_id, []))
+
+
+class _ProposalFacts(Facts):
+    """``Facts`` of one proposal of a batch: its relations come from the batch's load (``_ProposalBatch``)."""
+
+    batch: _ProposalBatch
+
+    @cached_property
+    def other_open_assignments(self) -> list:
+        return self.batch.open_assignments(self.employee.pk) if self.employee is not None else []
+
+    @cached_property
+    def employee_tags(self) -> list:
+        return self.batch.employee_tags(self.employee.pk) if self.employee is not None else []
+
+    @cached_property
+    def position_tags(self) -> list:
+        return self.batch.position_tags(self.position.pk) if self.position is not None else []
+
+
+def _proposal_rules_checked(
+    assignment: Assignment,
+    *,
+    actor,
+    rules: list,
+    batch: _ProposalBatch,
+    acknowledge_warnings: bool,
+    override_reason: str,
+) -> list:
+    """``_check_create_rules`` for a proposal of a batch: the rules and the facts they read come from the batch."""
+    facts = _ProposalFacts.from_context("assignment.create", _create_context(assignment, actor))
+    facts.batch = batch
+    results = [evaluate_rule(rule, facts) for rule in applicable_rules("assignment.create", facts, rules)]
+    decision = rules_decision(
+        results, actor=actor, acknowledge_warnings=acknowledge_warnings, override_reason=override_reason
+    )
+    raise_for_decision(decision, results)
+    return results
+
+
+def _proposal_checked(proposal: _Proposal, *, actor, locked: dict) -> Assignment:
+    """``assignment_create``'s checks before the rules, in its order; the unsaved assignment when they pass."""
+    if getattr(actor, "role", None) == Role.MANAGER and not (
+        manager_covers(actor, proposal.position) and manager_covers_employee(actor, proposal.employee)
+    ):
+        raise exceptions.PermissionDenied(
+            "Managers propose assignments only for employees and positions in their org unit subtree."
+        )
+    _validate_period(proposal.start_date, proposal.end_date, proposal.weekly_hours)
+    employee = locked.get(proposal.employee.pk)
+    if employee is None:
+        raise exceptions.ValidationError({"employee": ["Unknown employee."]})
+    return Assignment(
+        employee=employee,
+        position=proposal.position,
+        start_date=proposal.start_date,
+        end_date=proposal.end_date,
+        weekly_hours=proposal.weekly_hours,
+        notes=proposal.notes,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+
+
 @transaction.atomic
+def assignments_create_many(
+    *, actor, proposals: list[dict], acknowledge_warnings: bool = False, override_reason: str = ""
+) -> list[tuple[Assignment, list]]:
+    """Propose many assignments in one transaction, all or nothing; ``(assignment, rule results)`` in input order.
+
+    Each proposal (``assignment_create``'s keyword arguments: employee, position, start_date, weekly_hours,
+    end_date, notes) gets exactly its checks, in its order — override only by an admin (403), a manager's scope
+    (403), the period (400), the ``assignment.create`` rules (422) — and a later proposal of an employee sees the
+    batch's earlier ones as open assignments, as one-by-one calls would. The first refusal raises the error that
+    call would have raised (a note names the proposal) and nothing of the batch is written.
+
+    What is batched: the employees are locked first, in one query in pk order (one lock order with the single
+    call); the rules are loaded once and the rows they read once for the batch (``_ProposalBatch``); the rows are
+    inserted in bulk, in input order, one insert per run of proposals without an employee twice (so order a big
+    batch round by round: every employee's first proposal, then every second one ...). A proposal judged after the
+    employee's earlier ones is judged again once they have ids, so its results name them as a single call's would;
+    a refusal cannot name them (they were never saved). A refusal only the database makes (PostgreSQL's exclusion
+    constraint) surfaces at the insert, after the rules of the whole batch.
+    """
+    if override_reason and getattr(actor, "role", None) != Role.ADMIN:
+        raise exceptions.PermissionDenied("Only an admin may override a blocking rule.")
+    proposals = [_Proposal(**proposal) for proposal in proposals]
+    if not proposals:
+        return []
+    locked = {
+        employee.pk: employee
+        for employee in Employee.objects.select_for_update(of=("self",))
+        .select_related("org_unit")
+        .filter(pk__in={proposal.employee.pk for proposal in proposals})
+        .order_by("pk")
+    }
+    rules = list(active_rules())
+    batch = _ProposalBatch(list(locked), list({p.position.pk for p in proposals if p.position.pk is not None}))
+    options = {
+        "actor": actor,
+        "rules": rules,
+        "batch": batch,
+        "acknowledge_warnings": acknowledge_warnings,
+        "override_reason": override_reason,
+    }
+    made: list[tuple[Assignment, list]] = []
+    # Runs of consecutive proposals with no employee twice: each is one insert, so the ids follow the input order.
+    runs: list[list[int]] = []
+    seen: set = set()
+    for index, proposal in enumerate(proposals):
+        try:
+            assignment = _proposal_checked(proposal, actor=actor, locked=locked)
+            results = _proposal_rules_checked(assignment, **options)
+        except exceptions.APIException as exc:
+            if len(proposals) > 1:
+                exc.add_note(f"Refused for proposal {index}; nothing of the batch was written.")
+            raise
+        if not runs or assignment.employee_id in seen:
+            runs.append([])
+            seen = set()
+        runs[-1].append(index)
+        seen.add(assignment.employee_id)
+        batch.proposed[assignment.employee_id].append(assignment)
+        made.append((assignment, results))
+    batch.proposed.clear()
+    for run in runs:
+        for index in run:
+            assignment = made[index][0]
+            if batch.proposed.get(assignment.employee_id):
+                # Judged again now that the employee's earlier proposals have ids, which its results name as a single
+                # call's would (the verdicts cannot change: rules judge hours, dates and tags, not ids).
+                made[index] = (assignment, _proposal_rules_checked(assignment, **options))
+        Assignment.objects.bulk_create([made[index][0] for index in run], batch_size=1000)
+        for index in run:
+            batch.proposed[made[index][0].employee_id].append(made[index][0])
+    return made
+
+
 def assignment_create(
     *,
     actor,
@@ -84,29 +293,21 @@ def assignment_create(
     override_reason: str = "",
 ) -> tuple[Assignment, list]:
     """Propose an assignment; the ``assignment.create`` rules run while the employee row is locked."""
-    if override_reason and getattr(actor, "role", None) != Role.ADMIN:
-        raise exceptions.PermissionDenied("Only an admin may override a blocking rule.")
-    if getattr(actor, "role", None) == Role.MANAGER and not (
-        manager_covers(actor, position) and manager_covers_employee(actor, employee)
-    ):
-        raise exceptions.PermissionDenied(
-            "Managers propose assignments only for employees and positions in their org unit subtree."
-        )
-    _validate_period(start_date, end_date, weekly_hours)
-    employee = _lock_employee(employee.pk)
-    assignment = Assignment(
-        employee=employee,
-        position=position,
-        start_date=start_date,
-        end_date=end_date,
-        weekly_hours=weekly_hours,
-        notes=notes,
-        created_by=actor if getattr(actor, "pk", None) else None,
+    [(assignment, results)] = assignments_create_many(
+        actor=actor,
+        proposals=[
+            {
+                "employee": employee,
+                "position": position,
+                "start_date": start_date,
+                "weekly_hours": weekly_hours,
+                "end_date": end_date,
+                "notes": notes,
+            }
+        ],
+        acknowledge_warnings=acknowledge_warnings,
+        override_reason=override_reason,
     )
-    results = _check_create_rules(
-        assignment=assignment, actor=actor, acknowledge_warnings=acknowledge_warnings, override_reason=override_reason
-    )
-    assignment.save()
     return assignment, results
 
 

@@ -17,11 +17,12 @@ What it builds (all of it marked by the root org unit ``DEMO``):
 - demo users ``admin@``, ``hr@``, ``manager@``, ``auditor@`` and ``employee@demo.coveris.test``, password
   ``coveris-demo`` (the employee user is linked to employee DEMO-00001 and clocks for itself).
 
-How it is fast: plain rows (employees, tags and their ``TagChangeLog`` rows, positions, requirements, proposals)
-are bulk-inserted; state changes go through ``transition_perform_many`` — the transition service's batched path
-— grouped by transition, effective date and reason (dates come from a few intake Mondays and month ends, so the
-groups are large); employees are written in transactions of ``--batch`` (default 5,000). What stays per object is
-the after-transition hooks (ledger postings) and the clock events, which go through their services one by one.
+How it is fast: plain rows (employees, tags and their ``TagChangeLog`` rows, positions, requirements) are
+bulk-inserted; proposals go through ``assignments_create_many`` (the batched ``assignment_create``) and state
+changes through ``transition_perform_many`` — the transition service's batched path — grouped by transition,
+effective date and reason (dates come from a few intake Mondays and month ends, so the groups are large);
+employees are written in transactions of ``--batch`` (default 5,000). What stays per object is the
+after-transition hooks (ledger postings) and the clock events, which go through their services one by one.
 
 Idempotent: a second run finds the marker and adds only the employees missing up to ``--employees`` (none: it says
 so and writes nothing). Employee *i* is planned from ``(--seed, i)`` alone, so 200 then 300 gives the same people
@@ -51,9 +52,7 @@ from django.utils import timezone
 from apps.api.models import Employee, OrgUnit, Position
 from apps.api.services import org_unit_create
 from apps.assignments.models import Assignment
-from apps.assignments.services import ASSIGNMENT_TRANSITIONS
-from apps.business_rules.engine import active_rules, applicable_rules, evaluate_rule, raise_for_decision, rules_decision
-from apps.business_rules.facts import Facts
+from apps.assignments.services import ASSIGNMENT_TRANSITIONS, assignments_create_many
 from apps.business_rules.models import BusinessRule
 from apps.business_rules.services import rule_create
 from apps.demand.models import CoverageRequirement
@@ -749,14 +748,14 @@ class DemoSeeder:
     def _write(self, plans: list[EmployeePlan]) -> None:
         with self._phase("employees and tags"):
             employees = self._create_employees(plans)
-            tags_of = self._create_employee_tags(plans, employees)
+            self._create_employee_tags(plans, employees)
         with self._phase("employee activations"):
             self._perform(
                 EMPLOYEE_TRANSITIONS,
                 [(employees[p.index].pk, [Step("activate", p.hire_date)]) for p in plans if p.activate],
             )
         with self._phase("assignment proposals"):
-            proposed = self._propose(plans, employees, tags_of)
+            proposed = self._propose(plans, employees)
         with self._phase("assignment transitions"):
             self._perform(ASSIGNMENT_TRANSITIONS, [(a.pk, plan.steps) for a, plan in proposed])
         with self._phase("leave, suspensions, terminations"):
@@ -783,9 +782,7 @@ class DemoSeeder:
         self.totals["employees"] += len(created)
         return {p.index: e for p, e in zip(plans, created, strict=True)}
 
-    def _create_employee_tags(
-        self, plans: list[EmployeePlan], employees: dict[int, Employee]
-    ) -> dict[int, list[EmployeeTag]]:
+    def _create_employee_tags(self, plans: list[EmployeePlan], employees: dict[int, Employee]) -> None:
         rows = [
             EmployeeTag(
                 employee=employees[p.index], tag=self.tags[code], level=level, valid_from=since, valid_until=until
@@ -804,73 +801,30 @@ class DemoSeeder:
             batch_size=2000,
         )
         self.totals["employee tags"] += len(rows)
-        tags_of: dict[int, list[EmployeeTag]] = defaultdict(list)
-        for row in rows:
-            tags_of[row.employee_id].append(row)
-        return tags_of
 
     def _propose(
-        self, plans: list[EmployeePlan], employees: dict[int, Employee], tags_of: dict[int, list[EmployeeTag]]
+        self, plans: list[EmployeePlan], employees: dict[int, Employee]
     ) -> list[tuple[Assignment, AssignmentPlan]]:
-        """Proposals as ``assignment_create`` makes them — the ``assignment.create`` rules judged while the employees
-        are locked — but with the rules loaded once, the facts they read preloaded (``Facts.preloaded``) and the rows
-        inserted in bulk. An employee's k-th proposal is judged after their earlier ones (rounds), so overlaps
-        between them are seen."""
-        wanted = [p for p in plans if p.assignments]
-        if not wanted:
-            return []
-        locked = {
-            e.pk: e
-            for e in Employee.objects.select_for_update(of=("self",))
-            .select_related("org_unit")
-            .filter(pk__in=[employees[p.index].pk for p in wanted])
-            .order_by("pk")
-        }
-        rules = list(active_rules())
-        position_tags: dict[int, list[PositionTag]] = defaultdict(list)
-        for tag in PositionTag.objects.filter(position__in=self.positions.values()).select_related("tag"):
-            position_tags[tag.position_id].append(tag)
-        # The chunk's employees are new: their only tags and open assignments are the ones made here.
-        made_for: dict[int, list[Assignment]] = defaultdict(list)
-        made: list[tuple[Assignment, AssignmentPlan]] = []
-        for round_ in range(max(len(p.assignments) for p in wanted)):
-            rows = []
-            for p in wanted:
-                if round_ >= len(p.assignments):
-                    continue
-                spec = p.assignments[round_]
-                employee = locked[employees[p.index].pk]
-                assignment = Assignment(
-                    employee=employee,
-                    position=self.positions[spec.position],
-                    start_date=spec.start,
-                    end_date=spec.end,
-                    weekly_hours=spec.hours,
-                    created_by=self.hr,
-                )
-                facts = Facts.preloaded(
-                    "assignment.create",
-                    other_open_assignments=made_for[employee.pk],
-                    employee_tags=tags_of[employee.pk],
-                    position_tags=position_tags[assignment.position.pk],
-                    assignment=assignment,
-                    employee=employee,
-                    position=assignment.position,
-                    start_date=assignment.start_date,
-                    end_date=assignment.end_date,
-                    weekly_hours=assignment.weekly_hours,
-                    effective_date=assignment.start_date,
-                    actor=self.hr,
-                )
-                results = [evaluate_rule(rule, facts) for rule in applicable_rules("assignment.create", facts, rules)]
-                raise_for_decision(rules_decision(results, actor=self.hr, acknowledge_warnings=True), results)
-                rows.append((assignment, spec))
-            Assignment.objects.bulk_create([a for a, _ in rows], batch_size=1000)
-            for assignment, _ in rows:
-                made_for[assignment.employee_id].append(assignment)
-            made += rows
+        """The proposals, through ``assignments_create_many`` (``assignment_create``'s checks, batched); round by round
+        — every employee's first proposal, then every second one ... — so each round is one insert."""
+        rounds = max((len(p.assignments) for p in plans), default=0)
+        specs = [(p, p.assignments[k]) for k in range(rounds) for p in plans if k < len(p.assignments)]
+        made = assignments_create_many(
+            actor=self.hr,
+            proposals=[
+                {
+                    "employee": employees[p.index],
+                    "position": self.positions[spec.position],
+                    "start_date": spec.start,
+                    "end_date": spec.end,
+                    "weekly_hours": spec.hours,
+                }
+                for p, spec in specs
+            ],
+            acknowledge_warnings=True,
+        )
         self.totals["assignments"] += len(made)
-        return made
+        return [(assignment, spec) for (assignment, _), (_, spec) in zip(made, specs, strict=True)]
 
     def _perform(self, kind: TransitionKind, items: Iterable[tuple[int, list[Step]]]) -> None:
         """Each object's steps in order; step k of every object is one round, batched by (date, name, reason)."""
