@@ -1,7 +1,7 @@
 """Benchmark: the list endpoints' cost as a ratio against a raw query loop over the same rows, same process.
 
-    uv run python backend/benchmarks/bench_api_lists.py
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/coveris uv run python backend/benchmarks/bench_api_lists.py
+    uv run python apps/api/benchmarks/bench_lists.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/coveris uv run python apps/api/benchmarks/bench_lists.py
 
 It builds a throw-away test database, fills one page (25 rows) per endpoint, then times, best of ``--repeat``:
 
@@ -23,7 +23,7 @@ import time
 import warnings
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
 

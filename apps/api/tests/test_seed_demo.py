@@ -9,6 +9,15 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from rest_framework.test import APIClient
 
+from apps.api.management.commands.seed_demo import (
+    DEMO_PASSWORD,
+    RULES,
+    Calendar,
+    DemoSeeder,
+    OrgView,
+    PositionView,
+    plan_employee,
+)
 from apps.api.models import Employee, OrgUnit, Position
 from apps.assignments.models import Assignment, AssignmentTransitionLog
 from apps.business_rules.models import BusinessRule
@@ -18,15 +27,6 @@ from apps.fsm.models import EmployeeTransitionLog
 from apps.offer.models import ClockEvent, LedgerEntry
 from apps.tags.models import EmployeeTag, PositionTag, TagChangeLog
 from apps.users.models import User
-from backend.management.commands.seed_demo import (
-    DEMO_PASSWORD,
-    RULES,
-    Calendar,
-    DemoSeeder,
-    OrgView,
-    PositionView,
-    plan_employee,
-)
 
 N = 30
 EMPLOYEE_STATES = {"pending", "active", "on_leave", "suspended", "terminated"}

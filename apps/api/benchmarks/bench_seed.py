@@ -1,8 +1,8 @@
 """Benchmark: the batched transition path (``transition_perform_many``) against the per-call path
 (``transition_perform`` in a loop) on the same data size, in the same process, as a ratio.
 
-    uv run python backend/benchmarks/bench_seed.py --employees 1000
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/coveris uv run python backend/benchmarks/bench_seed.py
+    uv run python apps/api/benchmarks/bench_seed.py --employees 1000
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/coveris uv run python apps/api/benchmarks/bench_seed.py
 
 It builds a throw-away test database (SQLite in memory, or ``test_coveris_bench_seed`` on PostgreSQL) with the
 demo's business rules (``seed_demo``'s six ``DEMO_*`` rules), one position asking for a tag, and two equal groups
@@ -24,7 +24,7 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
 
@@ -111,6 +111,7 @@ def main() -> None:
         settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = "test_coveris_bench_seed"
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
+        from apps.api.management.commands.seed_demo import ASSIGNMENT_TRANSITIONS, RULES
         from apps.api.models import Position
         from apps.api.services import org_unit_create
         from apps.business_rules.services import rule_create
@@ -122,7 +123,6 @@ def main() -> None:
         )
         from apps.tags.models import PositionTag, TagCatalog
         from apps.users.models import User
-        from backend.management.commands.seed_demo import ASSIGNMENT_TRANSITIONS, RULES
 
         hr = User.objects.create(email="hr@bench.coveris.test", role="hr")
         for code, name, description, rule_type, params, severity, events in RULES:
