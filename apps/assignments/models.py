@@ -4,7 +4,7 @@ from django.db.models import Q
 from django_fsm import FSMField, transition
 
 from apps.assignments.choices import AssignmentState
-from apps.fsm.db import append_only_triggers
+from apps.audit_core.db import append_only_triggers
 from apps.fsm.models import ProtectedFSMRefreshMixin, TransitionLogBase
 
 S = AssignmentState

@@ -3,8 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.audit_core.db import AppendOnlyModel, append_only_triggers
 from apps.business_rules.choices import Severity
-from apps.fsm.db import AppendOnlyModel, append_only_triggers
 
 
 class BusinessRule(models.Model):

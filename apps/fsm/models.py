@@ -6,8 +6,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django_fsm import FSMField, FSMFieldMixin, transition
 
+from apps.audit_core.db import append_only_triggers
+from apps.audit_core.models import ChainedModel
 from apps.fsm.choices import EmployeeState
-from apps.fsm.db import AppendOnlyModel, append_only_triggers
 
 S = EmployeeState
 
@@ -49,7 +50,7 @@ class EmployeeFSMMixin(ProtectedFSMRefreshMixin, models.Model):
     ``instance.state = ...`` raises (protected field), CRUD serializers keep it read-only, and
     ``apps/fsm/tests/test_models.py`` fails if code outside the service assigns it or bulk-updates it.
     A queryset ``update(state=...)`` would still reach SQL; ``manage.py verify_audit_chain`` reports any
-    row whose state differs from its log (``chain.state_drift``).
+    row whose state differs from its log (``apps.fsm.selectors.state_drift``).
     """
 
     state = FSMField(default=S.PENDING, choices=S.choices, protected=True, db_index=True)
@@ -93,7 +94,7 @@ class EmployeeFSMMixin(ProtectedFSMRefreshMixin, models.Model):
             self.hire_date = effective_date
 
 
-class TransitionLogBase(AppendOnlyModel):
+class TransitionLogBase(ChainedModel):
     """One performed transition: who, what, when, why, under which rules; hash-chained per table."""
 
     subject_field: ClassVar[str] = ""
@@ -111,12 +112,27 @@ class TransitionLogBase(AppendOnlyModel):
     rule_results = models.JSONField(default=list, blank=True)
     override_reason = models.TextField(blank=True, default="")
     request_id = models.CharField(max_length=128, blank=True, default="")
-    prev_hash = models.CharField(max_length=64, blank=True, default="")
-    hash = models.CharField(max_length=64, unique=True)
+
+    HASHED_FIELDS: ClassVar[tuple[str, ...]] = (
+        "transition",
+        "source_state",
+        "target_state",
+        "actor_id",
+        "actor_email",
+        "created_at",
+        "reason",
+        "effective_date",
+        "rule_results",
+        "override_reason",
+        "request_id",
+    )
 
     class Meta:
         abstract = True
         ordering = ["id"]
+
+    def chain_payload(self) -> dict:
+        return {"subject_id": self.subject_id, **{name: getattr(self, name) for name in self.HASHED_FIELDS}}
 
     def __str__(self) -> str:
         return f"{self.transition}: {self.source_state} → {self.target_state} @ {self.created_at:%Y-%m-%d %H:%M:%S}"

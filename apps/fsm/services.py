@@ -16,6 +16,7 @@ from django_fsm import TransitionNotAllowed as FSMTransitionNotAllowed
 from rest_framework import exceptions
 
 from apps.api.models import Employee
+from apps.audit_core.chain import chain_append, chain_append_many
 from apps.business_rules.engine import (
     active_rules,
     applicable_rules,
@@ -25,7 +26,6 @@ from apps.business_rules.engine import (
     rules_decision,
 )
 from apps.business_rules.facts import Facts
-from apps.fsm.chain import chain_append, chain_append_many
 from apps.fsm.choices import EmployeeTransition
 from apps.fsm.models import EmployeeTransitionLog
 from apps.users.choices import Role

@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.fsm.db import AppendOnlyModel, append_only_triggers
+from apps.audit_core.db import AppendOnlyModel, append_only_triggers
 from apps.tags.choices import TagAction, TagCategory, TagTarget
 
 

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     # cross-cutting plumbing (management commands, checks)
     "backend",
     # domain
+    "apps.audit_core",
     "apps.users",
     "apps.api",
     "apps.fsm",

@@ -20,10 +20,11 @@ from apps.api.management.commands.seed_demo import (
 )
 from apps.api.models import Employee, OrgUnit, Position
 from apps.assignments.models import Assignment, AssignmentTransitionLog
+from apps.audit_core.chain import chain_verify_all
 from apps.business_rules.models import BusinessRule
 from apps.demand.models import CoverageRequirement
-from apps.fsm.chain import chain_verify_all, chained_log_models, state_drift
 from apps.fsm.models import EmployeeTransitionLog
+from apps.fsm.selectors import state_drift, transition_log_models
 from apps.offer.models import ClockEvent, LedgerEntry
 from apps.tags.models import EmployeeTag, PositionTag, TagChangeLog
 from apps.users.models import User
@@ -77,7 +78,7 @@ def test_every_employee_and_assignment_state_is_reached_and_the_chains_verify(se
     assert set(Assignment.objects.values_list("state", flat=True)) == ASSIGNMENT_STATES
     assert all(report.ok for report in chain_verify_all())
     # Every state was reached through the transition service: the logs say what the rows say.
-    assert all(state_drift(model) == [] for model in chained_log_models())
+    assert all(state_drift(model) == [] for model in transition_log_models())
     assert EmployeeTransitionLog.objects.filter(transition="terminate", reason="").count() == 0  # DEMO_REASON
 
 

@@ -8,8 +8,8 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from apps.api.tests.factories import EmployeeFactory, PositionFactory
 from apps.assignments.models import Assignment, AssignmentTransitionLog
 from apps.assignments.services import assignment_create, assignment_transition, assignment_update
+from apps.audit_core.chain import chain_verify
 from apps.business_rules.services import rule_create
-from apps.fsm.chain import chain_verify
 from apps.fsm.models import EmployeeTransitionLog
 from apps.fsm.services import employee_transition
 from backend.exceptions import ConflictError, RuleViolationError, TransitionNotAllowedError

@@ -13,10 +13,10 @@ from apps.api.models import Employee
 from apps.api.tests.factories import EmployeeFactory, OrgUnitFactory, PositionFactory
 from apps.assignments.models import Assignment, AssignmentTransitionLog
 from apps.assignments.services import ASSIGNMENT_TRANSITIONS, assignment_create
+from apps.audit_core.chain import chain_append, chain_append_many, chain_verify, chain_verify_all
 from apps.business_rules.models import BusinessRule
 from apps.business_rules.tests.factories import BusinessRuleFactory
 from apps.fsm import services
-from apps.fsm.chain import chain_append, chain_append_many, chain_verify, chain_verify_all
 from apps.fsm.models import EmployeeTransitionLog
 from apps.fsm.services import (
     EMPLOYEE_TRANSITIONS,

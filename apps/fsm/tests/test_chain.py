@@ -9,7 +9,7 @@ import pgtrigger
 import pytest
 from django.db import connection, transaction
 
-from apps.fsm.chain import (
+from apps.audit_core.chain import (
     chain_append,
     chain_verify,
     chain_verify_all,

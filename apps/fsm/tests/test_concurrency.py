@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 
 from apps.api.models import Employee
-from apps.fsm.chain import chain_verify
+from apps.audit_core.chain import chain_verify
 from apps.fsm.models import EmployeeTransitionLog
 from apps.fsm.services import TransitionOutcome, employee_transition
 from backend.exceptions import TransitionNotAllowedError

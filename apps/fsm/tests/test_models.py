@@ -8,8 +8,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from apps.api.models import Employee
-from apps.fsm.chain import state_drift
 from apps.fsm.models import EmployeeTransitionLog
+from apps.fsm.selectors import state_drift
 from apps.fsm.services import employee_transition
 
 

@@ -7,7 +7,7 @@ import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from rest_framework import exceptions
 
-from apps.fsm.db import AppendOnlyError
+from apps.audit_core.db import AppendOnlyError
 from apps.offer.models import LedgerEntry
 from apps.offer.services import ledger_adjust, ledger_reverse
 from apps.offer.tests.conftest import D, assert_error, column

@@ -3,7 +3,7 @@
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from apps.fsm.db import AppendOnlyError
+from apps.audit_core.db import AppendOnlyError
 from apps.tags.models import TagChangeLog
 from apps.tags.services import employee_tag_add
 

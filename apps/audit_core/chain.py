@@ -2,8 +2,8 @@
 
 Appends are serialised per table (an advisory lock held until the transaction ends), so two concurrent
 transitions can never chain to the same predecessor. ``chain_verify`` walks one table; ``chain_verify_all``
-walks every concrete ``TransitionLogBase`` table the app registry knows, so a new state machine's log joins
-the audit without being listed anywhere.
+walks every concrete ``ChainedModel`` table the app registry knows, so a new audit table joins the audit
+without being listed anywhere. This module imports no domain app: every app may chain its log through it.
 """
 
 import datetime
@@ -15,23 +15,8 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
-from django.db.models import F, OuterRef, Subquery
 
-from apps.fsm.models import TransitionLogBase
-
-HASHED_FIELDS = (
-    "transition",
-    "source_state",
-    "target_state",
-    "actor_id",
-    "actor_email",
-    "created_at",
-    "reason",
-    "effective_date",
-    "rule_results",
-    "override_reason",
-    "request_id",
-)
+from apps.audit_core.models import ChainedModel
 
 
 def _canonical(value):
@@ -43,9 +28,8 @@ def _canonical(value):
 
 def row_payload(row: models.Model) -> dict:
     """The canonical content of a log row that its hash covers."""
-    payload = {"table": row._meta.db_table, "subject_id": row.subject_id, "prev_hash": row.prev_hash}
-    for name in HASHED_FIELDS:
-        payload[name] = _canonical(getattr(row, name))
+    payload = {name: _canonical(value) for name, value in row.chain_payload().items()}
+    payload.update(table=row._meta.db_table, prev_hash=row.prev_hash)
     return payload
 
 
@@ -155,31 +139,11 @@ def chain_verify(model: type[models.Model]) -> ChainReport:
 
 
 def chained_log_models() -> list[type[models.Model]]:
-    """Every installed hash-chained log table (each concrete ``TransitionLogBase``), in table-name order."""
-    found = [m for m in apps.get_models() if issubclass(m, TransitionLogBase) and not m._meta.abstract]
+    """Every installed hash-chained table (each concrete ``ChainedModel``), in table-name order."""
+    found = [m for m in apps.get_models() if issubclass(m, ChainedModel) and not m._meta.abstract]
     return sorted(found, key=lambda m: m._meta.db_table)
 
 
 def chain_verify_all() -> list[ChainReport]:
     """``chain_verify`` of every hash-chained log table (what the audit endpoint and the command report)."""
     return [chain_verify(model) for model in chained_log_models()]
-
-
-def state_drift(model: type[models.Model], *, limit: int = 20) -> list:
-    """Ids of subjects whose ``state`` is not what their log says (at most ``limit``): proof of a write that
-    bypassed the transition service, e.g. ``Employee.objects.update(state=...)``.
-
-    The log's last ``target_state`` is the state; with no row yet, the state field's default. One query.
-    """
-    subject = model._meta.get_field(model.subject_field).related_model
-    initial = subject._meta.get_field("state").get_default()
-    last_target = model.objects.filter(**{model.subject_field: OuterRef("pk")}).order_by("-id").values("target_state")
-    drifted = (
-        subject.objects.order_by("pk")
-        .annotate(logged_state=Subquery(last_target[:1]))
-        .filter(
-            models.Q(logged_state__isnull=False) & ~models.Q(state=F("logged_state"))
-            | models.Q(logged_state__isnull=True) & ~models.Q(state=initial)
-        )
-    )
-    return list(drifted.values_list("pk", flat=True)[:limit])
