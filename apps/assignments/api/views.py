@@ -11,6 +11,7 @@ from apps.assignments.services import ASSIGNMENT_TRANSITIONS, assignment_create,
 from apps.fsm.api.views import TransitionActionMixin
 from apps.users.choices import Role
 from backend.permissions import READ_ALL
+from backend.schema import documents_errors
 
 READERS = READ_ALL | {Role.EMPLOYEE}
 WRITERS = frozenset({Role.ADMIN, Role.HR, Role.MANAGER})
@@ -47,8 +48,10 @@ class AssignmentViewSet(TransitionActionMixin, viewsets.ModelViewSet):
         body = {**self.get_serializer(assignment).data, "rule_results": results}
         return Response(body, status=status.HTTP_201_CREATED if instance is None else status.HTTP_200_OK)
 
+    @documents_errors("rule_violation")
     def create(self, request, *args, **kwargs):
         return self._write(request)
 
+    @documents_errors("rule_violation")
     def update(self, request, *args, **kwargs):
         return self._write(request, self.get_object(), partial=kwargs.get("partial", False))

@@ -25,6 +25,24 @@ class RuleResultSerializer(serializers.Serializer):
     related = serializers.JSONField()
 
 
+class RuleViolationDetailsSerializer(serializers.Serializer):
+    """``details`` of a 422 ``rule_violation`` (``apps.business_rules.engine.raise_for_decision``)."""
+
+    violations = RuleResultSerializer(many=True, help_text="The failing rules: each says what to do (remediation).")
+    rule_results = RuleResultSerializer(many=True, help_text="Every rule evaluated, passing ones included.")
+    acknowledge_warnings_required = serializers.BooleanField(
+        required=False, help_text="Present (true) when only warn rules failed: resend with acknowledge_warnings."
+    )
+
+
+class TransitionNotAllowedDetailsSerializer(serializers.Serializer):
+    """``details`` of a 409 ``transition_not_allowed``: where the object is and where it may go from there."""
+
+    current_state = serializers.CharField()
+    allowed_transitions = serializers.ListField(child=serializers.CharField())
+    object = serializers.IntegerField(required=False, help_text="In a batch: the id of the refused object.")
+
+
 class TransitionOptionSerializer(serializers.Serializer):
     """One entry of GET …/transitions/ (``transition_options``)."""
 

@@ -14,6 +14,7 @@ from apps.fsm.api.serializers import (
 )
 from apps.fsm.models import TransitionLogBase
 from apps.fsm.services import TransitionKind, TransitionRequest, transition_options, transition_perform
+from backend.schema import documents_errors
 
 
 class TransitionActionMixin:
@@ -67,6 +68,7 @@ class TransitionActionMixin:
             ]
         )(cls)
 
+    @documents_errors("transition_not_allowed", "conflict", "rule_violation", methods=["POST"])
     @action(detail=True, methods=["get", "post"], url_path="transitions", filter_backends=[], pagination_class=None)
     def transitions(self, request, pk=None):
         instance = self.get_object()

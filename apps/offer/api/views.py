@@ -29,6 +29,7 @@ from apps.offer.services import clock_in, clock_out, ledger_adjust, ledger_rever
 from apps.users.choices import Role
 from backend.pagination import CoverisPagination
 from backend.permissions import READ_ALL, WRITE_WORKFORCE
+from backend.schema import documents_errors
 
 READERS = READ_ALL | {Role.EMPLOYEE}
 EVERY_ROLE = frozenset(Role.values)
@@ -71,6 +72,7 @@ class LedgerEntryViewSet(
         return Response(self._output(entry), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=LedgerReverseSerializer, responses={201: LedgerEntrySerializer})
+    @documents_errors("conflict")
     @action(detail=True, methods=["post"])
     def reverse(self, request, pk=None):
         """Reverse a manual entry in full (admin, hr); a second reversal is 409."""
@@ -158,6 +160,7 @@ class _ClockView(MethodNotAllowedFirstMixin, GenericAPIView):
 class ClockInView(_ClockView):
     """``POST /api/clock/in/``: open a shift; a second clock-in the same day breaks CLOCK_ONCE_PER_DAY (422)."""
 
+    @documents_errors("conflict", "rule_violation")
     def post(self, request):
         data = self._input(request)
         event, results = clock_in(
@@ -171,6 +174,7 @@ class ClockInView(_ClockView):
 class ClockOutView(_ClockView):
     """``POST /api/clock/out/``: close the open shift (409 if none) and post its worked hours to the ledger."""
 
+    @documents_errors("conflict", "rule_violation")
     def post(self, request):
         data = self._input(request)
         event, entry, results = clock_out(

@@ -21,6 +21,7 @@ from apps.users.api.serializers import (
 )
 from backend.authentication import enforce_csrf
 from backend.permissions import IsAuthenticatedWithRole
+from backend.schema import documents_errors
 from backend.throttles import (
     LoginEmailRateThrottle,
     LoginIPRateThrottle,
@@ -86,6 +87,7 @@ class LoginView(_PublicAuthView):
     throttle_classes = [LoginIPRateThrottle, LoginEmailRateThrottle]
 
     @extend_schema(request=LoginInputSerializer, responses={200: UserSerializer}, auth=[])
+    @documents_errors("not_authenticated")
     def post(self, request):
         data = LoginInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -103,6 +105,7 @@ class TokenObtainView(_PublicAuthView):
     throttle_classes = [LoginIPRateThrottle, LoginEmailRateThrottle]
 
     @extend_schema(request=LoginInputSerializer, responses={200: TokenPairSerializer}, auth=[])
+    @documents_errors("not_authenticated")
     def post(self, request):
         data = LoginInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -120,6 +123,7 @@ class RefreshView(_PublicAuthView):
     throttle_classes = [TokenRefreshRateThrottle]
 
     @extend_schema(request=RefreshInputSerializer, responses={200: TokenPairSerializer}, auth=[])
+    @documents_errors("token_invalid", "csrf_failed")
     def post(self, request):
         data = RefreshInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -143,6 +147,7 @@ class LogoutView(_PublicAuthView):
     throttle_classes = [LogoutRateThrottle]
 
     @extend_schema(request=RefreshInputSerializer, responses={204: None}, auth=[])
+    @documents_errors("csrf_failed")
     def post(self, request):
         data = RefreshInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
