@@ -6,6 +6,7 @@ walks every concrete ``ChainedModel`` table the app registry knows, so a new aud
 without being listed anywhere. This module imports no domain app: every app may chain its log through it.
 """
 
+import contextlib
 import datetime
 import hashlib
 import json
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, models, transaction
+from django.db import connection, models
 
 from apps.audit_core.models import ChainedModel
 
@@ -26,9 +27,23 @@ def _canonical(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
+def default_payload(row: models.Model) -> dict:
+    """Every concrete field but the id and the hash columns, as stored; null values left out."""
+    payload = {}
+    for field in row._meta.concrete_fields:
+        if field.attname in {"id", "prev_hash", "hash"}:
+            continue
+        value = field_value(field, getattr(row, field.attname))
+        if value is not None:
+            payload[field.attname] = value
+    return payload
+
+
 def row_payload(row: models.Model) -> dict:
-    """The canonical content of a log row that its hash covers."""
-    payload = {name: _canonical(value) for name, value in row.chain_payload().items()}
+    """The canonical content of a log row that its hash covers (``chain_payload``; a historical model in a
+    migration has no methods, so it gets ``default_payload``, what ``ChainedModel`` hashes by default)."""
+    content = row.chain_payload() if hasattr(row, "chain_payload") else default_payload(row)
+    payload = {name: _canonical(value) for name, value in content.items()}
     payload.update(table=row._meta.db_table, prev_hash=row.prev_hash)
     return payload
 
@@ -57,49 +72,61 @@ def lock_chain(model: type[models.Model]) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
-def chain_append(model: type[models.Model], **fields) -> models.Model:
-    """Insert one log row chained to the last one. Call inside the transaction that made the change.
+def field_value(field: models.Field, value):
+    """``value`` of ``field`` as the database gives it back, so a row hashes the same before and after a reload.
 
-    The atomic block guarantees the advisory lock is held until the *outer* transaction ends (a savepoint does
-    not release a transaction-level lock); called in autocommit mode it still covers read-then-insert.
+    Strings become dates or numbers (``to_python``), decimals carry the column's places (8 → "8.00"), JSON goes
+    through a JSON round trip.
     """
-    with transaction.atomic():
-        lock_chain(model)
-        row = model(**fields)
-        for field in model._meta.concrete_fields:
-            if isinstance(field, models.JSONField):
-                setattr(row, field.attname, as_stored_json(getattr(row, field.attname)))
-        row.prev_hash = model.objects.order_by("-id").values_list("hash", flat=True).first() or ""
-        row.hash = row_hash(row)
-        row.save(force_insert=True)
+    if value is None:
+        return None
+    if isinstance(field, models.JSONField):
+        return as_stored_json(value)
+    value = field.to_python(value)
+    if isinstance(field, models.DecimalField) and value is not None:
+        return f"{value:.{field.decimal_places}f}"
+    return value
+
+
+def seal_many(model: type[models.Model], objs: list[models.Model]) -> None:
+    """Chain unsaved rows in list order after the table's last row: lock the chain, set ``prev_hash`` and ``hash``.
+
+    Call inside the transaction that inserts them (``ChainedModel.save`` and ``bulk_create`` do): the lock is held
+    until it ends, so no other writer can chain to the same predecessor.
+    """
+    lock_chain(model)
+    json_fields = [f.attname for f in model._meta.concrete_fields if isinstance(f, models.JSONField)]
+    previous = model.objects.order_by("-id").values_list("hash", flat=True).first() or ""
+    for obj in objs:
+        for name in json_fields:
+            setattr(obj, name, as_stored_json(getattr(obj, name)))
+        obj.prev_hash = previous
+        obj.hash = previous = row_hash(obj)
+
+
+def check_id_order(model: type[models.Model], created: list[models.Model]) -> None:
+    """The chain is walked in id order, so a bulk insert's ids must follow the list; raise (rolling the insert
+    back) rather than store a chain that would not verify."""
+    ids = [obj.pk for obj in created]
+    if None in ids or any(later <= earlier for earlier, later in zip(ids, ids[1:], strict=False)):
+        raise RuntimeError(f"{model._meta.db_table}: bulk insert returned ids out of order; the chain would break.")
+
+
+def chain_append(model: type[models.Model], **fields) -> models.Model:
+    """Insert one row chained to the last one (what ``model.objects.create`` does for a ``ChainedModel``)."""
+    row = model(**fields)
+    row.save(force_insert=True)
     return row
 
 
 def chain_append_many(model: type[models.Model], rows: list[dict], *, batch_size: int = 1000) -> list[models.Model]:
-    """Insert many log rows chained in list order, exactly as ``chain_append`` called once per row would.
+    """Insert many rows chained in list order, exactly as ``chain_append`` called once per row would.
 
-    One advisory lock, one read of the last hash, the hashes computed in order, one bulk insert per
-    ``batch_size`` rows. The chain is walked in id order, so the ids the database hands out must follow the list:
-    they do (one sequence, each INSERT's rows numbered in order, other appenders held off by the lock), and the
-    function checks it and raises — rolling the transaction back — rather than store a chain that would not verify.
+    One advisory lock, one read of the last hash, the hashes computed in order, one bulk insert per ``batch_size``
+    rows (``ChainedQuerySet.bulk_create``). The ids the database hands out follow the list (one sequence, each
+    INSERT's rows numbered in order, other appenders held off by the lock); ``check_id_order`` makes sure.
     """
-    objs = [model(**fields) for fields in rows]
-    if not objs:
-        return []
-    json_fields = [f.attname for f in model._meta.concrete_fields if isinstance(f, models.JSONField)]
-    with transaction.atomic():
-        lock_chain(model)
-        previous = model.objects.order_by("-id").values_list("hash", flat=True).first() or ""
-        for obj in objs:
-            for name in json_fields:
-                setattr(obj, name, as_stored_json(getattr(obj, name)))
-            obj.prev_hash = previous
-            obj.hash = previous = row_hash(obj)
-        created = model.objects.bulk_create(objs, batch_size=batch_size)
-        ids = [obj.pk for obj in created]
-        if None in ids or any(later <= earlier for earlier, later in zip(ids, ids[1:], strict=False)):
-            raise RuntimeError(f"{model._meta.db_table}: bulk insert returned ids out of order; the chain would break.")
-    return created
+    return model.objects.bulk_create([model(**fields) for fields in rows], batch_size=batch_size)
 
 
 @dataclass(frozen=True)
@@ -147,3 +174,30 @@ def chained_log_models() -> list[type[models.Model]]:
 def chain_verify_all() -> list[ChainReport]:
     """``chain_verify`` of every hash-chained log table (what the audit endpoint and the command report)."""
     return [chain_verify(model) for model in chained_log_models()]
+
+
+def rechain_existing(app_label: str, model_name: str):
+    """A ``RunPython`` function for the migration that makes an existing append-only table chained: seals the rows
+    already there, in id order (the append-only trigger is skipped for this one statement batch; migrations run
+    as the table's owner)."""
+
+    def run(apps, schema_editor):
+        model = apps.get_model(app_label, model_name)
+        table = model._meta.db_table
+        qn = schema_editor.connection.ops.quote_name
+        ignore = contextlib.nullcontext()
+        if schema_editor.connection.vendor == "postgresql":
+            import pgtrigger
+
+            ignore = pgtrigger.ignore(f"{app_label}.{model.__name__}:append_only")
+        previous = ""
+        with ignore, schema_editor.connection.cursor() as cursor:
+            for row in model._base_manager.order_by("id").iterator(chunk_size=2000):
+                row.prev_hash = previous
+                row.hash = previous = row_hash(row)
+                cursor.execute(
+                    f"UPDATE {qn(table)} SET prev_hash = %s, hash = %s WHERE id = %s",  # noqa: S608 (a quoted model table)
+                    [row.prev_hash, row.hash, row.pk],
+                )
+
+    return run

@@ -1,24 +1,56 @@
 """The abstract base of every hash-chained, append-only audit table (see ``apps.audit_core.chain``)."""
 
-from django.db import models
+from django.db import models, transaction
 
-from apps.audit_core.db import AppendOnlyModel
+from apps.audit_core.db import AppendOnlyModel, AppendOnlyQuerySet
+
+
+class ChainedQuerySet(AppendOnlyQuerySet):
+    """``bulk_create`` chains the new rows in list order (one lock, one read of the last hash)."""
+
+    def bulk_create(self, objs, batch_size=None, **kwargs):
+        from apps.audit_core import chain
+
+        objs = list(objs)
+        if not objs or all(obj.hash for obj in objs):
+            return super().bulk_create(objs, batch_size=batch_size, **kwargs)
+        with transaction.atomic(using=self.db):
+            chain.seal_many(self.model, objs)
+            created = super().bulk_create(objs, batch_size=batch_size, **kwargs)
+            chain.check_id_order(self.model, created)
+        return created
 
 
 class ChainedModel(AppendOnlyModel):
     """An append-only row whose ``hash`` covers its content and the previous row's hash (per table).
 
-    Subclasses say what the hash covers by overriding ``chain_payload``; by default every concrete field but
-    the id and the two hash columns. Every concrete subclass is verified by ``manage.py verify_audit_chain``.
+    Every insert is chained, whoever makes it: ``save()`` and ``objects.bulk_create`` take the table's chain lock,
+    read the last hash and seal the row (``apps.audit_core.chain``), so services need no special call. Subclasses
+    may narrow what the hash covers by overriding ``chain_payload``; by default every concrete field but the id
+    and the two hash columns, null values left out (so a nullable column added later keeps old rows valid).
+    Every concrete subclass is verified by ``manage.py verify_audit_chain`` and ``/api/audit/verify/``.
     """
 
     prev_hash = models.CharField(max_length=64, blank=True, default="")
     hash = models.CharField(max_length=64, unique=True)
+
+    objects = ChainedQuerySet.as_manager()
 
     class Meta:
         abstract = True
 
     def chain_payload(self) -> dict:
         """The content the row's hash covers (besides its table name and ``prev_hash``)."""
-        skip = {"id", "prev_hash", "hash"}
-        return {f.attname: getattr(self, f.attname) for f in self._meta.concrete_fields if f.attname not in skip}
+        from apps.audit_core.chain import default_payload
+
+        return default_payload(self)
+
+    def save(self, *args, **kwargs):
+        if self._state.adding and not self.hash:
+            from apps.audit_core import chain
+
+            with transaction.atomic(using=kwargs.get("using")):
+                chain.seal_many(type(self), [self])
+                super().save(*args, **kwargs)
+            return
+        super().save(*args, **kwargs)

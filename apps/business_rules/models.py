@@ -3,7 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.audit_core.db import AppendOnlyModel, append_only_triggers
+from apps.audit_core.db import append_only_triggers
+from apps.audit_core.models import ChainedModel
 from apps.business_rules.choices import Severity
 
 
@@ -60,7 +61,7 @@ class BusinessRule(models.Model):
         return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)
 
 
-class BusinessRuleVersion(AppendOnlyModel):
+class BusinessRuleVersion(ChainedModel):
     """A snapshot of a rule as it was at one version, so a log's (code, version) can always be read back."""
 
     rule = models.ForeignKey(BusinessRule, on_delete=models.PROTECT, related_name="versions")

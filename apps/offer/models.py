@@ -3,11 +3,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.audit_core.db import AppendOnlyModel, append_only_triggers
+from apps.audit_core.db import append_only_triggers
+from apps.audit_core.models import ChainedModel
 from apps.offer.choices import BALANCE_KINDS, EntryBasis, EntryKind, EntrySource
 
 
-class LedgerEntry(AppendOnlyModel):
+class LedgerEntry(ChainedModel):
     """One append-only line of an employee's hours ledger (supply side).
 
     An entry covers [period_start, period_end] (period_end null: open-ended) either at a weekly rate

@@ -3,7 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.audit_core.db import AppendOnlyModel, append_only_triggers
+from apps.audit_core.db import append_only_triggers
+from apps.audit_core.models import ChainedModel
 from apps.tags.choices import TagAction, TagCategory, TagTarget
 
 
@@ -71,7 +72,7 @@ class PositionTag(models.Model):
         return f"{self.position_id}:{self.tag_id}>={self.min_level}"
 
 
-class TagChangeLog(AppendOnlyModel):
+class TagChangeLog(ChainedModel):
     """One add, change or removal of an employee or position tag, with before/after (append-only)."""
 
     action = models.CharField(max_length=16, choices=TagAction.choices)

@@ -165,10 +165,18 @@ def test_json_content_is_hashed_as_stored(employee):
     assert chain_verify(EmployeeTransitionLog).ok
 
 
-def test_every_concrete_transition_log_is_a_chained_table(db):
+def test_every_audit_table_is_a_chained_table(db):
+    from apps.assignments.models import AssignmentTransitionLog
+    from apps.business_rules.models import BusinessRuleVersion
+    from apps.offer.models import LedgerEntry
+    from apps.tags.models import TagChangeLog
+
     models = chained_log_models()
-    assert EmployeeTransitionLog in models
-    assert all(issubclass(m, TransitionLogBase) and not m._meta.abstract for m in models)
+    assert {EmployeeTransitionLog, AssignmentTransitionLog, LedgerEntry, TagChangeLog, BusinessRuleVersion} <= set(
+        models
+    )
+    assert all(not m._meta.abstract for m in models)
+    assert issubclass(EmployeeTransitionLog, TransitionLogBase)
     assert [m._meta.db_table for m in models] == sorted(m._meta.db_table for m in models)
 
 
