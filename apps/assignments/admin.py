@@ -17,7 +17,7 @@ class AssignmentAdmin(TransitionActionsAdminMixin, admin.ModelAdmin):
     list_filter = ("state", ("position__org_unit", admin.RelatedOnlyFieldListFilter), "start_date")
     list_select_related = ("employee", "position")
     search_fields = ("employee__employee_number", "employee__last_name", "position__code", "position__title", "notes")
-    raw_id_fields = ("employee", "position")
+    autocomplete_fields = ("employee", "position")
     readonly_fields = ("state", "created_by", "created_at", "updated_at")
     date_hierarchy = "start_date"
     transition_kind = ASSIGNMENT_TRANSITIONS
@@ -52,6 +52,6 @@ class AssignmentAdmin(TransitionActionsAdminMixin, admin.ModelAdmin):
 @admin.register(AssignmentTransitionLog)
 class AssignmentTransitionLogAdmin(TransitionLogAdmin):
     list_display = ("id", "created_at", "assignment", *TransitionLogAdmin.list_display[2:])
-    list_select_related = ("assignment",)
+    list_select_related = ("assignment__employee", "assignment__position")
     search_fields = ("assignment__employee__employee_number", *TransitionLogAdmin.search_fields)
     raw_id_fields = ("assignment", "actor")

@@ -46,7 +46,9 @@ class Assignment(ProtectedFSMRefreshMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.employee_id}→{self.position_id} ({self.state})"
+        # Names, not ids (admin messages, previews, dropdowns); list pages select_related both.
+        end = self.end_date.isoformat() if self.end_date else "open-ended"
+        return f"{self.employee} at {self.position.code}, {self.start_date.isoformat()}–{end} ({self.state})"
 
     @transition(field=state, source=S.PROPOSED, target=S.APPROVED)
     def approve(self, *, effective_date=None) -> None:

@@ -1,135 +1,277 @@
-"""Admin for state machines: transitions as admin actions through the shared service, logs read-only.
+"""Admin for state machines: transitions as a guided preview/confirm flow through the shared service; logs read-only.
 
-Any ModelAdmin whose model has a ``TransitionKind`` mixes in ``TransitionActionsAdminMixin``: one action per
-transition, each calling ``transition_perform`` (actor recorded, rules checked, log row written); a refusal
-becomes an error message on the changelist, never a 500. The changelist's action bar (``TransitionActionForm``)
-carries what the API's POST body carries: a reason, acknowledge_warnings and override_reason — nothing is filled in
-for the user, so a ``reason_required`` rule refuses an action sent without one.
+Any ModelAdmin whose model has a ``TransitionKind`` mixes in ``TransitionActionsAdminMixin``: one changelist action
+per transition, and buttons on the object's page for the transitions its state and the user's role allow. Both open
+an intermediate page (``transition/<name>/``): the objects, the effective date (default today), the reason, a preview
+of every rule result per object and of the cascades (``apps.fsm.preview``), the acknowledgement of warnings and — for
+admins — an override reason. Confirm performs exactly what was previewed, in one batch (``transition_perform_many``);
+refusals are messages naming each object, never a 500. ``render_preview_confirm`` renders the page for other
+operations too (docs/admin.md).
 """
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ActionForm
+from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework.exceptions import APIException
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 
+from apps.fsm.describe import refusal_text
 from apps.fsm.models import EmployeeTransitionLog
-from apps.fsm.services import TransitionKind, TransitionRequest, transition_perform
+from apps.fsm.preview import REFUSALS, Preview, transition_confirm, transition_preview
+from apps.fsm.services import TransitionKind, TransitionRequest, transition_options
+from apps.users.choices import Role
 from backend.admin import ReadOnlyAdmin
-from backend.exceptions import CoverisAPIError
 
-# At most this many refusals are listed one by one; the rest are counted.
-MAX_REFUSAL_MESSAGES = 10
+__all__ = ["TransitionActionsAdminMixin", "TransitionLogAdmin", "refusal_text", "render_preview_confirm"]
 
-
-def _flatten(detail) -> list[str]:
-    if isinstance(detail, dict):
-        return [
-            text if key in ("non_field_errors", "detail") else f"{key}: {text}"
-            for key, value in detail.items()
-            for text in _flatten(value)
-        ]
-    if isinstance(detail, list | tuple):
-        return [text for item in detail for text in _flatten(item)]
-    return [str(detail)]
+# Done objects are named one by one up to this many; refusals are always all named.
+MAX_NAMED_DONE = 50
 
 
-def refusal_text(exc: Exception) -> str:
-    """A one-line, human reason for a refused transition (the API's error message, plus rule violations)."""
-    if isinstance(exc, DjangoValidationError):
-        return "; ".join(exc.messages)
-    if isinstance(exc, DjangoPermissionDenied):
-        return str(exc) or "Permission denied."
-    text = "; ".join(_flatten(exc.detail))
-    details = getattr(exc, "details", None) if isinstance(exc, CoverisAPIError) else None
-    if isinstance(details, dict):
-        violations = [v.get("message") or v.get("rule") for v in details.get("violations", []) if isinstance(v, dict)]
-        if violations:
-            text += " (" + "; ".join(str(v) for v in violations) + ")"
-        if "current_state" in details:
-            text += f" Current state: {details['current_state']}."
-    return text
+class TransitionFlowForm(forms.Form):
+    """What the API's POST body carries, as the intermediate page asks for it (nothing filled in for the user)."""
+
+    effective_date = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="The day the change takes effect (the organisation's day; default today).",
+    )
+    reason = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text="Why (kept in the log; rules may require one).",
+    )
+    acknowledge_warnings = forms.BooleanField(
+        required=False, label="Acknowledge warnings", help_text="Proceed despite the failing warn rules shown below."
+    )
+    override_reason = forms.CharField(
+        required=False,
+        max_length=2000,
+        label="Override blocks, because",
+        help_text="Admins only: perform despite failing block rules, for this reason (kept in the log).",
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if getattr(user, "role", None) != Role.ADMIN:
+            del self.fields["override_reason"]
+
+    def transition_request(self, name: str, actor) -> TransitionRequest:
+        data = self.cleaned_data
+        return TransitionRequest(
+            name=name,
+            actor=actor,
+            reason=data.get("reason", ""),
+            effective_date=data["effective_date"],
+            acknowledge_warnings=data.get("acknowledge_warnings", False),
+            override_reason=data.get("override_reason", ""),
+        )
 
 
-def _transition_fields(max_length: int | None) -> dict[str, forms.Field]:
-    return {
-        "reason": forms.CharField(
-            required=False, max_length=max_length, help_text="Why (kept in the log; rules may require one)."
-        ),
-        "acknowledge_warnings": forms.BooleanField(required=False, help_text="Proceed despite failing warn rules."),
-        "override_reason": forms.CharField(
-            required=False,
-            max_length=max_length,
-            help_text="Admins only: override failing block rules, for this reason (kept in the log).",
-        ),
+def _today():
+    return timezone.localdate()
+
+
+def render_preview_confirm(request, modeladmin, *, title: str, rows, form, context: dict) -> TemplateResponse:
+    """The preview/confirm page (``admin/coveris/preview_confirm.html``) for ``rows`` of ``modeladmin``'s model.
+
+    ``rows``: objects with ``instance``, ``label``, ``source``, ``target``, ``allowed``, ``refusal``, ``rules``
+    (``RuleLine``), ``cascades`` (strings) and optionally ``url`` — ``apps.fsm.preview.ObjectPreview`` is one.
+    ``context`` adds ``action_url`` (where the form posts), ``selected`` (pks), ``hidden`` (extra fields),
+    ``fingerprint``, ``confirm_label``, ``can_confirm``, ``notes`` and ``cancel_url``.
+    """
+    opts = modeladmin.model._meta
+    going = sum(1 for row in rows if row.allowed)
+    page = {
+        **modeladmin.admin_site.each_context(request),
+        "opts": opts,
+        "title": title,
+        "rows": rows,
+        "form": form,
+        "going_count": going,
+        "refused_count": len(rows) - going,
+        "hidden": {},
+        "notes": [],
+        "cancel_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+        **context,
     }
-
-
-# What the action receives, checked as the API's POST body is (an empty reason is "", never a default).
-TransitionFieldsForm = type("TransitionFieldsForm", (forms.Form,), _transition_fields(max_length=2000))
-
-
-# The changelist action bar, with the options beside the action select. No length limits there: a form error
-# would make Django drop the action ("No action selected"); the action checks them itself and says what is wrong.
-TransitionActionForm = type("TransitionActionForm", (ActionForm,), _transition_fields(max_length=None))
+    return TemplateResponse(request, "admin/coveris/preview_confirm.html", page)
 
 
 def _transition_action(name: str, label: str, plural: str):
     def action(modeladmin, request, queryset):
-        modeladmin.perform_transition(request, queryset, name, label)
+        return modeladmin.transition_flow(request, name, list(queryset.values_list("pk", flat=True)))
 
     action.__name__ = name
-    return admin.action(description=f"{label} selected {plural}", permissions=["change"])(action)
+    return admin.action(description=f"{label} selected {plural}…", permissions=["change"])(action)
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ").capitalize()
 
 
 class TransitionActionsAdminMixin:
-    """Adds one admin action per transition of ``transition_kind``; each selected object succeeds or fails alone."""
+    """One action per transition of ``transition_kind``, object-page buttons, and the preview/confirm page."""
 
     transition_kind: TransitionKind
-    action_form = TransitionActionForm
+    change_form_template = "admin/coveris/change_form_transitions.html"
 
     def get_actions(self, request):
         actions = super().get_actions(request)
         plural = str(self.model._meta.verbose_name_plural)
-        for name in self.transition_kind.names:
-            label = name.replace("_", " ").capitalize()
-            func = _transition_action(name, label, plural)
-            if self.has_change_permission(request):
+        if self.has_change_permission(request):
+            for name in self.transition_kind.names:
+                func = _transition_action(name, _label(name), plural)
                 actions[name] = (func, name, func.short_description)
         return actions
 
-    def perform_transition(self, request, queryset, name: str, label: str) -> None:
-        fields = TransitionFieldsForm(request.POST)
-        if not fields.is_valid():
-            for field, errors in fields.errors.items():
-                self.message_user(request, f"{label} not performed: {field}: {'; '.join(errors)}", messages.ERROR)
-            return
-        options = fields.cleaned_data
-        done, refusals = 0, []
-        for obj in queryset.order_by("pk"):
+    def get_urls(self):
+        opts = self.model._meta
+        return [
+            path(
+                "transition/<str:name>/",
+                self.admin_site.admin_view(self.transition_view),
+                name=f"{opts.app_label}_{opts.model_name}_transition",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _admin_url(self, page: str, *args) -> str:
+        opts = self.model._meta
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_{page}", args=args)
+
+    def transition_url(self, name: str) -> str:
+        return self._admin_url("transition", name)
+
+    def transition_buttons(self, request, obj) -> list[dict]:
+        """The transitions this object's state and the user's role allow (rules may still block: the preview says)."""
+        options = transition_options(kind=self.transition_kind, instance=obj, actor=request.user)
+        return [
+            {
+                "name": option["name"],
+                "label": _label(option["name"]),
+                "target": option["target"],
+                "blocked": option["blocked_by"] == "rules",
+                "url": f"{self.transition_url(option['name'])}?ids={obj.pk}&next={request.path}",
+            }
+            for option in options
+            if option["blocked_by"] not in ("role", "state")
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk and self.has_change_permission(request, obj):
+            context["transition_buttons"] = self.transition_buttons(request, obj)
+            context["object_state"] = obj.state
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def transition_view(self, request, name: str):
+        if name not in self.transition_kind.names:
+            return HttpResponseRedirect(self._admin_url("changelist"))
+        if not self.has_change_permission(request):
+            raise DjangoPermissionDenied
+        if request.method == "POST":
+            pks = request.POST.getlist("_selected_action")
+        else:
+            pks = [pk for pk in request.GET.get("ids", "").split(",") if pk]
+        return self.transition_flow(request, name, pks)
+
+    def _clean_pks(self, pks) -> list:
+        field = self.model._meta.pk
+        cleaned = []
+        for pk in pks:
             try:
-                transition_perform(
-                    kind=self.transition_kind,
-                    pk=obj.pk,
-                    request=TransitionRequest(
-                        name=name,
-                        actor=request.user,
-                        reason=options["reason"],
-                        acknowledge_warnings=options["acknowledge_warnings"],
-                        override_reason=options["override_reason"],
-                    ),
-                )
-            except (APIException, DjangoValidationError, DjangoPermissionDenied) as exc:
-                refusals.append(f"{obj}: {refusal_text(exc)}")
-            else:
-                done += 1
+                cleaned.append(field.to_python(pk))
+            except Exception:  # noqa: BLE001, S112 - a tampered id is ignored, not a 500
+                continue
+        return sorted(set(self.get_queryset_for_flow().filter(pk__in=cleaned).values_list("pk", flat=True)))
+
+    def get_queryset_for_flow(self):
+        return self.model._default_manager.all()
+
+    def _next_url(self, request) -> str:
+        candidate = request.POST.get("next") or request.GET.get("next") or ""
+        if candidate and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}):
+            return candidate
+        return self._admin_url("changelist")
+
+    def transition_flow(self, request, name: str, pks):
+        """The intermediate page for ``name`` on ``pks``; on Confirm, perform what it previewed and go back."""
+        pks = self._clean_pks(pks)
+        label = _label(name)
+        plural = str(self.model._meta.verbose_name_plural)
+        next_url = self._next_url(request)
+        if not pks:
+            self.message_user(request, f"{label}: no {plural} selected.", messages.WARNING)
+            return HttpResponseRedirect(next_url)
+        submitted = request.method == "POST" and "fingerprint" in request.POST
+        if submitted:
+            form = TransitionFlowForm(request.POST, user=request.user)
+        else:  # the first preview: today, no reason, nothing acknowledged
+            form = TransitionFlowForm({"effective_date": _today().isoformat()}, user=request.user)
+        notes = []
+        preview = None
+        if form.is_valid():
+            transition_request = form.transition_request(name, request.user)
+            try:
+                if submitted and "_confirm" in request.POST:
+                    confirmation = transition_confirm(
+                        kind=self.transition_kind,
+                        pks=pks,
+                        request=transition_request,
+                        fingerprint=request.POST.get("fingerprint", ""),
+                    )
+                    if not confirmation.changed:
+                        self._report(request, label, plural, len(pks), confirmation)
+                        return HttpResponseRedirect(next_url)
+                    notes.append(
+                        "Something changed since the preview you saw: nothing was done. Review it and confirm again."
+                    )
+                    preview = confirmation.preview
+                else:
+                    preview = transition_preview(kind=self.transition_kind, pks=pks, request=transition_request)
+            except REFUSALS as exc:
+                notes.append(f"{label} not performed: {refusal_text(exc)}")
+        if preview is None:
+            preview = Preview(name, [])
+            notes.append("Correct the form below to see the preview.")
+        if preview.batch_refusal:
+            notes.append(f"Together these cannot all go ahead: {preview.batch_refusal}")
+        for row in preview.objects:
+            row.url = self._admin_url("change", quote(row.instance.pk))
+        can_confirm = bool(preview.allowed) and not preview.batch_refusal
+        return render_preview_confirm(
+            request,
+            self,
+            title=f"{label}: preview {len(pks)} {plural if len(pks) != 1 else self.model._meta.verbose_name}",
+            rows=preview.objects,
+            form=form,
+            context={
+                "action_url": self.transition_url(name),
+                "selected": pks,
+                "hidden": {"next": next_url},
+                "fingerprint": preview.fingerprint if preview.objects else "",
+                "confirm_label": f"Confirm: {label.lower()} {len(preview.allowed)} of {len(pks)}",
+                "can_confirm": can_confirm,
+                "notes": notes,
+                "cancel_url": next_url,
+            },
+        )
+
+    def _report(self, request, label: str, plural: str, selected: int, confirmation) -> None:
+        done = confirmation.performed
         if done:
-            self.message_user(request, f"{label}: done for {done} of {queryset.count()}.", messages.SUCCESS)
-        for text in refusals[:MAX_REFUSAL_MESSAGES]:
-            self.message_user(request, f"{label} refused for {text}", messages.ERROR)
-        if len(refusals) > MAX_REFUSAL_MESSAGES:
-            self.message_user(request, f"…and {len(refusals) - MAX_REFUSAL_MESSAGES} more refused.", messages.ERROR)
+            names = ", ".join(item.label for item in done) if len(done) <= MAX_NAMED_DONE else ""
+            cascades = sum(len(item.cascades) for item in done)
+            text = f"{label}: done for {len(done)} of {selected} selected {plural}"
+            text = f"{text}: {names}" if names else text
+            text += f"; {cascades} cascaded change(s), as previewed." if cascades else "."
+            self.message_user(request, text, messages.SUCCESS)
+        for item in confirmation.refused:
+            self.message_user(request, f"{label} refused for {item.label}: {item.refusal_summary()}", messages.ERROR)
 
 
 class TransitionLogAdmin(ReadOnlyAdmin):

@@ -1,7 +1,6 @@
 """Django admin: pages render, org-unit writes keep paths right, transitions run through the service."""
 
 import pytest
-from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
@@ -11,6 +10,7 @@ from apps.api.tests.factories import EmployeeFactory
 from apps.business_rules.services import rule_create
 from apps.fsm.models import EmployeeTransitionLog
 from apps.fsm.services import employee_transition
+from apps.fsm.tests.admin_flow import messages_of, open_preview, run_transition
 
 CHANGELIST = "admin:api_employee_changelist"
 
@@ -27,12 +27,11 @@ def admin_browser(client, admin_user):
 
 
 def _run_action(browser, action: str, *employees, follow: bool = False, **options):
-    data = {"action": action, "_selected_action": [e.pk for e in employees], "index": 0, **options}
-    return browser.post(reverse(CHANGELIST), data, follow=follow)
+    """The action's preview page, then Confirm with ``options`` (the admin's guided flow, apps.fsm.admin)."""
+    return run_transition(browser, reverse(CHANGELIST), action, [e.pk for e in employees], follow=follow, **options)
 
 
-def _messages(response) -> list[tuple[str, str]]:
-    return [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
+_messages = messages_of
 
 
 @pytest.mark.parametrize("model", ["orgunit", "position", "employee"])
@@ -131,10 +130,17 @@ def test_mixed_selection_transitions_what_it_can_and_reports_the_rest(admin_brow
     assert EmployeeTransitionLog.objects.filter(transition="activate").count() == 3  # outsider's earlier one + two
 
 
-def test_the_changelist_offers_reason_acknowledgement_and_override_beside_the_actions(admin_browser, world):
-    page = admin_browser.get(reverse(CHANGELIST)).content.decode()
-    for name in ("reason", "acknowledge_warnings", "override_reason"):
+def test_the_preview_page_asks_date_reason_acknowledgement_and_override_for_admins_only(
+    admin_browser, make_user, world
+):
+    page = open_preview(admin_browser, reverse(CHANGELIST), "activate", [world.employee.pk]).content.decode()
+    for name in ("effective_date", "reason", "acknowledge_warnings", "override_reason"):
         assert f'name="{name}"' in page
+    hr_browser = Client()
+    hr_browser.force_login(make_user("hr"))
+    page = open_preview(hr_browser, reverse(CHANGELIST), "activate", [world.employee.pk]).content.decode()
+    assert 'name="reason"' in page
+    assert 'name="override_reason"' not in page
 
 
 def test_admin_action_sends_no_reason_of_its_own(admin_browser, world):
@@ -197,10 +203,11 @@ def test_override_reason_is_refused_to_hr_and_honoured_for_admin(make_user, admi
     )  # fmt: skip
     hr_browser = Client()
     hr_browser.force_login(make_user("hr"))
+    # HR is not offered the override field; one posted anyway is ignored and the block stands.
     response = _run_action(hr_browser, "activate", world.employee, follow=True, reason="Go", override_reason="Urgent")
     messages = _messages(response)
     assert [level for level, _ in messages] == ["error"], messages
-    assert "Only an admin may override" in messages[0][1]
+    assert "blocked by NO-ACT (Frozen)" in messages[0][1]
     response = _run_action(admin_browser, "activate", world.employee, follow=True, reason="Go")
     assert [level for level, _ in _messages(response)] == ["error"]
     assert "Employee is 'pending'" in _messages(response)[0][1]
@@ -217,11 +224,11 @@ def test_override_reason_is_refused_to_hr_and_honoured_for_admin(make_user, admi
     assert [(r["rule"], r["outcome"]) for r in log.rule_results] == [("NO-ACT", "fail")]
 
 
-def test_an_overlong_reason_is_an_error_message_not_a_transition(admin_browser, world):
+def test_an_overlong_reason_is_a_form_error_not_a_transition(admin_browser, world):
     response = _run_action(admin_browser, "activate", world.employee, follow=True, reason="x" * 2001)
-    messages = _messages(response)
-    assert [level for level, _ in messages] == ["error"], messages
-    assert "reason" in messages[0][1]
+    assert response.status_code == 200
+    assert "reason" in response.context["form"].errors
+    assert not response.context["can_confirm"]
     assert not EmployeeTransitionLog.objects.exists()
 
 

@@ -6,6 +6,7 @@ from apps.assignments.models import Assignment, AssignmentTransitionLog
 from apps.assignments.tests.factories import AssignmentFactory
 from apps.business_rules.services import rule_create
 from apps.fsm.models import EmployeeTransitionLog
+from apps.fsm.tests.admin_flow import run_transition
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/assignments/assignment/"
@@ -23,10 +24,13 @@ def _messages(response):
     return [str(m) for m in get_messages(response.wsgi_request)]
 
 
+def _act(client, action, *assignments, **fields):
+    return run_transition(client, CHANGELIST, action, [a.pk for a in assignments], **fields)
+
+
 def test_transition_action_goes_through_the_service(admin_client):
     assignment = AssignmentFactory()
-    data = {"action": "approve", "_selected_action": [assignment.pk], "reason": "Fits the plan"}
-    response = admin_client.post(CHANGELIST, data, follow=True)
+    response = _act(admin_client, "approve", assignment, reason="Fits the plan")
     assert response.status_code == 200
     assert Assignment.objects.get(pk=assignment.pk).state == "approved"
     log = AssignmentTransitionLog.objects.get()
@@ -37,7 +41,7 @@ def test_transition_action_goes_through_the_service(admin_client):
 
 def test_refused_action_is_a_message_not_a_500(admin_client):
     assignment = AssignmentFactory()
-    response = admin_client.post(CHANGELIST, {"action": "complete", "_selected_action": [assignment.pk]}, follow=True)
+    response = _act(admin_client, "complete", assignment)
     assert response.status_code == 200
     assert any("refused" in text and "proposed" in text for text in _messages(response))
     assert AssignmentTransitionLog.objects.count() == 0
@@ -48,15 +52,14 @@ def test_reason_required_refuses_an_action_without_a_reason(admin_client):
     rule_create(
         code="WHY-REJECT", name="Say why", rule_type="reason_required", params={}, events=["assignment.reject"]
     )  # fmt: skip
-    data = {"action": "reject", "_selected_action": [assignment.pk]}
-    response = admin_client.post(CHANGELIST, data, follow=True)
+    response = _act(admin_client, "reject", assignment)
     assert any(
         "refused" in text and "A reason of at least 1 character(s) is required." in text for text in _messages(response)
     )
     assert Assignment.objects.get(pk=assignment.pk).state == "proposed"
     assert AssignmentTransitionLog.objects.count() == 0
 
-    response = admin_client.post(CHANGELIST, {**data, "reason": "Wrong position"}, follow=True)
+    response = _act(admin_client, "reject", assignment, reason="Wrong position")
     assert Assignment.objects.get(pk=assignment.pk).state == "rejected"
     assert AssignmentTransitionLog.objects.get().reason == "Wrong position"
 
@@ -67,12 +70,11 @@ def test_warn_rule_needs_the_acknowledgement_checkbox(admin_client):
         code="WARN-APPROVE", name="Check", rule_type="employee_state", params={"states": ["active"]},
         severity="warn", events=["assignment.approve"],
     )  # fmt: skip
-    data = {"action": "approve", "_selected_action": [assignment.pk], "reason": "ok"}
-    response = admin_client.post(CHANGELIST, data, follow=True)
+    response = _act(admin_client, "approve", assignment, reason="ok")
     assert any("refused" in text and "acknowledge" in text.lower() for text in _messages(response))
     assert AssignmentTransitionLog.objects.count() == 0
 
-    admin_client.post(CHANGELIST, {**data, "acknowledge_warnings": "on"}, follow=True)
+    _act(admin_client, "approve", assignment, reason="ok", acknowledge_warnings="on")
     assert Assignment.objects.get(pk=assignment.pk).state == "approved"
     assert AssignmentTransitionLog.objects.get().transition == "approve"
 
@@ -101,7 +103,7 @@ def test_add_through_the_admin_uses_the_service_and_its_rules(admin_client):
 
 def test_approved_assignments_are_not_editable_in_the_admin(admin_client):
     assignment = AssignmentFactory()
-    admin_client.post(CHANGELIST, {"action": "approve", "_selected_action": [assignment.pk]})
+    _act(admin_client, "approve", assignment)
     page = admin_client.get(f"{CHANGELIST}{assignment.pk}/change/")
     assert page.status_code == 200
     assert 'name="weekly_hours"' not in page.content.decode()
@@ -109,7 +111,7 @@ def test_approved_assignments_are_not_editable_in_the_admin(admin_client):
 
 def test_logs_are_read_only_in_the_admin(admin_client):
     assignment = AssignmentFactory()
-    admin_client.post(CHANGELIST, {"action": "reject", "_selected_action": [assignment.pk]})
+    _act(admin_client, "reject", assignment)
     log = AssignmentTransitionLog.objects.get()
     assert admin_client.get("/admin/assignments/assignmenttransitionlog/").status_code == 200
     assert admin_client.get(f"/admin/assignments/assignmenttransitionlog/{log.pk}/change/").status_code == 200
