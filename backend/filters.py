@@ -111,3 +111,16 @@ class UTCDateTimeField(forms.DateTimeField):
 
 class UTCDateTimeFilter(filters.IsoDateTimeFilter):
     field_class = UTCDateTimeField
+
+
+def in_callers_scope(selector):
+    """``queryset=`` for a ``ModelChoiceFilter``: the rows the caller may read, ``selector(user=request.user)``.
+
+    An id outside the caller's scope is then refused exactly like an id that does not exist (400 naming the
+    parameter), so no filter answers "exists, but not yours" with an empty page: ids cannot be enumerated.
+    """
+
+    def queryset(request):
+        return selector(user=getattr(request, "user", None))  # no request (schema generation): nothing
+
+    return queryset

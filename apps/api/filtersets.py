@@ -22,14 +22,9 @@ from apps.api.models import Employee, OrgUnit, Position
 from apps.api.selectors import org_unit_list
 from apps.fsm.choices import EmployeeState
 from apps.tags.models import EmployeeTag, TagCatalog
-from backend.filters import StableOrderingFilter, StrictBooleanFilter
+from backend.filters import StableOrderingFilter, StrictBooleanFilter, in_callers_scope
 
-
-def visible_org_units(request):
-    """The units the caller may read: the choices of every org-unit filter."""
-    if request is None:  # schema generation
-        return OrgUnit.objects.none()
-    return org_unit_list(user=request.user)
+visible_org_units = in_callers_scope(org_unit_list)  # the choices of every org-unit filter
 
 
 class CommaSeparatedArrayWidget(QueryArrayWidget):

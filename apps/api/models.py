@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 
 from apps.fsm.models import EmployeeFSMMixin
+from backend.bounds import validate_date_in_range
 
 
 class OrgUnit(models.Model):
@@ -64,8 +65,8 @@ class Employee(EmployeeFSMMixin, models.Model):
     )
     org_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="employees")
     contracted_weekly_hours = models.DecimalField(max_digits=5, decimal_places=2, default=40)
-    hire_date = models.DateField()
-    termination_date = models.DateField(null=True, blank=True)
+    hire_date = models.DateField(validators=[validate_date_in_range])
+    termination_date = models.DateField(null=True, blank=True, validators=[validate_date_in_range])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,9 +1,10 @@
 import django_filters
 from django.db.models import Q
 
-from apps.api.models import Employee, OrgUnit, Position
+from apps.api.selectors import employee_list, org_unit_list, position_list
 from apps.assignments.choices import AssignmentState
 from apps.assignments.models import Assignment
+from backend.filters import in_callers_scope
 
 # States of an assignment that runs (or ran) over its dates: what ``active_on`` means by "running that day".
 RAN_STATES = (AssignmentState.APPROVED, AssignmentState.ACTIVE, AssignmentState.COMPLETED)
@@ -12,11 +13,11 @@ RAN_STATES = (AssignmentState.APPROVED, AssignmentState.ACTIVE, AssignmentState.
 class AssignmentFilterSet(django_filters.FilterSet):
     """employee, position, state (several), org_unit (the position's unit and its subtree), active_on, search."""
 
-    employee = django_filters.ModelChoiceFilter(queryset=Employee.objects.all())
-    position = django_filters.ModelChoiceFilter(queryset=Position.objects.all())
+    employee = django_filters.ModelChoiceFilter(queryset=in_callers_scope(employee_list))
+    position = django_filters.ModelChoiceFilter(queryset=in_callers_scope(position_list))
     state = django_filters.MultipleChoiceFilter(choices=AssignmentState.choices)
     org_unit = django_filters.ModelChoiceFilter(
-        queryset=OrgUnit.objects.all(), field_name="position__org_unit", method="filter_org_unit"
+        queryset=in_callers_scope(org_unit_list), field_name="position__org_unit", method="filter_org_unit"
     )
     active_on = django_filters.DateFilter(
         method="filter_active_on",

@@ -6,6 +6,7 @@ from django_fsm import FSMField, transition
 from apps.assignments.choices import AssignmentState
 from apps.audit_core.db import append_only_triggers
 from apps.fsm.models import ProtectedFSMRefreshMixin, TransitionLogBase
+from backend.bounds import TEXT_MAX_LENGTH, validate_date_in_range
 
 S = AssignmentState
 
@@ -20,10 +21,12 @@ class Assignment(ProtectedFSMRefreshMixin, models.Model):
 
     employee = models.ForeignKey("api.Employee", on_delete=models.PROTECT, related_name="assignments")
     position = models.ForeignKey("api.Position", on_delete=models.PROTECT, related_name="assignments")
-    start_date = models.DateField()
-    end_date = models.DateField(null=True, blank=True, help_text="Blank: open-ended.")
+    start_date = models.DateField(validators=[validate_date_in_range])
+    end_date = models.DateField(
+        null=True, blank=True, validators=[validate_date_in_range], help_text="Blank: open-ended."
+    )
     weekly_hours = models.DecimalField(max_digits=5, decimal_places=2)
-    notes = models.TextField(blank=True, default="")
+    notes = models.TextField(blank=True, default="", max_length=TEXT_MAX_LENGTH)
     state = FSMField(default=S.PROPOSED, choices=S.choices, protected=True, db_index=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

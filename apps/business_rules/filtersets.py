@@ -6,11 +6,11 @@ from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 from django_filters import rest_framework as filters
 
-from apps.api.models import OrgUnit, Position
+from apps.api.selectors import org_unit_list, position_list
 from apps.business_rules.choices import KNOWN_EVENTS, Severity
 from apps.business_rules.models import BusinessRule
 from apps.business_rules.registry import REGISTRY
-from backend.filters import StableOrderingFilter, StrictBooleanFilter
+from backend.filters import StableOrderingFilter, StrictBooleanFilter, in_callers_scope
 
 
 def _rule_types():
@@ -21,8 +21,12 @@ class BusinessRuleFilterSet(filters.FilterSet):
     rule_type = filters.ChoiceFilter(choices=_rule_types)
     severity = filters.ChoiceFilter(choices=Severity.choices)
     is_active = StrictBooleanFilter()
-    org_unit = filters.ModelChoiceFilter(queryset=OrgUnit.objects.all(), help_text="Rules scoped to this unit.")
-    position = filters.ModelChoiceFilter(queryset=Position.objects.all(), help_text="Rules scoped to this position.")
+    org_unit = filters.ModelChoiceFilter(
+        queryset=in_callers_scope(org_unit_list), help_text="Rules scoped to this unit."
+    )
+    position = filters.ModelChoiceFilter(
+        queryset=in_callers_scope(position_list), help_text="Rules scoped to this position."
+    )
     event = filters.ChoiceFilter(
         choices=[(e, e) for e in KNOWN_EVENTS], method="filter_event", help_text="Rules whose events include it."
     )

@@ -6,6 +6,7 @@ from django.utils import timezone
 from apps.audit_core.db import append_only_triggers
 from apps.audit_core.models import ChainedModel
 from apps.business_rules.choices import Severity
+from backend.bounds import TEXT_MAX_LENGTH, validate_date_in_range
 
 
 class BusinessRule(models.Model):
@@ -13,7 +14,7 @@ class BusinessRule(models.Model):
 
     code = models.CharField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
-    description = models.TextField(blank=True, default="")
+    description = models.TextField(blank=True, default="", max_length=TEXT_MAX_LENGTH)
     rule_type = models.CharField(max_length=64, help_text="An identifier from GET /api/business-rules/types/.")
     params = models.JSONField(default=dict, blank=True)
     severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.BLOCK)
@@ -35,8 +36,8 @@ class BusinessRule(models.Model):
         help_text="Applies to this position only (blank: every position).",
     )
     is_active = models.BooleanField(default=True)
-    valid_from = models.DateField(null=True, blank=True)
-    valid_to = models.DateField(null=True, blank=True)
+    valid_from = models.DateField(null=True, blank=True, validators=[validate_date_in_range])
+    valid_to = models.DateField(null=True, blank=True, validators=[validate_date_in_range])
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -59,6 +59,7 @@ _STATE_LIST = {
     "type": "array",
     "items": {"type": "string", "enum": list(EmployeeState.values)},
     "minItems": 1,
+    "maxItems": len(EmployeeState.values),
     "uniqueItems": True,
 }
 
@@ -134,9 +135,13 @@ def max_weekly_hours(params: dict, facts: Facts) -> Verdict:
             "include_optional": {"type": "boolean"},
             "extra_tags": {
                 "type": "array",
+                "maxItems": 50,
                 "items": {
                     "type": "object",
-                    "properties": {"tag": {"type": "string"}, "min_level": {"type": "integer", "minimum": 1}},
+                    "properties": {
+                        "tag": {"type": "string", "minLength": 1, "maxLength": 64},
+                        "min_level": {"type": "integer", "minimum": 1, "maximum": 10},
+                    },
                     "required": ["tag"],
                     "additionalProperties": False,
                 },
@@ -211,7 +216,7 @@ def no_overlap_same_position(params: dict, facts: Facts) -> Verdict:
     "At most N assignments of the employee run at the same time (approved/active by default, this one included).",
     {
         "properties": {
-            "max": {"type": "integer", "minimum": 1},
+            "max": {"type": "integer", "minimum": 1, "maximum": 1000},
             "count_proposed": {"type": "boolean"},
         },
         "required": ["max"],

@@ -14,6 +14,3 @@ class CoverageStatus(models.TextChoices):
 COVERING_STATES = (AssignmentState.APPROVED, AssignmentState.ACTIVE, AssignmentState.COMPLETED)
 
 MAX_WEEKS = 104
-# Reports refuse dates outside this window: they bound the SQL date arithmetic (SQLite stops at year 9999).
-EARLIEST_DATE_YEAR = 1900
-LATEST_DATE_YEAR = 2999

@@ -2,18 +2,18 @@
 
 import django_filters
 
-from apps.api.models import OrgUnit
+from apps.api.selectors import org_unit_list, position_list
 from apps.demand.models import CoverageRequirement
 from apps.demand.selectors import requirement_active_on
-from backend.filters import IdFilter
+from backend.filters import in_callers_scope
 
 
 class CoverageRequirementFilterSet(django_filters.FilterSet):
     """position, org_unit (the position's unit and its subtree), active_on, priority (several), validity bounds."""
 
-    position = IdFilter(field_name="position_id")
+    position = django_filters.ModelChoiceFilter(queryset=in_callers_scope(position_list))
     org_unit = django_filters.ModelChoiceFilter(
-        queryset=OrgUnit.objects.all(), field_name="position__org_unit", method="filter_org_unit"
+        queryset=in_callers_scope(org_unit_list), field_name="position__org_unit", method="filter_org_unit"
     )
     active_on = django_filters.DateFilter(method="filter_active_on", help_text="Valid on this date (YYYY-MM-DD).")
     priority = django_filters.MultipleChoiceFilter(choices=[(i, str(i)) for i in range(1, 6)])

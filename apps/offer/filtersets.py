@@ -3,18 +3,18 @@
 from django.db.models import Q
 from django_filters import rest_framework as filters
 
-from apps.api.models import Employee
-from apps.assignments.models import Assignment
+from apps.api.selectors import employee_list
+from apps.assignments.selectors import assignment_list
 from apps.offer.choices import BALANCE_KINDS, EntryKind, EntrySource
 from apps.offer.models import ClockEvent, LedgerEntry
-from backend.filters import SinceUntilForm, StrictBooleanFilter
+from backend.filters import SinceUntilForm, StrictBooleanFilter, in_callers_scope
 
 
 class LedgerEntryFilterSet(filters.FilterSet):
     """employee, kind, column, source, assignment, and since/until: entries whose period overlaps that range."""
 
-    employee = filters.ModelChoiceFilter(queryset=Employee.objects.all())
-    assignment = filters.ModelChoiceFilter(queryset=Assignment.objects.all())
+    employee = filters.ModelChoiceFilter(queryset=in_callers_scope(employee_list))
+    assignment = filters.ModelChoiceFilter(queryset=in_callers_scope(assignment_list))
     kind = filters.MultipleChoiceFilter(choices=EntryKind.choices)
     column = filters.MultipleChoiceFilter(
         choices=[(k.value, k.label) for k in BALANCE_KINDS],
@@ -50,7 +50,7 @@ class LedgerEntryFilterSet(filters.FilterSet):
 class ClockEventFilterSet(filters.FilterSet):
     """employee, day, since/until (the shift's day, inclusive), open."""
 
-    employee = filters.ModelChoiceFilter(queryset=Employee.objects.all())
+    employee = filters.ModelChoiceFilter(queryset=in_callers_scope(employee_list))
     day = filters.DateFilter(field_name="day")
     since = filters.DateFilter(field_name="day", lookup_expr="gte")
     until = filters.DateFilter(field_name="day", lookup_expr="lte")

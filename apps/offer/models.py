@@ -6,6 +6,7 @@ from django.utils import timezone
 from apps.audit_core.db import append_only_triggers
 from apps.audit_core.models import ChainedModel
 from apps.offer.choices import BALANCE_KINDS, EntryBasis, EntryKind, EntrySource
+from backend.bounds import TEXT_MAX_LENGTH
 
 
 class LedgerEntry(ChainedModel):
@@ -40,7 +41,7 @@ class LedgerEntry(ChainedModel):
         related_name="reversals",
         help_text="The entry this one (partly) cancels.",
     )
-    reason = models.TextField(blank=True, default="")
+    reason = models.TextField(blank=True, default="", max_length=TEXT_MAX_LENGTH)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

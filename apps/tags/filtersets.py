@@ -5,9 +5,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
+from apps.api.selectors import employee_list
 from apps.tags.choices import TagCategory
 from apps.tags.models import EmployeeTag, PositionTag, TagCatalog
-from backend.filters import IdFilter, StrictBooleanFilter
+from backend.filters import IdFilter, StrictBooleanFilter, in_callers_scope
 
 
 class TagRefFormField(forms.ModelChoiceField):
@@ -38,7 +39,7 @@ class TagCatalogFilterSet(django_filters.FilterSet):
 
 
 class EmployeeTagFilterSet(django_filters.FilterSet):
-    employee = IdFilter(field_name="employee_id")
+    employee = django_filters.ModelChoiceFilter(queryset=in_callers_scope(employee_list))
     tag = TagRefFilter(queryset=TagCatalog.objects.all())
     category = django_filters.ChoiceFilter(field_name="tag__category", choices=TagCategory.choices)
     valid_on = django_filters.DateFilter(method="filter_valid_on", label="Valid on this date")

@@ -8,11 +8,12 @@ from rest_framework.validators import UniqueValidator
 
 from apps.api.models import Employee, OrgUnit, Position
 from apps.api.services import EMPLOYEE_LIFECYCLE_FIELDS, employee_lifecycle_refusal
+from backend.serializers import ModelSerializer
 
 MAX_WEEKLY_HOURS = Decimal(168)
 
 
-class OrgUnitSerializer(serializers.ModelSerializer):
+class OrgUnitSerializer(ModelSerializer):
     parent_code = serializers.CharField(source="parent.code", read_only=True, allow_null=True)
 
     class Meta:
@@ -32,7 +33,7 @@ class OrgUnitSerializer(serializers.ModelSerializer):
         read_only_fields = ["path", "depth", "created_at", "updated_at"]
 
 
-class PositionSerializer(serializers.ModelSerializer):
+class PositionSerializer(ModelSerializer):
     org_unit_code = serializers.CharField(source="org_unit.code", read_only=True)
     org_unit_name = serializers.CharField(source="org_unit.name", read_only=True)
 
@@ -59,7 +60,7 @@ class PositionSerializer(serializers.ModelSerializer):
         return value
 
 
-class EmployeeSerializer(serializers.ModelSerializer):
+class EmployeeSerializer(ModelSerializer):
     """``state`` and ``termination_date`` are read-only: a body that sends them is refused, not ignored."""
 
     full_name = serializers.CharField(read_only=True)

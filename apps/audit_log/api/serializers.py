@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from apps.fsm.api.serializers import TransitionLogSerializer
 from apps.tags.models import TagChangeLog
+from backend.serializers import ModelSerializer
 
 
 @cache
@@ -23,7 +24,7 @@ def transition_log_serializer(log_model: type[models.Model]) -> type[TransitionL
     )
 
 
-class TagChangeLogSerializer(serializers.ModelSerializer):
+class TagChangeLogSerializer(ModelSerializer):
     """One tag add/change/removal as the audit list shows it (ids, plus the tag's code for people)."""
 
     tag_code = serializers.CharField(source="tag.code")

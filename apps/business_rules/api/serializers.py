@@ -12,9 +12,10 @@ from apps.business_rules.choices import KNOWN_EVENTS
 from apps.business_rules.models import BusinessRule, BusinessRuleVersion
 from apps.business_rules.selectors import evaluation_subjects
 from apps.fsm.api.serializers import RuleResultSerializer  # one schema component for a rule result, API-wide
+from backend.serializers import BoundedDateField, ModelSerializer, StrictIntegerField, StrictPrimaryKeyRelatedField
 
 
-class BusinessRuleSerializer(serializers.ModelSerializer):
+class BusinessRuleSerializer(ModelSerializer):
     """A rule as SPEC names it; ``version`` is read-only (every real edit bumps it)."""
 
     events = serializers.ListField(child=serializers.CharField(max_length=64), allow_empty=False, max_length=50)
@@ -49,7 +50,7 @@ class BusinessRuleSerializer(serializers.ModelSerializer):
         read_only_fields = ["version", "created_at", "updated_at"]
 
 
-class BusinessRuleVersionSerializer(serializers.ModelSerializer):
+class BusinessRuleVersionSerializer(ModelSerializer):
     """One snapshot: the rule exactly as it was at ``version`` (what a log row's code + version refer to)."""
 
     actor_email = serializers.EmailField(source="actor.email", read_only=True, default=None)
@@ -82,22 +83,20 @@ class EvaluateInputSerializer(serializers.Serializer):
     and any field given here overrides them (``end_date: null`` means open-ended)."""
 
     event = serializers.ChoiceField(choices=KNOWN_EVENTS, error_messages={"invalid_choice": _EVENT_ERROR})
-    employee = serializers.PrimaryKeyRelatedField(queryset=evaluation_subjects(user=None)["employee"], required=False)
-    position = serializers.PrimaryKeyRelatedField(queryset=evaluation_subjects(user=None)["position"], required=False)
-    assignment = serializers.PrimaryKeyRelatedField(
-        queryset=evaluation_subjects(user=None)["assignment"], required=False
-    )
-    start_date = serializers.DateField(required=False)
-    end_date = serializers.DateField(required=False, allow_null=True)
+    employee = StrictPrimaryKeyRelatedField(queryset=evaluation_subjects(user=None)["employee"], required=False)
+    position = StrictPrimaryKeyRelatedField(queryset=evaluation_subjects(user=None)["position"], required=False)
+    assignment = StrictPrimaryKeyRelatedField(queryset=evaluation_subjects(user=None)["assignment"], required=False)
+    start_date = BoundedDateField(required=False)
+    end_date = BoundedDateField(required=False, allow_null=True)
     weekly_hours = serializers.DecimalField(
         max_digits=5, decimal_places=2, min_value=Decimal("0.01"), max_value=Decimal(168), required=False
     )
-    effective_date = serializers.DateField(
+    effective_date = BoundedDateField(
         required=False,
         help_text="The day rules' validity is checked on (default: start_date for assignment.create, else today).",
     )
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-    clock_ins_today = serializers.IntegerField(
+    clock_ins_today = StrictIntegerField(
         required=False,
         min_value=0,
         max_value=1000,

@@ -1,16 +1,20 @@
 """Serializers: requirement CRUD, the query parameters of the reports, and the report rows (for the schema)."""
 
-import datetime
 from decimal import Decimal
 
 from rest_framework import serializers
 
 from apps.api.models import Position
-from apps.demand.choices import EARLIEST_DATE_YEAR, LATEST_DATE_YEAR, MAX_WEEKS, CoverageStatus
+from apps.demand.choices import MAX_WEEKS, CoverageStatus
 from apps.demand.models import CoverageRequirement
 from apps.demand.periods import Period
-
-MAX_ID = 2**63 - 1
+from backend.serializers import (
+    BoundedDateField,
+    IdField,
+    ModelSerializer,
+    StrictIntegerField,
+    StrictPrimaryKeyRelatedField,
+)
 
 
 def HoursField(**kwargs) -> serializers.DecimalField:  # noqa: N802 (reads like a field class)
@@ -18,18 +22,18 @@ def HoursField(**kwargs) -> serializers.DecimalField:  # noqa: N802 (reads like 
     return serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True, **kwargs)
 
 
-class CoverageRequirementSerializer(serializers.ModelSerializer):
+class CoverageRequirementSerializer(ModelSerializer):
     """A requirement: a position needs ``required_headcount`` people and ``required_weekly_hours`` a week."""
 
-    position = serializers.PrimaryKeyRelatedField(queryset=Position.objects.all())
+    position = StrictPrimaryKeyRelatedField(queryset=Position.objects.all())
     position_code = serializers.CharField(source="position.code", read_only=True)
     position_title = serializers.CharField(source="position.title", read_only=True)
     org_unit = serializers.IntegerField(source="position.org_unit_id", read_only=True)
-    required_headcount = serializers.IntegerField(min_value=0, max_value=100_000)
+    required_headcount = StrictIntegerField(min_value=0, max_value=100_000)
     required_weekly_hours = serializers.DecimalField(
         max_digits=7, decimal_places=2, min_value=Decimal(0), max_value=Decimal("99999.99")
     )
-    priority = serializers.IntegerField(min_value=1, max_value=5, default=3)
+    priority = StrictIntegerField(min_value=1, max_value=5, default=3)
 
     class Meta:
         model = CoverageRequirement
@@ -58,27 +62,18 @@ class CoverageRequirementSerializer(serializers.ModelSerializer):
         return attrs
 
 
-def _bounded_date(value: datetime.date, field: str) -> None:
-    if not (EARLIEST_DATE_YEAR <= value.year <= LATEST_DATE_YEAR):
-        raise serializers.ValidationError(
-            {field: [f"Must lie between {EARLIEST_DATE_YEAR}-01-01 and {LATEST_DATE_YEAR}-12-31."]}
-        )
-
-
 class PeriodQuerySerializer(serializers.Serializer):
     """``from`` and ``to`` (YYYY-MM-DD, inclusive), at most 104 ISO weeks apart; the result is ``period``."""
 
     def get_fields(self):
         fields = super().get_fields()
         # "from" is a Python keyword, so the two fields cannot be class attributes.
-        fields["from"] = serializers.DateField(help_text="First day (YYYY-MM-DD), inclusive.")
-        fields["to"] = serializers.DateField(help_text="Last day (YYYY-MM-DD), inclusive.")
+        fields["from"] = BoundedDateField(help_text="First day (YYYY-MM-DD), inclusive.")
+        fields["to"] = BoundedDateField(help_text="Last day (YYYY-MM-DD), inclusive.")
         return fields
 
     def validate(self, attrs):
         start, end = attrs["from"], attrs["to"]
-        _bounded_date(start, "from")
-        _bounded_date(end, "to")
         if end < start:
             raise serializers.ValidationError({"to": ["Must be on or after 'from'."]})
         period = Period(start, end)
@@ -112,10 +107,8 @@ class _ScopedRefs:
 class CoverageQuerySerializer(_ScopedRefs, PeriodQuerySerializer):
     """Query of GET /api/coverage/ and /api/coverage/org-units/."""
 
-    org_unit = serializers.IntegerField(
-        required=False, min_value=1, max_value=MAX_ID, help_text="Only this unit and its subtree."
-    )
-    position = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID, help_text="Only this position.")
+    org_unit = IdField(required=False, help_text="Only this unit and its subtree.")
+    position = IdField(required=False, help_text="Only this position.")
 
     def validate(self, attrs):
         return self.resolve_refs(super().validate(attrs))
@@ -124,9 +117,7 @@ class CoverageQuerySerializer(_ScopedRefs, PeriodQuerySerializer):
 class KpiQuerySerializer(_ScopedRefs, PeriodQuerySerializer):
     """Query of GET /api/kpis/."""
 
-    org_unit = serializers.IntegerField(
-        required=False, min_value=1, max_value=MAX_ID, help_text="Only this unit and its subtree."
-    )
+    org_unit = IdField(required=False, help_text="Only this unit and its subtree.")
 
     def validate(self, attrs):
         return self.resolve_refs(super().validate(attrs))
@@ -135,7 +126,7 @@ class KpiQuerySerializer(_ScopedRefs, PeriodQuerySerializer):
 class CandidateQuerySerializer(_ScopedRefs, PeriodQuerySerializer):
     """Query of GET /api/coverage/candidates/."""
 
-    position = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="The position to fill.")
+    position = IdField(help_text="The position to fill.")
     hours = serializers.DecimalField(
         max_digits=5,
         decimal_places=2,
@@ -144,10 +135,8 @@ class CandidateQuerySerializer(_ScopedRefs, PeriodQuerySerializer):
         required=False,
         help_text="Weekly hours needed (default: the position's standard weekly hours).",
     )
-    org_unit = serializers.IntegerField(
-        required=False, min_value=1, max_value=MAX_ID, help_text="Only employees of this unit and its subtree."
-    )
-    limit = serializers.IntegerField(required=False, default=25, min_value=1, max_value=100)
+    org_unit = IdField(required=False, help_text="Only employees of this unit and its subtree.")
+    limit = StrictIntegerField(required=False, default=25, min_value=1, max_value=100)
 
     def validate(self, attrs):
         attrs = self.resolve_refs(super().validate(attrs))
@@ -160,7 +149,7 @@ class CandidateQuerySerializer(_ScopedRefs, PeriodQuerySerializer):
 
 
 class _MeasuresSerializer(serializers.Serializer):
-    week = serializers.DateField(help_text="The ISO week's Monday.")
+    week = BoundedDateField(help_text="The ISO week's Monday.")
     required_headcount = serializers.IntegerField()
     assigned_headcount = serializers.IntegerField()
     required_hours = HoursField()
@@ -206,8 +195,8 @@ class CandidateListSerializer(serializers.Serializer):
 
     def get_fields(self):
         fields = super().get_fields()
-        fields["from"] = serializers.DateField()
-        fields["to"] = serializers.DateField()
+        fields["from"] = BoundedDateField()
+        fields["to"] = BoundedDateField()
         return fields
 
 

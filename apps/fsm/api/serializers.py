@@ -1,12 +1,14 @@
 from rest_framework import serializers
 
+from backend.serializers import BoundedDateField
+
 
 class TransitionInputSerializer(serializers.Serializer):
     """POST …/transitions/ body; ``validated_data`` are ``TransitionRequest`` keyword arguments."""
 
     transition = serializers.CharField(max_length=64, source="name")
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-    effective_date = serializers.DateField(required=False, allow_null=True, default=None)
+    effective_date = BoundedDateField(required=False, allow_null=True, default=None)
     acknowledge_warnings = serializers.BooleanField(required=False, default=False)
     override_reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     dry_run = serializers.BooleanField(required=False, default=False)
@@ -76,7 +78,7 @@ class TransitionLogSerializer(serializers.Serializer):
     actor_email = serializers.EmailField()
     created_at = serializers.DateTimeField()
     reason = serializers.CharField()
-    effective_date = serializers.DateField(allow_null=True)
+    effective_date = BoundedDateField(allow_null=True)
     rule_results = serializers.JSONField()
     override_reason = serializers.CharField()
     request_id = serializers.CharField()

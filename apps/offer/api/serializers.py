@@ -1,15 +1,17 @@
 from rest_framework import serializers
 
 from apps.api.models import Employee, OrgUnit
+from apps.api.selectors import org_unit_list
 from apps.offer.choices import BALANCE_KINDS, EntryBasis
 from apps.offer.models import ClockEvent, LedgerEntry
-from apps.offer.selectors import MAX_WEEKS, week_count
+from apps.offer.selectors import MAX_WEEKS, employee_scope, week_count
 from apps.offer.services import shift_hours
+from backend.serializers import BoundedDateField, IdField, ModelSerializer, StrictPrimaryKeyRelatedField
 
 COLUMN_CHOICES = [(k.value, k.label) for k in BALANCE_KINDS]
 
 
-class LedgerEntrySerializer(serializers.ModelSerializer):
+class LedgerEntrySerializer(ModelSerializer):
     """One ledger entry as stored; ``column`` is where it counts and ``reversed_by`` what cancels it."""
 
     column = serializers.CharField(read_only=True)
@@ -47,14 +49,14 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
 class LedgerAdjustmentSerializer(serializers.Serializer):
     """Input of a manual adjustment (POST /api/hours-ledger/entries/): signed hours on one column, with a reason."""
 
-    employee = serializers.PrimaryKeyRelatedField(queryset=Employee.objects.all())
+    employee = StrictPrimaryKeyRelatedField(queryset=Employee.objects.all())
     adjusts = serializers.ChoiceField(choices=COLUMN_CHOICES, help_text="The balance column corrected.")
     basis = serializers.ChoiceField(choices=EntryBasis.choices, default=EntryBasis.TOTAL)
     hours = serializers.DecimalField(
         max_digits=8, decimal_places=2, help_text="Signed: a weekly rate, or a total spread over the period."
     )
-    period_start = serializers.DateField()
-    period_end = serializers.DateField(required=False, allow_null=True, default=None)
+    period_start = BoundedDateField()
+    period_end = BoundedDateField(required=False, allow_null=True, default=None)
     reason = serializers.CharField(max_length=2000, help_text="Required: why the ledger is corrected.")
 
 
@@ -67,18 +69,24 @@ class LedgerReverseSerializer(serializers.Serializer):
 class BalanceQuerySerializer(serializers.Serializer):
     """Query of GET /api/hours-ledger/balances/: ``from`` and ``to`` (both required), employee, org_unit."""
 
-    to = serializers.DateField(help_text="Last day; its ISO week is the last one.")
-    employee = serializers.PrimaryKeyRelatedField(queryset=Employee.objects.all(), required=False)
-    org_unit = serializers.PrimaryKeyRelatedField(
+    to = BoundedDateField(help_text="Last day; its ISO week is the last one.")
+    employee = StrictPrimaryKeyRelatedField(queryset=Employee.objects.all(), required=False)
+    org_unit = StrictPrimaryKeyRelatedField(
         queryset=OrgUnit.objects.all(), required=False, help_text="The unit and its subtree."
     )
 
     def get_fields(self):
         # "from" is a Python keyword, so it cannot be declared as a class attribute.
-        return {
-            "from": serializers.DateField(help_text="First day; its ISO week is the first one."),
+        fields = {
+            "from": BoundedDateField(help_text="First day; its ISO week is the first one."),
             **super().get_fields(),
         }
+        request = self.context.get("request")
+        if request is not None:
+            # Ids the caller cannot see are refused like unknown ones (400), not answered with an empty page.
+            fields["employee"].queryset = employee_scope(user=request.user)
+            fields["org_unit"].queryset = org_unit_list(user=request.user)
+        return fields
 
     def validate(self, attrs):
         start, end = attrs["from"], attrs["to"]
@@ -98,11 +106,11 @@ class BalanceQuerySerializer(serializers.Serializer):
 class ClockSerializer(serializers.Serializer):
     """Input of POST /api/clock/in/ and /out/: whose clock (omitted: your own employee record)."""
 
-    employee = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    employee = IdField(required=False, allow_null=True)
     acknowledge_warnings = serializers.BooleanField(required=False, default=False)
 
 
-class ClockEventSerializer(serializers.ModelSerializer):
+class ClockEventSerializer(ModelSerializer):
     """A shift: clock-in, clock-out (null while open) and, once closed, its hours."""
 
     employee_name = serializers.CharField(source="employee.full_name", read_only=True)
@@ -144,7 +152,7 @@ class BalanceRowSerializer(BalanceSerializer):
     """One employee's balance in one ISO week (``week``: its Monday)."""
 
     employee = serializers.IntegerField()
-    week = serializers.DateField()
+    week = BoundedDateField()
 
 
 class BalancePageSerializer(serializers.Serializer):
@@ -156,8 +164,8 @@ class BalancePageSerializer(serializers.Serializer):
     page_size = serializers.IntegerField()
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
-    week_from = serializers.DateField(help_text="Monday of the first week.")
-    week_to = serializers.DateField(help_text="Sunday of the last week.")
+    week_from = BoundedDateField(help_text="Monday of the first week.")
+    week_to = BoundedDateField(help_text="Sunday of the last week.")
     weeks = serializers.IntegerField()
     totals = BalanceSerializer(help_text="Over every matching employee (not only this page) and every week.")
     results = BalanceRowSerializer(many=True)

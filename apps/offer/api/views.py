@@ -108,7 +108,7 @@ class BalanceView(GenericAPIView):
     filter_backends: list = []
 
     def get(self, request):
-        query = BalanceQuerySerializer(data=request.query_params)
+        query = BalanceQuerySerializer(data=request.query_params, context={"request": request})
         query.is_valid(raise_exception=True)
         start, end = query.validated_data["from"], query.validated_data["to"]
         employees = employee_scope(user=request.user)

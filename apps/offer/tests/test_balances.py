@@ -88,9 +88,15 @@ def test_scope_by_role(world, client_as, role, visible):
     assert body["totals"]["contracted"] == f"{40 * len(visible)}.00"
 
 
-def test_an_employee_asking_for_someone_else_sees_nothing(world, client_as):
-    body = get(client_as("employee"), **{"from": "2026-01-05", "to": "2026-01-11", "employee": world.emp_out.pk}).json()
-    assert (body["count"], body["results"], body["totals"]["contracted"]) == (0, [], "0.00")
+def test_an_employee_asking_for_someone_else_is_refused_like_an_unknown_id(world, client_as):
+    # Out of scope and nonexistent answer alike (400 naming the parameter): the filter is no existence oracle.
+    client = client_as("employee")
+    period = {"from": "2026-01-05", "to": "2026-01-11"}
+    other = get(client, **period, employee=world.emp_out.pk)
+    unknown = get(client, **period, employee=world.emp_out.pk + 10_000)
+    assert (other.status_code, unknown.status_code) == (400, 400)
+    assert other.json()["error"]["code"] == unknown.json()["error"]["code"] == "validation_error"
+    assert list(other.json()["error"]["details"]) == list(unknown.json()["error"]["details"]) == ["employee"]
 
 
 def test_104_weeks_are_allowed(world, client_as):

@@ -3,13 +3,14 @@ from rest_framework import serializers
 from apps.api.models import Employee, Position
 from apps.tags.models import EmployeeTag, PositionTag, TagCatalog
 from apps.tags.services import LEVEL_MAX, LEVEL_MIN
+from backend.serializers import BoundedDateField, ModelSerializer, StrictIntegerField, StrictPrimaryKeyRelatedField
 
 
-class TagRefField(serializers.PrimaryKeyRelatedField):
+class TagRefField(StrictPrimaryKeyRelatedField):
     """A catalogue tag given by id or by code; rendered as its id."""
 
     default_error_messages = {
-        **serializers.PrimaryKeyRelatedField.default_error_messages,
+        **StrictPrimaryKeyRelatedField.default_error_messages,
         "does_not_exist": "No tag with id or code '{pk_value}'.",
     }
 
@@ -22,7 +23,7 @@ class TagRefField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
-class TagCatalogSerializer(serializers.ModelSerializer):
+class TagCatalogSerializer(ModelSerializer):
     """A catalogue tag; ``code`` is unique."""
 
     class Meta:
@@ -48,18 +49,18 @@ class _FixedIdentityMixin:
         return attrs
 
 
-class EmployeeTagSerializer(_FixedIdentityMixin, serializers.ModelSerializer):
+class EmployeeTagSerializer(_FixedIdentityMixin, ModelSerializer):
     """An employee's tag: level 1..10 over [valid_from, valid_until] (open-ended when valid_until is null)."""
 
     identity_fields = ("employee", "tag")
 
-    employee = serializers.PrimaryKeyRelatedField(queryset=Employee.objects.all())
+    employee = StrictPrimaryKeyRelatedField(queryset=Employee.objects.all())
     tag = TagRefField(queryset=TagCatalog.objects.all())
     tag_code = serializers.CharField(source="tag.code", read_only=True)
     tag_name = serializers.CharField(source="tag.name", read_only=True)
-    level = serializers.IntegerField(min_value=LEVEL_MIN, max_value=LEVEL_MAX, required=False, default=1)
-    valid_from = serializers.DateField(required=False)
-    valid_until = serializers.DateField(required=False, allow_null=True)
+    level = StrictIntegerField(min_value=LEVEL_MIN, max_value=LEVEL_MAX, required=False, default=1)
+    valid_from = BoundedDateField(required=False)
+    valid_until = BoundedDateField(required=False, allow_null=True)
 
     class Meta:
         model = EmployeeTag
@@ -67,16 +68,16 @@ class EmployeeTagSerializer(_FixedIdentityMixin, serializers.ModelSerializer):
         validators = []  # the service checks (employee, tag, valid_from) and names the fields
 
 
-class PositionTagSerializer(_FixedIdentityMixin, serializers.ModelSerializer):
+class PositionTagSerializer(_FixedIdentityMixin, ModelSerializer):
     """A tag a position asks for, at least at ``min_level``; ``required`` false means nice to have."""
 
     identity_fields = ("position", "tag")
 
-    position = serializers.PrimaryKeyRelatedField(queryset=Position.objects.all())
+    position = StrictPrimaryKeyRelatedField(queryset=Position.objects.all())
     tag = TagRefField(queryset=TagCatalog.objects.all())
     tag_code = serializers.CharField(source="tag.code", read_only=True)
     tag_name = serializers.CharField(source="tag.name", read_only=True)
-    min_level = serializers.IntegerField(min_value=LEVEL_MIN, max_value=LEVEL_MAX, required=False, default=1)
+    min_level = StrictIntegerField(min_value=LEVEL_MIN, max_value=LEVEL_MAX, required=False, default=1)
     required = serializers.BooleanField(required=False, default=True)
 
     class Meta:

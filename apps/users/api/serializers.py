@@ -1,9 +1,10 @@
 from rest_framework import serializers
 
 from apps.users.models import User
+from backend.serializers import ModelSerializer
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(ModelSerializer):
     """The signed-in user as the SPA sees them."""
 
     class Meta:
