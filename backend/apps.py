@@ -10,3 +10,6 @@ class BackendConfig(AppConfig):
 
     def ready(self) -> None:
         from backend import schema  # noqa: F401  (registers drf-spectacular extensions)
+        from backend.pool import install
+
+        install()  # the pool's checkout check; Django creates its pool lazily, after this

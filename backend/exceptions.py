@@ -91,6 +91,49 @@ class PreconditionFailedError(CoverisAPIError, PreconditionFailed):
     pass
 
 
+class ServiceUnavailableError(CoverisAPIError):
+    """503 ``service_unavailable`` with ``Retry-After``: a dependency (database, cache) is down or overloaded."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "service_unavailable"
+    default_detail = "The service is temporarily unavailable; retry later."
+
+    def __init__(self, message: str | None = None, *, retry_after: int | None = None, **kwargs):
+        from django.conf import settings
+
+        self.wait = retry_after or getattr(settings, "SERVICE_UNAVAILABLE_RETRY_AFTER", 5)
+        kwargs.setdefault("details", {"retry_after_seconds": self.wait})
+        super().__init__(message, **kwargs)
+
+
+def database_error_as_api_error(exc: BaseException) -> exceptions.APIException | None:
+    """A deadlock or serialization failure → 409 ``conflict``; no usable connection → 503; anything else None."""
+    from backend.db import is_database_unavailable, is_transaction_conflict
+
+    if is_transaction_conflict(exc):
+        logger.info("transaction conflict answered as 409: %s", exc)
+        return ConflictError(
+            "The change collided with concurrent changes to the same data; try again.", details={"retryable": True}
+        )
+    if is_database_unavailable(exc):
+        logger.warning("database unavailable, answered as 503: %s", exc)
+        return ServiceUnavailableError("The database is unavailable or overloaded; retry later.")
+    return None
+
+
+def service_unavailable_response(exc: BaseException) -> JsonResponse | None:
+    """For code paths outside DRF (middleware, Django's error handlers): the 409/503 JSON response, or None."""
+    api_error = database_error_as_api_error(exc)
+    if api_error is None:
+        return None
+    response = error_json_response(
+        api_error.status_code, api_error.default_code, str(api_error.detail), api_error.details
+    )
+    if getattr(api_error, "wait", None):
+        response["Retry-After"] = str(api_error.wait)
+    return response
+
+
 # Status → code for exceptions that do not name their own.
 STATUS_CODES = {
     400: "validation_error",
@@ -105,6 +148,7 @@ STATUS_CODES = {
     422: "rule_violation",
     429: "throttled",
     500: "server_error",
+    503: "service_unavailable",
 }
 
 
@@ -195,6 +239,8 @@ def coveris_exception_handler(exc: Exception, context: dict) -> Response:
         exc = InvalidToken(str(exc))
     elif isinstance(exc, ProtectedError | RestrictedError):
         exc = _protected_conflict(exc)
+    elif (database_error := database_error_as_api_error(exc)) is not None:
+        exc = database_error
     elif isinstance(exc, IntegrityError):
         # A database constraint caught what Python did not: a conflict with existing data, not a crash.
         logger.info("integrity error answered as 409: %s", exc)

@@ -10,7 +10,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.middleware.common import CommonMiddleware
 from django.urls import is_valid_path
 
-from backend.exceptions import STATUS_CODES, error_json_response
+from backend.exceptions import STATUS_CODES, error_json_response, service_unavailable_response
 from backend.request_context import current_request_id
 
 logger = logging.getLogger("coveris.errors")
@@ -120,5 +120,8 @@ class APIErrorMiddleware:
         # __call__ above puts that response in the error shape; only real crashes are answered here.
         if not _is_api(request) or isinstance(exception, _CLIENT_ERRORS):
             return None
+        # Database down, pool exhausted, deadlock: 503/409 in the error shape, not a crash.
+        if (response := service_unavailable_response(exception)) is not None:
+            return response
         logger.exception("unhandled error under /api/", exc_info=exception)
         return error_json_response(500, "server_error", "An unexpected error occurred.")

@@ -1,14 +1,16 @@
 """Health checks and Django-level error views that answer in the error shape."""
 
 import logging
+import sys
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.defaults import bad_request, page_not_found, permission_denied, server_error
 
-from backend.exceptions import error_json_response
+from backend.exceptions import error_json_response, service_unavailable_response
 
 logger = logging.getLogger("coveris.health")
 
@@ -20,10 +22,20 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def _check_database() -> str | None:
+    """``SELECT 1`` within ``READYZ_TIMEOUT`` seconds: a probe must get its answer before its own timeout."""
+    connection = connections["default"]
+    pool = getattr(connection, "pool", None)
     try:
-        with connections["default"].cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
+        if pool is not None:
+            # Straight from the pool, with the probe's own bound (requests wait DATABASE_POOL_TIMEOUT): a pooled
+            # connection is checked on checkout, and a down database fails after the bound, not the pool's timeout.
+            pool.open()
+            with pool.connection(timeout=settings.READYZ_TIMEOUT) as pg:
+                pg.execute("SELECT 1").fetchone()
+        else:  # SQLite, or PostgreSQL without the pool (bounded by the connect timeout)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+                cursor.fetchone()
     except Exception as exc:  # any failure means "not ready"; the reason goes to the logs
         logger.warning("readiness: database unreachable: %s", exc)
         return "unreachable"
@@ -50,7 +62,10 @@ def readyz(request: HttpRequest) -> JsonResponse:
         "status": "ok" if ok else "unavailable",
         "checks": {name: ("ok" if problem is None else problem) for name, problem in checks.items()},
     }
-    return JsonResponse(body, status=200 if ok else 503)
+    response = JsonResponse(body, status=200 if ok else 503)
+    if not ok:
+        response["Retry-After"] = str(settings.SERVICE_UNAVAILABLE_RETRY_AFTER)
+    return response
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
@@ -85,6 +100,20 @@ def handler404(request: HttpRequest, exception: Exception):
 
 
 def handler500(request: HttpRequest):
+    # Django calls this inside its ``except`` block, so the exception is still at hand. A database outage raised
+    # in a middleware (sessions, the admin's user) or a non-API view is a 503 with Retry-After, not a crash.
+    exception = sys.exc_info()[1]
+    if exception is not None and (unavailable := service_unavailable_response(exception)) is not None:
+        if request.path.startswith("/api/"):
+            return unavailable
+        response = HttpResponse(
+            "Service temporarily unavailable; retry later.\n",
+            status=unavailable.status_code,
+            content_type="text/plain; charset=utf-8",
+        )
+        if unavailable.has_header("Retry-After"):
+            response["Retry-After"] = unavailable["Retry-After"]
+        return response
     if request.path.startswith("/api/"):
         return error_json_response(500, "server_error", "An unexpected error occurred.")
     return server_error(request)

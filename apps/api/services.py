@@ -1,12 +1,13 @@
 """Writes for org structure, positions and employees."""
 
-from django.db import transaction
+from django.db import connection
 from django.db.models import F, Q, Value
 from django.db.models.functions import Concat, Substr
 from rest_framework import exceptions
 
 from apps.api.models import Employee, OrgUnit, Position
 from apps.offer.services import ledger_contract_change
+from backend.db import atomic_with_retry
 from backend.exceptions import ConflictError
 
 
@@ -14,7 +15,7 @@ def _path_for(unit: OrgUnit, parent: OrgUnit | None) -> str:
     return f"{parent.path if parent else '/'}{unit.pk}/"
 
 
-@transaction.atomic
+@atomic_with_retry
 def org_unit_create(*, code: str, name: str, parent: OrgUnit | None = None, is_active: bool = True) -> OrgUnit:
     """Create a unit and give it its materialized path (from a fresh, locked read of the parent)."""
     if parent is not None:
@@ -37,13 +38,33 @@ def _lock_units(*pks) -> dict:
     return locked
 
 
+# pg_advisory_xact_lock key held by every org-unit move until its transaction ends ("coveris" + 1).
+ORG_UNIT_MOVE_LOCK = 0x636F7665726973_01
+
+
+def _serialize_moves() -> None:
+    """Moves run one at a time: the first lock every move takes, before any row lock (the global lock order).
+
+    Locking "subtree + new parent in pk order" alone is not enough: while a move waits for its rows, another move
+    can commit and put more units under its subtree, and the path rewrite then locks those too, out of order — three
+    crossing moves (A→B, B→C, C→A) deadlocked that way. With moves serialized, a move's subtree cannot change under
+    it (a concurrent create locks its parent, which is in the set, so it is waited for). Moves are rare admin edits;
+    queuing them costs nothing. SQLite serializes every write transaction anyway.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ORG_UNIT_MOVE_LOCK])
+
+
 def _lock_move(unit_pk, new_parent_pk) -> dict:
     """Lock the moving unit's whole subtree and its new parent in one statement, in primary-key order.
 
-    Every move and every create locks this way, so two crossing moves wait for each other instead of
-    deadlocking. Rows that join the subtree while we wait are not in this set, but the path rewrite that follows
-    is a new statement and sees (and updates) them.
+    Moves are serialized first (``_serialize_moves``), then lock their rows in primary-key order like every
+    create, so crossing moves wait for each other instead of deadlocking. Rows that join the subtree while we
+    wait (a concurrent create) are not in this set, but the path rewrite that follows is a new statement and
+    sees (and updates) them.
     """
+    _serialize_moves()
     for _ in range(3):
         path = OrgUnit.objects.filter(pk=unit_pk).values_list("path", flat=True).first()
         if path is None:
@@ -59,7 +80,7 @@ def _lock_move(unit_pk, new_parent_pk) -> dict:
     raise ConflictError("The org unit is being moved by someone else; try again.")
 
 
-@transaction.atomic
+@atomic_with_retry
 def org_unit_update(*, unit: OrgUnit, **fields) -> OrgUnit:
     """Update a unit; moving it rewrites the paths of its whole subtree in one UPDATE, refusing cycles."""
     moving = "parent" in fields
@@ -101,13 +122,13 @@ def org_unit_subtree(unit: OrgUnit):
     return OrgUnit.objects.filter(path__startswith=unit.path)
 
 
-@transaction.atomic
+@atomic_with_retry
 def position_create(**fields) -> Position:
     """Create a position."""
     return Position.objects.create(**fields)
 
 
-@transaction.atomic
+@atomic_with_retry
 def position_update(*, position: Position, **fields) -> Position:
     """Update a position's data."""
     position = Position.objects.select_for_update().get(pk=position.pk)
@@ -133,14 +154,14 @@ def _refuse_lifecycle_fields(fields: dict, employee_id: int | None = None) -> No
         raise exceptions.ValidationError({name: [employee_lifecycle_refusal(name, employee_id)] for name in refused})
 
 
-@transaction.atomic
+@atomic_with_retry
 def employee_create(**fields) -> Employee:
     """Create an employee; they start ``pending`` and their state changes only through transitions."""
     _refuse_lifecycle_fields(fields)
     return Employee.objects.create(**fields)
 
 
-@transaction.atomic
+@atomic_with_retry
 def employee_update(*, employee: Employee, actor=None, **fields) -> Employee:
     """Update an employee's data (never its state or termination date: those belong to transitions)."""
     _refuse_lifecycle_fields(fields, employee.pk)

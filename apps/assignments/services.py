@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 
-from django.db import transaction
 from django.utils import timezone
 from rest_framework import exceptions
 
@@ -27,6 +26,7 @@ from apps.business_rules.facts import Facts
 from apps.fsm.services import TransitionKind, TransitionOutcome, TransitionRequest, transition_perform
 from apps.tags.models import EmployeeTag, PositionTag
 from apps.users.choices import Role
+from backend.db import atomic_with_retry
 from backend.exceptions import ConflictError
 
 EDITABLE_FIELDS = ("employee", "position", "start_date", "end_date", "weekly_hours", "notes")
@@ -206,7 +206,7 @@ def _proposal_checked(proposal: _Proposal, *, actor, locked: dict) -> Assignment
     )
 
 
-@transaction.atomic
+@atomic_with_retry
 def assignments_create_many(
     *, actor, proposals: list[dict], acknowledge_warnings: bool = False, override_reason: str = ""
 ) -> list[tuple[Assignment, list]]:
@@ -311,7 +311,7 @@ def assignment_create(
     return assignment, results
 
 
-@transaction.atomic
+@atomic_with_retry
 def assignment_update(
     *, assignment: Assignment, actor, acknowledge_warnings: bool = False, override_reason: str = "", **fields
 ) -> tuple[Assignment, list]:

@@ -4,13 +4,13 @@ import json
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
 from jsonschema import Draft202012Validator
 from rest_framework import exceptions
 
 from apps.business_rules.choices import KNOWN_EVENTS
 from apps.business_rules.models import BusinessRule, BusinessRuleVersion
 from apps.business_rules.registry import REGISTRY
+from backend.db import atomic_with_retry
 
 VERSIONED_FIELDS = (
     "code",
@@ -101,7 +101,7 @@ def _record_version(rule: BusinessRule, actor) -> None:
     )
 
 
-@transaction.atomic
+@atomic_with_retry
 def rule_create(*, actor=None, **fields) -> BusinessRule:
     """Create a rule at version 1 and keep its snapshot."""
     fields.setdefault("params", {})
@@ -117,7 +117,7 @@ def rule_create(*, actor=None, **fields) -> BusinessRule:
     return rule
 
 
-@transaction.atomic
+@atomic_with_retry
 def rule_update(*, rule: BusinessRule, actor=None, **fields) -> BusinessRule:
     """Apply an edit; any real change bumps the version and keeps a snapshot (logs cite code + version).
 

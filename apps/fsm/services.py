@@ -29,6 +29,7 @@ from apps.business_rules.facts import Facts
 from apps.fsm.choices import EmployeeTransition
 from apps.fsm.models import EmployeeTransitionLog
 from apps.users.choices import Role
+from backend.db import retry_on_conflict
 from backend.exceptions import TransitionNotAllowedError
 from backend.request_context import request_id_for_storage
 
@@ -139,6 +140,7 @@ def _rules_decision(results: list[dict], request: TransitionRequest) -> str | No
     )
 
 
+@retry_on_conflict
 def transition_perform(*, kind: TransitionKind, pk: Any, request: TransitionRequest) -> TransitionOutcome:
     """Perform (or dry-run) one transition. Raises 400/403/404/409/422 API errors; writes nothing on refusal."""
     if request.name not in kind.names:
@@ -320,6 +322,7 @@ class _BatchFacts:
         return [evaluate_rule(rule, facts) for rule in applicable_rules(event, facts, rules)]
 
 
+@retry_on_conflict
 def transition_perform_many(*, kind: TransitionKind, pks, request: TransitionRequest) -> list[TransitionOutcome]:
     """Perform one transition on many objects in one transaction, all or nothing; outcomes in pk order.
 

@@ -10,7 +10,6 @@ import datetime
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import transaction
 from django.db.models import Min, Q, QuerySet
 from django.utils import timezone
 from rest_framework import exceptions
@@ -21,6 +20,7 @@ from apps.fsm.choices import EmployeeState
 from apps.offer.choices import BALANCE_KINDS, EntryBasis, EntryKind, EntrySource
 from apps.offer.models import ClockEvent, LedgerEntry
 from apps.users.choices import Role
+from backend.db import atomic_with_retry
 from backend.exceptions import ConflictError
 from backend.permissions import user_role
 from backend.request_context import request_id_for_storage
@@ -139,7 +139,7 @@ def ledger_on_employee_terminate(employee: Employee, request, log_entry) -> list
     return _one(ledger_on_employee_terminate_many, employee, request, log_entry)
 
 
-@transaction.atomic
+@atomic_with_retry
 def ledger_contract_change(*, employee: Employee, actor, effective_date: datetime.date | None = None) -> list:
     """After ``contracted_weekly_hours`` changed: re-rate the open contract (and open leave) from the change date.
 
@@ -394,7 +394,7 @@ def _validate_adjustment(adjusts, basis, hours, period_start, period_end) -> Non
         raise exceptions.ValidationError(errors)
 
 
-@transaction.atomic
+@atomic_with_retry
 def ledger_adjust(
     *,
     actor,
@@ -425,7 +425,7 @@ def ledger_adjust(
     )
 
 
-@transaction.atomic
+@atomic_with_retry
 def ledger_reverse(*, actor, entry: LedgerEntry, reason: str) -> LedgerEntry:
     """Cancel a manual entry in full with its negative copy; an entry is reversed at most once (else 409)."""
     _require_adjuster(actor)
@@ -488,7 +488,7 @@ def _utc_day(moment: datetime.datetime) -> datetime.date:
     return moment.astimezone(datetime.UTC).date()
 
 
-@transaction.atomic
+@atomic_with_retry
 def clock_in(
     *, actor, employee_id: int | None = None, at: datetime.datetime | None = None, acknowledge_warnings: bool = False
 ) -> tuple[ClockEvent, list[dict]]:
@@ -530,7 +530,7 @@ def shift_hours(event: ClockEvent) -> Decimal:
     return (seconds / Decimal(3600)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-@transaction.atomic
+@atomic_with_retry
 def clock_out(
     *, actor, employee_id: int | None = None, at: datetime.datetime | None = None, acknowledge_warnings: bool = False
 ) -> tuple[ClockEvent, LedgerEntry, list[dict]]:

@@ -17,6 +17,7 @@ from apps.api.models import Employee, Position
 from apps.tags.choices import TagAction, TagCategory, TagTarget
 from apps.tags.models import EmployeeTag, PositionTag, TagCatalog, TagChangeLog
 from apps.users.models import User
+from backend.db import atomic_with_retry
 from backend.exceptions import ConflictError
 from backend.request_context import request_id_for_storage
 
@@ -181,7 +182,7 @@ def tag_catalog_errors(*, code: str, name: str, category: str, instance_id: int 
 # --- catalogue ----------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@atomic_with_retry
 def tag_catalog_create(
     *, code: str, name: str, category: str = TagCategory.SKILL, is_active: bool = True
 ) -> TagCatalog:
@@ -195,7 +196,7 @@ def tag_catalog_create(
         raise exceptions.ValidationError({"code": [f"A tag with code '{code}' already exists."]}) from exc
 
 
-@transaction.atomic
+@atomic_with_retry
 def tag_catalog_update(
     *,
     tag: TagCatalog,
@@ -224,7 +225,7 @@ def tag_catalog_update(
     return tag
 
 
-@transaction.atomic
+@atomic_with_retry
 def tag_catalog_delete(*, tag: TagCatalog) -> None:
     """Delete a catalogue tag that was never used; a tag with holders or history can only be deactivated."""
     tag = _locked(TagCatalog.objects, tag.pk)
@@ -245,7 +246,7 @@ def tag_catalog_delete(*, tag: TagCatalog) -> None:
 # --- employee tags ------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@atomic_with_retry
 def employee_tag_add(
     *,
     employee: Employee,
@@ -279,7 +280,7 @@ def employee_tag_add(
     return employee_tag
 
 
-@transaction.atomic
+@atomic_with_retry
 def employee_tag_change(
     *,
     employee_tag: EmployeeTag,
@@ -325,7 +326,7 @@ def employee_tag_change(
     return current
 
 
-@transaction.atomic
+@atomic_with_retry
 def employee_tag_remove(*, employee_tag: EmployeeTag, actor: User | None) -> None:
     """Take a tag away from an employee, and log the removal with what was there."""
     current = _locked(EmployeeTag.objects.select_related("tag"), employee_tag.pk)
@@ -338,7 +339,7 @@ def employee_tag_remove(*, employee_tag: EmployeeTag, actor: User | None) -> Non
 # --- position tags ------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@atomic_with_retry
 def position_tag_add(
     *, position: Position, tag: TagCatalog, actor: User | None, min_level: int = 1, required: bool = True
 ) -> PositionTag:
@@ -361,7 +362,7 @@ def position_tag_add(
     return position_tag
 
 
-@transaction.atomic
+@atomic_with_retry
 def position_tag_change(
     *,
     position_tag: PositionTag,
@@ -390,7 +391,7 @@ def position_tag_change(
     return current
 
 
-@transaction.atomic
+@atomic_with_retry
 def position_tag_remove(*, position_tag: PositionTag, actor: User | None) -> None:
     """Stop a position asking for a tag, and log the removal with what was there."""
     current = _locked(PositionTag.objects.select_related("tag"), position_tag.pk)

@@ -26,10 +26,13 @@ def test_readyz_503_when_the_database_is_unreachable(client, monkeypatch):
 
     # The real check runs; only the connection's cursor fails, as it would with the server down.
     monkeypatch.setattr(connections["default"], "cursor", refuse)
+    if getattr(connections["default"], "pool", None) is not None:  # PostgreSQL: the probe checks out of the pool
+        monkeypatch.setattr(connections["default"].pool, "connection", refuse)
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "checks": {"database": "unreachable", "cache": "ok"}}
     assert "connection refused" not in response.content.decode(), "the reason goes to the logs only"
+    assert int(response["Retry-After"]) > 0
 
 
 def test_readyz_503_when_the_cache_is_unreachable(client, settings):

@@ -7,7 +7,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
-from config.settings.env import env_bool, env_choice, env_int, env_list, env_str
+from config.settings.env import env_bool, env_choice, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 load_dotenv(BASE_DIR / ".env")
@@ -89,15 +89,24 @@ DATABASE_URL = env_str("DATABASE_URL")
 
 
 def database_from_url(url: str) -> dict:
-    """Parse DATABASE_URL; PostgreSQL gets Django's psycopg pool and CONN_MAX_AGE=0 (ASGI-safe)."""
-    config = dj_database_url.parse(url, conn_max_age=0)
+    """Parse DATABASE_URL; PostgreSQL gets Django's psycopg pool and CONN_MAX_AGE=0 (ASGI-safe).
+
+    Sizing (docs/stack/deployment.md): instances x WEB_CONCURRENCY x DATABASE_POOL_MAX_SIZE must stay at or below
+    PostgreSQL's max_connections minus headroom (migrations, admin sessions, monitoring).
+    """
+    # CONN_HEALTH_CHECKS: every checkout from the pool is checked, so a connection the server dropped while idle
+    # (restart, failover, pg_terminate_backend) is discarded, not handed to a request (backend/pool.py).
+    config = dj_database_url.parse(url, conn_max_age=0, conn_health_checks=True)
     if config["ENGINE"] == "django.db.backends.postgresql":
         options = config.setdefault("OPTIONS", {})
+        # libpq's own bound on opening one connection (an unreachable host that drops packets would hang).
+        options.setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
         if env_bool("DATABASE_POOL", True):
             options["pool"] = {
                 "min_size": env_int("DATABASE_POOL_MIN_SIZE", 1),
                 "max_size": env_int("DATABASE_POOL_MAX_SIZE", 10),
-                "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
+                # How long a request waits for a connection before answering 503 (backend/db.py).
+                "timeout": env_float("DATABASE_POOL_TIMEOUT", 3.0),
             }
     return config
 
@@ -121,6 +130,14 @@ else:
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Faults: bounded waits, clean refusals (backend/db.py) ------------------------------------------
+# A transaction PostgreSQL aborts with a deadlock or serialization failure runs at most this many times, then 409.
+DATABASE_TRANSACTION_ATTEMPTS = 3
+# Retry-After (seconds) on a 503 service_unavailable (database unreachable or pool exhausted).
+SERVICE_UNAVAILABLE_RETRY_AFTER = env_int("SERVICE_UNAVAILABLE_RETRY_AFTER", 5)
+# /readyz waits at most this long (seconds) for a database connection before answering 503.
+READYZ_TIMEOUT = env_float("READYZ_TIMEOUT", 2.0)
 
 # --- Cache: Redis when configured (shared throttle counters across workers), else local memory --
 REDIS_URL = env_str("REDIS_URL")

@@ -11,7 +11,7 @@ from config.settings.env import env_bool, env_choice, env_int, env_list, env_str
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 ENV_EXAMPLE = BASE_DIR / ".env.example"
 READ_PATTERN = re.compile(
-    r"""(?:env_str|env_bool|env_int|env_list|env_choice|os\.environ\.get|os\.environ\.setdefault|os\.getenv)"""
+    r"""(?:env_str|env_bool|env_int|env_float|env_list|env_choice|os\.environ\.get|os\.environ\.setdefault|os\.getenv)"""
     r"""\(\s*["']([A-Z][A-Z0-9_]*)["']|os\.environ\[\s*["']([A-Z][A-Z0-9_]*)["']\s*\]"""
 )
 # Variables read by the platform or by tools rather than by our code, still documented in .env.example.

@@ -134,7 +134,7 @@ def test_production_settings_with_redis_use_the_pool_redis_and_secure_defaults()
     assert dumped["debug"] is False
     assert dumped["engine"] == "django.db.backends.postgresql"
     assert dumped["conn_max_age"] == 0
-    assert dumped["pool"] == {"min_size": 1, "max_size": 10, "timeout": 10}
+    assert dumped["pool"] == {"min_size": 1, "max_size": 10, "timeout": 3.0}
     assert dumped["cache_backend"] == "django.core.cache.backends.redis.RedisCache"
     assert dumped["cache_location"] == "redis://cache.internal:6379/0"
     assert dumped["cache_key_prefix"] == "coveris"
@@ -179,7 +179,10 @@ def test_database_from_url_gives_postgres_the_psycopg_pool_and_no_persistent_con
     assert config["NAME"] == "coveris"
     assert config["HOST"] == "db.internal"
     assert config["CONN_MAX_AGE"] == 0  # the pool owns connections; persistent ones leak under ASGI
-    assert config["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 4, "timeout": 10}
+    assert config["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 4, "timeout": 3.0}
+    assert config["OPTIONS"]["connect_timeout"] == 5
+    # Every checkout is checked (a connection the server dropped while idle is discarded): backend/pool.py.
+    assert config["CONN_HEALTH_CHECKS"] is True
 
 
 def test_database_from_url_without_pool_when_disabled_or_not_postgres(monkeypatch):

@@ -99,3 +99,29 @@ def test_crossing_subtree_moves_wait_for_each_other(monkeypatch):
     for unit in OrgUnit.objects.select_related("parent"):
         expected = f"{unit.parent.path if unit.parent else '/'}{unit.pk}/"
         assert unit.path == expected, (unit.code, unit.path, expected)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("attempt", range(5))
+def test_three_crossing_moves_never_deadlock(attempt, monkeypatch, settings):
+    """A→B, B→C and C→A at once (issue 11): each move locks subtree + new parent in pk order, but a move that waited
+    could then rewrite rows another move had just put under its subtree — out of order, a deadlock (500). Moves now
+    take one advisory lock first, so they run one at a time: every outcome is a move or a cycle refusal."""
+    from apps.api import services as api_services
+
+    settings.DATABASE_TRANSACTION_ATTEMPTS = 1  # no retry to hide a deadlock: it would surface as a ConflictError
+    a, b, c = (org_unit_create(code=f"{name}{attempt}", name=name) for name in "ABC")
+    barrier = threading.Barrier(3, timeout=10)
+    real_serialize = api_services._serialize_moves
+
+    def all_at_once():
+        barrier.wait()  # the three transactions are open and about to lock
+        real_serialize()
+
+    monkeypatch.setattr(api_services, "_serialize_moves", all_at_once)
+    results = _move_concurrently([(a, b), (b, c), (c, a)])
+    assert sorted(results) == ["moved", "moved", "refused"], results
+    for unit in OrgUnit.objects.select_related("parent").filter(pk__in=[a.pk, b.pk, c.pk]):
+        expected = f"{unit.parent.path if unit.parent else '/'}{unit.pk}/"
+        assert unit.path == expected, (unit.code, unit.path, expected)

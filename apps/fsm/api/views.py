@@ -14,6 +14,7 @@ from apps.fsm.api.serializers import (
 )
 from apps.fsm.models import TransitionLogBase
 from apps.fsm.services import TransitionKind, TransitionRequest, transition_options, transition_perform
+from backend.db import retry_on_conflict
 from backend.schema import documents_errors
 
 
@@ -78,14 +79,19 @@ class TransitionActionMixin:
 
         data = TransitionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+
         # The response is built inside the transaction: should serialising it fail, the transition is rolled back
         # too, rather than committed behind a 500 the caller would take for "nothing happened".
-        with transaction.atomic():
+        # Re-run as a whole should PostgreSQL abort it with a deadlock or serialization failure (then 409).
+        @retry_on_conflict
+        @transaction.atomic
+        def perform() -> dict:
             outcome = transition_perform(
                 kind=kind, pk=instance.pk, request=TransitionRequest(actor=request.user, **data.validated_data)
             )
-            body = self._dry_run_body(outcome) if outcome.dry_run else self._performed_body(kind, outcome)
-        return Response(body)
+            return self._dry_run_body(outcome) if outcome.dry_run else self._performed_body(kind, outcome)
+
+        return Response(perform())
 
     @staticmethod
     def _dry_run_body(outcome) -> dict:
