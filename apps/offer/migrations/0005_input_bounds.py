@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('offer', '0003_one_manual_reversal'),
+        ('offer', '0004_chained'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('business_rules', '0001_initial'),
+        ('business_rules', '0002_chained'),
     ]
 
     operations = [
