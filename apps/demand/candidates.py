@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -21,6 +22,7 @@ from apps.assignments.models import Assignment
 from apps.business_rules.choices import Outcome, Severity
 from apps.business_rules.engine import active_rules, applicable_rules, evaluate_rule
 from apps.business_rules.facts import Facts
+from apps.demand.candidate_sql import candidate_shortlist
 from apps.demand.periods import CENT, hours_text
 from apps.demand.periods import hours as to_hours
 from apps.demand.supply import supply_by_employee
@@ -81,15 +83,22 @@ class _Loaded:
     supply: dict[int, tuple]
 
 
-def _load(*, position: Position, start, end, hours: Decimal, employees: QuerySet[Employee], today) -> _Loaded:
+def _fixed(*, position: Position, start, end, hours: Decimal, today) -> tuple[list[PositionTag], list, Facts]:
+    """The position's tags, the approval rules that apply, and the what-if without an employee: two queries."""
     position_tags = list(PositionTag.objects.filter(position=position).select_related("tag").order_by("tag__code"))
     rules = [r for r in active_rules() if EVENT in (r.events or []) and r.rule_type not in REQUEST_ONLY_RULE_TYPES]
     # Scope and validity depend only on the position and the day, so one template decides them for everyone.
     template = Facts(
         event=EVENT, position=position, start_date=start, end_date=end, weekly_hours=hours, effective_date=today
     )
-    rules = applicable_rules(EVENT, template, rules)
+    return position_tags, applicable_rules(EVENT, template, rules), template
 
+
+def _load_people(
+    *, position_tags: list[PositionTag], rules: list, employees: QuerySet[Employee], start, end, supply=None
+) -> _Loaded:
+    """The employees, their relevant tags and open assignments overlapping the period, and (unless given) their
+    supply: four queries (three with ``supply``)."""
     pool_ids = employees.order_by().values("pk")
     extra_codes = {
         extra["tag"]
@@ -119,8 +128,14 @@ def _load(*, position: Position, start, end, hours: Decimal, employees: QuerySet
         employees=list(employees.only(*EMPLOYEE_FIELDS).order_by("pk")),
         tags_by_employee=tags_by_employee,
         open_by_employee=open_by_employee,
-        supply=supply_by_employee(employees=employees, start=start, end=end),
+        supply=supply if supply is not None else supply_by_employee(employees=employees, start=start, end=end),
     )
+
+
+def _load(*, position: Position, start, end, hours: Decimal, employees: QuerySet[Employee], today) -> _Loaded:
+    """Everything ``_rank_one`` reads for ``employees``, in six queries whatever their number."""
+    position_tags, rules, _template = _fixed(position=position, start=start, end=end, hours=hours, today=today)
+    return _load_people(position_tags=position_tags, rules=rules, employees=employees, start=start, end=end)
 
 
 def _tag_check(required: list[PositionTag], held: list[EmployeeTag], start, end) -> tuple[int, list[str]]:
@@ -221,6 +236,17 @@ def _rank_one(employee: Employee, position: Position, start, end, hours: Decimal
     }
 
 
+def _sort_key(candidate: dict) -> tuple:
+    """The ranking: fitting first, then score, free hours (more first), employee number, id."""
+    return (
+        not candidate["fits"],
+        -candidate["score"],
+        -Decimal(candidate["free_hours"]),
+        candidate["employee_number"],
+        candidate["employee"],
+    )
+
+
 def candidate_rank(
     *,
     position: Position,
@@ -230,17 +256,43 @@ def candidate_rank(
     employees: QuerySet[Employee],
     limit: int,
     today: datetime.date | None = None,
+    shortlist: bool | None = None,
 ) -> dict:
     """Rank ``employees`` (the caller's pool: in scope, not terminated) for ``position`` over [start, end].
 
     Fitting candidates come first, then by score, free hours and employee number; ``limit`` cuts the list.
+    On PostgreSQL (``shortlist`` None or True) one query shortlists who can reach the top ``limit`` and Python
+    ranks only them (apps/demand/candidate_sql.py); ``shortlist=False``, and SQLite, rank everyone in Python.
+    Both give the same body.
     """
     today = today or timezone.localdate()
-    data = _load(position=position, start=start, end=end, hours=hours, employees=employees, today=today)
-    ranked = [_rank_one(e, position, start, end, hours, data, today) for e in data.employees]
-    ranked.sort(
-        key=lambda c: (not c["fits"], -c["score"], -Decimal(c["free_hours"]), c["employee_number"], c["employee"])
-    )
+    position_tags, rules, template = _fixed(position=position, start=start, end=end, hours=hours, today=today)
+    if shortlist is None:
+        shortlist = connection.vendor == "postgresql"
+    if shortlist:
+        short = candidate_shortlist(
+            position=position,
+            position_tags=position_tags,
+            rules=rules,
+            start=start,
+            end=end,
+            hours=hours,
+            employees=employees,
+            limit=limit,
+            template=template,
+        )
+        picked = Employee.objects.filter(pk__in=sorted(short.supply))
+        data = _load_people(
+            position_tags=position_tags, rules=rules, employees=picked, start=start, end=end, supply=short.supply
+        )
+        ranked = [_rank_one(e, position, start, end, hours, data, today) for e in data.employees]
+        considered = short.considered
+        fitting = short.fitting_decided + sum(1 for c in ranked if c["fits"] and c["employee"] in short.undecided)
+    else:
+        data = _load_people(position_tags=position_tags, rules=rules, employees=employees, start=start, end=end)
+        ranked = [_rank_one(e, position, start, end, hours, data, today) for e in data.employees]
+        considered, fitting = len(ranked), sum(1 for c in ranked if c["fits"])
+    ranked.sort(key=_sort_key)
     return {
         "position": {
             "id": position.pk,
@@ -251,8 +303,8 @@ def candidate_rank(
         "from": start.isoformat(),
         "to": end.isoformat(),
         "hours": hours_text(hours),
-        "considered": len(ranked),
-        "fitting": sum(1 for c in ranked if c["fits"]),
-        "rules_evaluated": [rule.code for rule in data.rules],
+        "considered": considered,
+        "fitting": fitting,
+        "rules_evaluated": [rule.code for rule in rules],
         "results": ranked[:limit],
     }

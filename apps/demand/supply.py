@@ -31,8 +31,12 @@ EMP = Employee._meta.db_table
 COLUMNS = ("contracted", "leave_h", "assigned", "worked")
 
 
-def supply_sql(*, employees: QuerySet[Employee], start, end) -> tuple[str, list]:
-    """SQL returning (employee id, from_ledger 1/0, contracted, leave_h, assigned, worked) over [start, end]."""
+def supply_ctes(*, employees: QuerySet[Employee], start, end) -> tuple[str, list]:
+    """CTEs (without ``WITH``) ending in ``supply(id, from_ledger, contracted, leave_h, assigned, worked)``.
+
+    Also defines ``bounds(lo, hi)`` and ``pool(id)`` (the employees), which a caller may read too: candidate
+    ranking builds on them (apps/demand/candidates.py).
+    """
     d = DateSQL.current()
     pool_sql, pool_params = queryset_sql(employees.order_by().values("id"))
     states_sql, states = in_list([s.value for s in COVERING_STATES])
@@ -51,7 +55,7 @@ def supply_sql(*, employees: QuerySet[Employee], start, end) -> tuple[str, list]
     asg_days = d.overlap_days("a.start_date", "a.end_date", "b.lo", "b.hi")
     employed = d.overlap_days("e.hire_date", "e.termination_date", "b.lo", "b.hi")
     sql = f"""
-    WITH bounds AS (SELECT {d.param()} AS lo, {d.param()} AS hi),
+    bounds AS (SELECT {d.param()} AS lo, {d.param()} AS hi),
     pool(id) AS ({pool_sql}),
     led AS (
         SELECT l.employee_id AS employee_id, {sums}
@@ -78,14 +82,22 @@ def supply_sql(*, employees: QuerySet[Employee], start, end) -> tuple[str, list]
         LEFT JOIN led ON led.employee_id = e.id
         LEFT JOIN asg ON asg.employee_id = e.id
         WHERE e.id IN (SELECT id FROM pool)
-    )
-    SELECT id, from_ledger,
-           CASE WHEN from_ledger = 1 THEN l_contracted ELSE c_contracted END AS contracted,
-           CASE WHEN from_ledger = 1 THEN l_leave ELSE 0 END AS leave_h,
-           CASE WHEN from_ledger = 1 THEN l_assigned ELSE c_assigned END AS assigned,
-           l_worked AS worked
-    FROM raw"""  # noqa: S608 -- fragments, table names and choice values are constants; values are parameters
+    ),
+    supply AS (
+        SELECT id, from_ledger,
+               CASE WHEN from_ledger = 1 THEN l_contracted ELSE c_contracted END AS contracted,
+               CASE WHEN from_ledger = 1 THEN l_leave ELSE 0 END AS leave_h,
+               CASE WHEN from_ledger = 1 THEN l_assigned ELSE c_assigned END AS assigned,
+               l_worked AS worked
+        FROM raw
+    )"""  # noqa: S608 -- fragments, table names and choice values are constants; values are parameters
     return sql, [start, end, *pool_params, *states]
+
+
+def supply_sql(*, employees: QuerySet[Employee], start, end) -> tuple[str, list]:
+    """SQL returning (employee id, from_ledger 1/0, contracted, leave_h, assigned, worked) over [start, end]."""
+    ctes, params = supply_ctes(employees=employees, start=start, end=end)
+    return f"WITH {ctes}\n    SELECT id, from_ledger, contracted, leave_h, assigned, worked FROM supply", params  # noqa: S608
 
 
 def supply_by_employee(*, employees: QuerySet[Employee], start, end) -> dict[int, tuple]:

@@ -1,24 +1,26 @@
-"""Benchmark: GET /api/coverage/candidates/ over N employees, as a ratio against a baseline in the same process.
+"""Benchmark: GET /api/coverage/candidates/ at 10,000 and 100,000 employees, in-process, against its SQL floor.
 
-    uv run python apps/demand/benchmarks/bench_candidates.py --employees 10000
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/coveris uv run python apps/demand/benchmarks/bench_candidates.py
+    ... bench_candidates.py --employees 10000 100000 --repeat 5      # the defaults
+    ... bench_candidates.py --explain     # also print EXPLAIN ANALYZE of the ranking query
 
-It builds a throw-away test database (SQLite in memory, or ``test_coveris_bench`` on PostgreSQL), fills it with
-bulk inserts — employees in every non-terminated state, most holding the position's tag, half with an
-assignment elsewhere, a quarter on the hours ledger, three approval rules — and times, best of ``--repeat``:
+It builds a throw-away database (``test_<your database>_bench`` on PostgreSQL, SQLite in memory otherwise), fills
+it with bulk inserts — employees in every non-terminated state, most holding the position's tag, half with an
+assignment elsewhere, a quarter on the hours ledger, three approval rules — runs ``ANALYZE``, and prints per size:
 
-- the baseline: one raw ``SELECT`` of the same employees' rows (what any per-employee answer must at least read);
-- the endpoint, through the full DRF stack.
+- the endpoint's median in-process time through the full DRF stack (APIClient) and its query count;
+- the floor: the ranking's one SQL query (apps/demand/candidate_sql.py) run on the raw psycopg connection plus
+  the page's employee rows, checked to return the endpoint's rows in the endpoint's order; and the ratio.
 
-It prints the endpoint's time as a multiple of the baseline and its query count, at N/10 and at N employees, so
-a per-employee query (the count grows) or a super-linear step (the ratio at N climbs far above the ratio at
-N/10) shows at a glance. No absolute times are asserted or printed: they depend on the machine. Not collected
-by pytest (the file name does not start with ``test_``).
+The query count must not change between sizes (a per-employee query would show). Not collected by pytest (the
+file name does not start with ``test_``). Figures: docs/benchmarks.md.
 """
 
 import argparse
+import contextlib
 import datetime
 import os
+import statistics
 import sys
 import time
 from decimal import Decimal
@@ -37,6 +39,7 @@ from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
 D = datetime.date
+EXPLAIN = "--explain" in sys.argv
 STATES = ["active"] * 7 + ["pending", "on_leave", "suspended"]
 
 
@@ -99,26 +102,57 @@ def build(n: int, start_index: int, context: dict) -> None:
     )
 
 
-def best_of(repeat: int, func) -> float:
-    best = float("inf")
+def median_of(repeat: int, func) -> float:
+    times = []
     for _ in range(repeat):
         began = time.perf_counter()
         func()
-        best = min(best, time.perf_counter() - began)
-    return best
+        times.append(time.perf_counter() - began)
+    return statistics.median(times)
 
 
-def measure(client, url: str, repeat: int) -> tuple[float, int, int]:
-    """(endpoint time ÷ baseline time, endpoint query count, employees considered)."""
+def floor_ids(args: dict) -> list[int] | None:
+    """The floor: the ranking's one SQL query (apps/demand/candidate_sql.py) run on the raw psycopg connection,
+    then the page's employee rows; None on SQLite (no SQL ranking there)."""
+    if connection.vendor != "postgresql":
+        return None
+    from apps.demand.candidate_sql import candidate_shortlist
 
-    def baseline():
-        with connection.cursor() as cursor:
+    captured = {}
+
+    class Capture(Exception):
+        pass
+
+    def grab(execute, sql, params, many, context):
+        captured["sql"], captured["params"] = sql, params
+        raise Capture
+
+    with connection.execute_wrapper(grab), contextlib.suppress(Capture):
+        candidate_shortlist(**args)
+    raw = connection.connection  # the psycopg connection itself: no Django cursor wrapper
+    if EXPLAIN:
+        with raw.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + captured["sql"], captured["params"])
+            print("\n".join(row[0] for row in cursor.fetchall()))
+
+    def run():
+        with raw.cursor() as cursor:
+            cursor.execute(captured["sql"], captured["params"])
+            rows = cursor.fetchall()
+            ids = [row[3] for row in rows if row[3] is not None and not row[2]]
             cursor.execute(
-                "SELECT id, employee_number, first_name, last_name, state, contracted_weekly_hours, hire_date, "
-                "termination_date, org_unit_id FROM api_employee WHERE state <> %s",
-                ["terminated"],
+                "SELECT id, employee_number, first_name, last_name, state, org_unit_id FROM api_employee "
+                "WHERE id = ANY(%s)",
+                [ids],
             )
-            cursor.fetchall()
+            by_id = {row[0]: row for row in cursor.fetchall()}
+            return [by_id[i][0] for i in ids]
+
+    return run
+
+
+def measure(client, url: str, repeat: int, shortlist_args: dict) -> dict:
+    """In-process time of the endpoint, its query count, the floor's time, and the floor's rows checked equal."""
 
     def endpoint():
         response = client.get(url)
@@ -126,22 +160,54 @@ def measure(client, url: str, repeat: int) -> tuple[float, int, int]:
         return response
 
     endpoint()  # warm caches (URL resolver, serializers, rule registry) before timing
-    base = best_of(repeat, baseline)
-    took = best_of(repeat, endpoint)
+    took = median_of(repeat, endpoint)
     with CaptureQueriesContext(connection) as ctx:
-        considered = endpoint().json()["considered"]
-    return took / base, len(ctx.captured_queries), considered
+        body = endpoint().json()
+    result = {"ms": took * 1000, "queries": len(ctx.captured_queries), "considered": body["considered"]}
+    floor = floor_ids(shortlist_args)
+    if floor is not None:
+        ids = floor()
+        assert ids == [r["employee"] for r in body["results"]], "the floor does not return the endpoint's rows"
+        result["floor_ms"] = median_of(repeat, floor) * 1000
+    return result
+
+
+def _shortlist_args(position) -> dict:
+    """What the endpoint passes candidate_shortlist for the benchmark's URL (admin: everyone not terminated)."""
+    from apps.business_rules.facts import Facts
+    from apps.demand.candidates import _fixed
+    from apps.demand.selectors import candidate_pool
+    from apps.users.models import User
+
+    start, end, hours = D(2026, 3, 2), D(2026, 3, 29), Decimal(20)
+    today = datetime.date.today()
+    position_tags, rules, template = _fixed(position=position, start=start, end=end, hours=hours, today=today)
+    assert isinstance(template, Facts)
+    return {
+        "position": position,
+        "position_tags": position_tags,
+        "rules": rules,
+        "start": start,
+        "end": end,
+        "hours": hours,
+        "employees": candidate_pool(user=User.objects.get(email="bench@coveris.test")),
+        "limit": 100,
+        "template": template,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--employees", type=int, default=10_000)
+    parser.add_argument("--employees", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of the ranking query")
     args = parser.parse_args()
 
     setup_test_environment()
     if connection.vendor == "postgresql":
-        settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = "test_coveris_bench"
+        # Named after the configured database, so engineers sharing a server do not drop each other's benchmark.
+        name = settings.DATABASES["default"]["NAME"]
+        settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = f"test_{name}_bench"
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         from rest_framework.test import APIClient
@@ -171,19 +237,18 @@ def main() -> None:
         url = f"/api/coverage/candidates/?position={position.pk}&from=2026-03-02&to=2026-03-29&hours=20&limit=100"
 
         context = {"unit": unit, "other": other, "tag": tag}
-        small = max(1, args.employees // 10)
-        build(small, 0, context)
-        small_ratio, small_queries, small_n = measure(client, url, args.repeat)
-        build(args.employees - small, small, context)
-        big_ratio, big_queries, big_n = measure(client, url, args.repeat)
-
-        print(f"database: {connection.vendor}")
-        print(f"{small_n:>7} employees: endpoint = {small_ratio:8.1f} × baseline SELECT, {small_queries} queries")
-        print(f"{big_n:>7} employees: endpoint = {big_ratio:8.1f} × baseline SELECT, {big_queries} queries")
-        print(f"queries grow with employees: {'YES (a per-employee query!)' if big_queries != small_queries else 'no'}")
-        print(
-            f"ratio at {big_n} ÷ ratio at {small_n}: {big_ratio / small_ratio:.2f} (about 1 when both scale linearly)"
-        )
+        shortlist_args = _shortlist_args(position)
+        built = 0
+        print(f"database: {connection.vendor}; median of {args.repeat}; limit 100")
+        for size in args.employees:
+            build(size - built, built, context)
+            built = size
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("ANALYZE")
+            r = measure(client, url, args.repeat, shortlist_args)
+            floor = f", floor {r['floor_ms']:.1f} ms, ratio {r['ms'] / r['floor_ms']:.2f}" if "floor_ms" in r else ""
+            print(f"{r['considered']:>7} employees: {r['ms']:7.1f} ms in-process, {r['queries']} queries{floor}")
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 

@@ -10,6 +10,7 @@ from apps.api.tests.factories import PositionFactory
 from apps.business_rules.tests.factories import BusinessRuleFactory
 from apps.demand.tests.conftest import D, assert_error, count_queries
 from apps.offer.models import LedgerEntry
+from apps.tags.models import TagCatalog
 from apps.tags.tests.factories import EmployeeTagFactory, PositionTagFactory, TagCatalogFactory
 
 URL = "/api/coverage/candidates/"
@@ -306,3 +307,141 @@ def test_query_count_does_not_grow_with_the_number_of_employees(
     assert few == many
     # user, (manager's unit), position, position tags, rules, the pool, their tags, their assignments, supply SQL
     assert many <= 9
+
+
+def _random_organisation(rng, tree, make_employee, make_assignment, case, n: int) -> None:
+    """n employees with random states, contracts, tag levels and validity, assignments and ledger lines."""
+    from apps.offer.models import LedgerEntry as Entry
+
+    states = ["active", "active", "active", "pending", "on_leave", "suspended"]
+    for i in range(n):
+        employee = make_employee(
+            tree.dept if i % 3 else tree.team,
+            state=rng.choice(states),
+            contract=rng.choice([0, 12, 20, 24, 30, 37.5, 40, 45]),
+            employee_number=rng.choice(["R", "r", "Ä", "R-", "R_"]) + f"{i:03d}",  # code-point order, not a collation
+            termination_date=rng.choice([None, None, D(2026, 3, 20), D(2026, 6, 30)]),
+        )
+        for tag in (case.forklift, *case.extra_tags):
+            if rng.random() < 0.7:
+                EmployeeTagFactory(
+                    employee=employee,
+                    tag=tag,
+                    level=rng.randint(1, 4),
+                    valid_from=rng.choice([D(2026, 1, 1), D(2026, 3, 10)]),
+                    valid_until=rng.choice([None, None, D(2026, 3, 15), D(2026, 12, 31)]),
+                )
+        # The database allows one open assignment per employee and position at a time: distinct positions.
+        for where in rng.sample([case.other, *case.more_positions, case.position], rng.choice([0, 0, 1, 1, 2, 3])):
+            start = rng.choice([D(2026, 1, 5), D(2026, 3, 4), D(2026, 3, 20), D(2026, 5, 1)])
+            make_assignment(
+                employee,
+                where,
+                state=rng.choice(["proposed", "approved", "active", "completed", "cancelled"]),
+                hours=rng.choice([4, 8, 10, 12.5, 16, 19.99, 20, 25, 33.33]),
+                start=start,
+                end=rng.choice([None, start + datetime.timedelta(days=rng.randrange(3, 60))]),
+            )
+        if rng.random() < 0.4:
+            common = {"employee": employee, "source": "employee"}
+            Entry.objects.create(
+                kind="contracted", hours=Decimal(rng.choice([20, 36, 40])), period_start=D(2026, 1, 1), **common
+            )
+            if rng.random() < 0.5:
+                Entry.objects.create(
+                    kind="leave",
+                    hours=Decimal(rng.choice(["8", "13.37"])),
+                    period_start=D(2026, 3, rng.randint(1, 20)),
+                    period_end=D(2026, 3, 29),
+                    **common,
+                )
+            if rng.random() < 0.5:
+                Entry.objects.create(
+                    kind="assigned",
+                    basis="total",
+                    hours=Decimal(rng.choice(["20", "7.77"])),
+                    period_start=D(2026, 2, 25),
+                    period_end=D(2026, 3, rng.randint(1, 28)),
+                    source="assignment",
+                    employee=employee,
+                )
+
+
+RULE_SETS = [
+    [],
+    [("MAXH", "max_weekly_hours", {"max_hours": 40}, "block")],
+    [
+        ("PCT", "max_weekly_hours", {"max_percent_of_contract": 100, "max_hours": 45}, "block"),
+        ("CONC", "max_concurrent_assignments", {"max": 2}, "warn"),
+        ("STATE", "employee_state", {"states": ["active", "pending"]}, "warn"),
+    ],
+    [
+        (
+            "TAGS",
+            "required_tags",
+            {"include_optional": True, "extra_tags": [{"tag": "SAFETY", "min_level": 2}]},
+            "block",
+        ),
+        ("ONE", "no_overlap_same_position", {}, "warn"),
+        ("END", "before_termination", {}, "block"),
+        ("CONC1", "max_concurrent_assignments", {"max": 1, "count_proposed": True}, "warn"),
+        ("BOUNDS", "assignment_hours_bounds", {"max_hours": 15}, "warn"),
+    ],
+    [
+        ("GONE", "no_such_type_any_more", {}, "warn"),
+        ("BAD", "max_weekly_hours", {"max_hours": "lots"}, "warn"),
+        ("PCTW", "max_weekly_hours", {"max_percent_of_contract": 62.5}, "warn"),
+    ],
+]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("rules", range(len(RULE_SETS)))
+def test_the_sql_shortlist_ranks_exactly_like_ranking_everyone_in_python(
+    case, tree, make_employee, make_assignment, rules
+):
+    """The oracle for apps/demand/candidate_sql.py: random organisations, every rule type the SQL knows (and some
+    it does not), several hours and limits; the bodies must be equal to ranking everyone in Python."""
+    import random
+
+    from apps.business_rules.models import BusinessRule
+    from apps.demand.candidates import candidate_rank
+    from apps.demand.selectors import candidate_pool
+    from apps.users.models import User
+
+    rng = random.Random(8000 + rules)
+    safety = TagCatalogFactory(code="SAFETY")
+    case.extra_tags = [safety, TagCatalog.objects.get(code="FRENCH")]
+    PositionTagFactory(position=case.position, tag=safety, min_level=1)
+    case.more_positions = [PositionFactory(org_unit=tree.dept), PositionFactory(org_unit=tree.other)]
+    BusinessRule.objects.update(is_active=False)
+    for code, rule_type, params, severity in RULE_SETS[rules]:
+        BusinessRule.objects.create(
+            code=code, name=code, rule_type=rule_type, params=params, severity=severity, events=["assignment.approve"]
+        )
+    _random_organisation(rng, tree, make_employee, make_assignment, case, 119)
+    # Two 15 h assignments one after the other: their sum plus 20 h is over 40, their peak is not (SQL undecided).
+    twice = make_employee(tree.dept, contract=80, employee_number="TWICE")
+    for tag in (case.forklift, *case.extra_tags):
+        EmployeeTagFactory(employee=twice, tag=tag, level=3, valid_from=D(2026, 1, 1))
+    make_assignment(twice, case.other, hours=15, start=D(2026, 2, 2), end=D(2026, 3, 10))
+    make_assignment(twice, case.more_positions[0], hours=15, start=D(2026, 3, 16), end=D(2026, 5, 10))
+    admin = User.objects.create(email="oracle@coveris.test", role="admin")
+    seen = []
+    for hours, limit, start, end in [
+        (Decimal(20), 25, D(2026, 3, 2), D(2026, 3, 29)),
+        (Decimal("7.5"), 5, D(2026, 3, 2), D(2026, 3, 15)),
+        (Decimal(40), 100, D(2026, 3, 4), D(2026, 4, 2)),
+        (Decimal("12.34"), 1, D(2026, 3, 9), D(2026, 3, 9)),
+    ]:
+        args = {"position": case.position, "start": start, "end": end, "hours": hours, "limit": limit}
+        pool = candidate_pool(user=admin)
+        expected = candidate_rank(**args, employees=pool, shortlist=False)
+        assert candidate_rank(**args, employees=pool, shortlist=True) == expected
+        seen.append((expected["considered"], expected["fitting"], len(expected["results"])))
+        team = candidate_pool(user=admin, org_unit=tree.team)
+        assert candidate_rank(**args, employees=team, shortlist=True) == candidate_rank(
+            **args, employees=team, shortlist=False
+        )
+    assert all(considered == 120 + 6 - 1 for considered, _, _ in seen)  # the crowd and the case, not the terminated
+    assert any(fitting for _, fitting, _ in seen) or rules == 3  # set 3 blocks everyone without SAFETY at level 2
