@@ -15,6 +15,7 @@ from apps.assignments.models import Assignment
 from apps.demand.choices import COVERING_STATES, CoverageStatus
 from apps.demand.models import CoverageRequirement
 from apps.demand.periods import Period, as_date, hours, hours_text, ratio
+from apps.demand.rollups import WEEK, horizon_covers_sql
 from apps.demand.sql import DateSQL, in_list, queryset_sql
 
 REQ = CoverageRequirement._meta.db_table
@@ -137,20 +138,52 @@ def _fetch(sql: str, params: list) -> list[tuple]:
         return cursor.fetchall()
 
 
+def _from_rollup(sql: str, params: list, period: Period) -> list[tuple] | None:
+    """Rows of ``sql`` over the rollup (apps/demand/rollups.py), or None when the rollup does not hold every week
+    of ``period`` (or the database is not PostgreSQL): one query either way.
+
+    ``sql`` selects from the CTE ``rollup`` (the rollup's rows for the period's weeks); its first column is never
+    NULL in a real row.
+    """
+    if connection.vendor != "postgresql":
+        return None
+    lo, hi = period.first_week, period.last_week
+    rows = _fetch(
+        f"""WITH rollup AS (SELECT * FROM {WEEK} WHERE week BETWEEN %s AND %s),
+        covered AS (SELECT {horizon_covers_sql()} AS ok)
+        SELECT covered.ok, q.* FROM covered LEFT JOIN ({sql}) q ON covered.ok""",  # noqa: S608
+        [lo, hi, lo, hi, *params],
+    )
+    if not rows or not rows[0][0]:
+        return None
+    return [row[1:] for row in rows if row[1] is not None]
+
+
 def coverage_by_position_week(*, positions: list[Position], period: Period) -> list[dict]:
-    """One row per position (in the given order) per week of ``period``: one query."""
+    """One row per position (in the given order) per week of ``period``: one query (the rollup when it holds
+    the weeks, else the live SQL)."""
     if not positions:
         return []
     d = DateSQL.current()
     ids_sql, ids = in_list([p.pk for p in positions])
-    ctes, params = _base_ctes(d, period, f"SELECT id FROM {POS} WHERE id IN {ids_sql}", ids)  # noqa: S608
-    sql = f"""{ctes}
-    SELECT p.id, w.week_start, COALESCE(req.headcount, 0), COALESCE(req.hours, 0),
-           COALESCE(asg.headcount, 0), COALESCE(asg.hours, 0)
-    FROM pos p CROSS JOIN weeks w
-    LEFT JOIN req ON req.position_id = p.id AND req.week_start = w.week_start
-    LEFT JOIN asg ON asg.position_id = p.id AND asg.week_start = w.week_start"""  # noqa: S608
-    found = {(row[0], as_date(row[1])): row[2:] for row in _fetch(sql, params)}
+    rolled = _from_rollup(
+        f"""SELECT position_id, week, required_headcount, required_hour_days / 7.0, assigned_headcount,
+                   assigned_hour_days / 7.0
+            FROM rollup WHERE position_id IN {ids_sql}""",  # noqa: S608
+        ids,
+        period,
+    )
+    if rolled is not None:
+        found = {(row[0], as_date(row[1])): row[2:] for row in rolled}
+    else:
+        ctes, params = _base_ctes(d, period, f"SELECT id FROM {POS} WHERE id IN {ids_sql}", ids)  # noqa: S608
+        sql = f"""{ctes}
+        SELECT p.id, w.week_start, COALESCE(req.headcount, 0), COALESCE(req.hours, 0),
+               COALESCE(asg.headcount, 0), COALESCE(asg.hours, 0)
+        FROM pos p CROSS JOIN weeks w
+        LEFT JOIN req ON req.position_id = p.id AND req.week_start = w.week_start
+        LEFT JOIN asg ON asg.position_id = p.id AND asg.week_start = w.week_start"""  # noqa: S608
+        found = {(row[0], as_date(row[1])): row[2:] for row in _fetch(sql, params)}
     rows = []
     for position in positions:
         for week in period.weeks:
@@ -228,11 +261,24 @@ def coverage_by_org_unit_week(*, units: list[OrgUnit], positions: QuerySet[Posit
 
 
 def coverage_totals(*, positions: QuerySet[Position], period: Period) -> dict[str, Decimal]:
-    """Required, assigned and open-gap hours over every position-week of ``period`` for ``positions``: one query."""
+    """Required, assigned and open-gap hours over every position-week of ``period`` for ``positions``: one query
+    (the rollup when it holds the weeks, else the live SQL)."""
     d = DateSQL.current()
     pos_sql, pos_params = queryset_sql(positions.order_by().values("id"))
-    ctes, params = _base_ctes(d, period, pos_sql, pos_params)
-    sql = f"""{ctes}
-    SELECT SUM(ROUND(req_h, 2)), SUM(ROUND(asg_h, 2)), SUM({_OPEN_GAP}) FROM pw"""  # noqa: S608
-    required, assigned, open_gap = _fetch(sql, params)[0]
+    rolled = _from_rollup(
+        f"""SELECT 1, SUM(ROUND(req_h, 2)), SUM(ROUND(asg_h, 2)), SUM({_OPEN_GAP}) FROM (
+                SELECT required_hour_days / 7.0 AS req_h, assigned_hour_days / 7.0 AS asg_h,
+                       required_headcount AS req_hc, assigned_headcount AS asg_hc
+                FROM rollup WHERE position_id IN ({pos_sql})
+            ) pw""",  # noqa: S608
+        pos_params,
+        period,
+    )
+    if rolled is not None:
+        required, assigned, open_gap = rolled[0][1:]
+    else:
+        ctes, params = _base_ctes(d, period, pos_sql, pos_params)
+        sql = f"""{ctes}
+        SELECT SUM(ROUND(req_h, 2)), SUM(ROUND(asg_h, 2)), SUM({_OPEN_GAP}) FROM pw"""  # noqa: S608
+        required, assigned, open_gap = _fetch(sql, params)[0]
     return {"required_hours": hours(required), "assigned_hours": hours(assigned), "open_gap_hours": hours(open_gap)}

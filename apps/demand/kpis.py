@@ -6,13 +6,16 @@ headcount by state (one), transitions by name (one per log table).
 
 import datetime
 
+from django.db import connection
 from django.db.models import Count, QuerySet
 
 from apps.api.models import Employee, OrgUnit, Position
 from apps.assignments.models import AssignmentTransitionLog
 from apps.demand.coverage import coverage_totals
 from apps.demand.periods import Period, hours, hours_text, ratio
-from apps.demand.supply import supply_totals
+from apps.demand.rollups import TRANSITIONS, horizon_covers_sql
+from apps.demand.sql import queryset_sql
+from apps.demand.supply import supply_totals, supply_totals_rolled
 from apps.fsm.choices import EmployeeState
 from apps.fsm.models import EmployeeTransitionLog
 
@@ -26,35 +29,74 @@ def _transition_counts(queryset) -> dict[str, int]:
     return dict(sorted(rows))
 
 
+def _transitions_rolled(units: QuerySet[OrgUnit], period: Period) -> tuple[dict, dict] | None:
+    """(employee, assignment) transition counts from the weekly rollup, or None when it does not hold the period's
+    weeks (or the database is not PostgreSQL): one query for both."""
+    if connection.vendor != "postgresql":
+        return None
+    units_sql, units_params = queryset_sql(units.order_by().values("id"))
+    sql = f"""WITH covered AS (SELECT {horizon_covers_sql()} AS ok)
+    SELECT covered.ok, t.kind, t.transition, t.n FROM covered LEFT JOIN (
+        SELECT kind, transition, SUM(count) AS n FROM {TRANSITIONS}
+        WHERE week BETWEEN %s AND %s AND org_unit_id IN ({units_sql})
+        GROUP BY kind, transition HAVING SUM(count) <> 0
+    ) t ON covered.ok"""  # noqa: S608 -- table names are constants; values are parameters
+    params = [period.first_week, period.last_week, period.first_week, period.last_week, *units_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not rows or not rows[0][0]:
+        return None
+    counts: dict[str, dict[str, int]] = {"employee": {}, "assignment": {}}
+    for _ok, kind, transition, n in rows:
+        if kind is not None:
+            counts[kind][transition] = int(n)
+    return dict(sorted(counts["employee"].items())), dict(sorted(counts["assignment"].items()))
+
+
 def kpi_summary(
-    *, positions: QuerySet[Position], employees: QuerySet[Employee], period: Period, org_unit: OrgUnit | None = None
+    *,
+    positions: QuerySet[Position],
+    employees: QuerySet[Employee],
+    period: Period,
+    org_unit: OrgUnit | None = None,
+    units: QuerySet[OrgUnit] | None = None,
 ) -> dict:
     """Coverage ratio, open gap hours, utilisation, overtime, headcount by state and transitions in the period.
 
-    ``positions`` and ``employees`` are the caller's scope; ``org_unit`` narrows both to its subtree.
+    ``positions`` and ``employees`` are the caller's scope; ``org_unit`` narrows both to its subtree. ``units``, the
+    org units of exactly those employees (the same scope), lets supply come from the weekly rollup.
     """
     if org_unit is not None:
         positions = positions.filter(org_unit__path__startswith=org_unit.path)
         employees = employees.filter(org_unit__path__startswith=org_unit.path)
+        units = units.filter(path__startswith=org_unit.path) if units is not None else None
     lo, hi = period.weeks_start, period.weeks_end
 
     coverage = coverage_totals(positions=positions, period=period)
-    contracted, leave, assigned, worked, overtime = supply_totals(employees=employees, start=lo, end=hi)
+    supply = supply_totals_rolled(employees=employees, units=units, start=lo, end=hi) if units is not None else None
+    if supply is None:
+        supply = supply_totals(employees=employees, start=lo, end=hi)
+    contracted, leave, assigned, worked, overtime = supply
     contracted, leave, assigned, worked = hours(contracted), hours(leave), hours(assigned), hours(worked)
 
     headcount = dict.fromkeys(EmployeeState.values, 0)
     for state, n in employees.order_by().values("state").annotate(n=Count("id")).values_list("state", "n"):
         headcount[state] = n
 
-    since, until = _day_start(lo), _day_start(hi + datetime.timedelta(days=1))
-    employee_logs = EmployeeTransitionLog.objects.filter(
-        created_at__gte=since, created_at__lt=until, employee__in=employees.order_by().values("pk")
-    )
-    assignment_logs = AssignmentTransitionLog.objects.filter(
-        created_at__gte=since, created_at__lt=until, assignment__position__in=positions.order_by().values("pk")
-    )
-    employee_transitions = _transition_counts(employee_logs)
-    assignment_transitions = _transition_counts(assignment_logs)
+    rolled = _transitions_rolled(units, period) if units is not None else None
+    if rolled is not None:
+        employee_transitions, assignment_transitions = rolled
+    else:
+        since, until = _day_start(lo), _day_start(hi + datetime.timedelta(days=1))
+        employee_logs = EmployeeTransitionLog.objects.filter(
+            created_at__gte=since, created_at__lt=until, employee__in=employees.order_by().values("pk")
+        )
+        assignment_logs = AssignmentTransitionLog.objects.filter(
+            created_at__gte=since, created_at__lt=until, assignment__position__in=positions.order_by().values("pk")
+        )
+        employee_transitions = _transition_counts(employee_logs)
+        assignment_transitions = _transition_counts(assignment_logs)
 
     return {
         "period": {"from": lo.isoformat(), "to": hi.isoformat(), "weeks": period.week_count},

@@ -33,3 +33,78 @@ class CoverageRequirement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.position_id}: {self.required_headcount} × {self.required_weekly_hours} h from {self.valid_from}"
+
+
+class CoverageWeek(models.Model):
+    """Rollup: one position's requirements and covering assignments in one ISO week (PostgreSQL triggers keep it).
+
+    Hour-days are weekly hours × days of the week covered (hours = hour-days / 7). Written only by the triggers
+    and the rebuild of apps/demand/rollups.py; read by the coverage report and the KPIs.
+    """
+
+    position = models.ForeignKey("api.Position", on_delete=models.CASCADE, related_name="+")
+    week = models.DateField(help_text="Monday of the ISO week.")
+    required_headcount = models.IntegerField(default=0)
+    required_hour_days = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    assigned_headcount = models.IntegerField(default=0)
+    assigned_hour_days = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["position", "week"], name="demand_coverage_week_key")]
+
+    def __str__(self) -> str:
+        return f"{self.position_id} {self.week}"
+
+
+class SupplyWeek(models.Model):
+    """Rollup: the hours ledger's columns summed per org unit (the employees' current one) and ISO week.
+
+    Kept by PostgreSQL triggers on ledger inserts and employee moves (apps/demand/rollups.py); read by the KPIs.
+    """
+
+    org_unit = models.ForeignKey("api.OrgUnit", on_delete=models.CASCADE, related_name="+")
+    week = models.DateField(help_text="Monday of the ISO week.")
+    contracted = models.DecimalField(max_digits=30, decimal_places=12, default=0)
+    leave_h = models.DecimalField(max_digits=30, decimal_places=12, default=0)
+    assigned = models.DecimalField(max_digits=30, decimal_places=12, default=0)
+    worked = models.DecimalField(max_digits=30, decimal_places=12, default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["org_unit", "week"], name="demand_supply_week_key")]
+
+    def __str__(self) -> str:
+        return f"{self.org_unit_id} {self.week}"
+
+
+class TransitionWeek(models.Model):
+    """Rollup: transition log rows per kind (employee, assignment), org unit, ISO week (UTC) and transition name.
+
+    An employee log counts in the employee's current unit, an assignment log in its position's current unit. Kept by
+    PostgreSQL triggers (apps/demand/rollups.py); read by the KPIs.
+    """
+
+    kind = models.CharField(max_length=16)
+    org_unit = models.ForeignKey("api.OrgUnit", on_delete=models.CASCADE, related_name="+")
+    week = models.DateField(help_text="Monday of the ISO week (UTC).")
+    transition = models.CharField(max_length=64)
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "org_unit", "week", "transition"], name="demand_transition_week_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.org_unit_id} {self.week} {self.transition}: {self.count}"
+
+
+class RollupHorizon(models.Model):
+    """The ISO weeks the rollups hold (one row): reports inside them read the rollups, others compute live."""
+
+    first_week = models.DateField()
+    last_week = models.DateField()
+
+    def __str__(self) -> str:
+        return f"{self.first_week}–{self.last_week}"

@@ -14,6 +14,8 @@ This module computes the numbers itself rather than calling apps.offer's balance
 ledger's table, not on that app's services.
 """
 
+import datetime
+
 from django.db import connection
 from django.db.models import QuerySet
 
@@ -120,3 +122,87 @@ def supply_totals(*, employees: QuerySet[Employee], start, end) -> tuple:
     with connection.cursor() as cursor:
         cursor.execute(total, params)
         return cursor.fetchone()
+
+
+def supply_totals_rolled(*, employees: QuerySet[Employee], units: QuerySet, start, end) -> tuple | None:
+    """``supply_totals`` from the weekly supply rollup (apps/demand/rollups.py), or None when the rollup does not
+    hold [start, end] (whole ISO weeks) or the database is not PostgreSQL: one query.
+
+    ``units`` must be the org units of exactly the employees in ``employees`` (scope is by unit path for both).
+    Ledger employees' columns come from the rollup. Employees without any ledger entry (the ``contract`` source)
+    are computed live, as in ``supply_sql``. Overtime is per employee over the whole period, so it is computed live
+    for the only employees who can have any: those with a worked entry, or a contracted adjustment (the one way
+    contracted hours go negative), overlapping the period.
+    """
+    if connection.vendor != "postgresql":
+        return None
+    from apps.demand.rollups import SUPPLY, horizon_covers_sql
+
+    d = DateSQL.current()
+    pool_sql, pool_params = queryset_sql(employees.order_by().values("id"))
+    units_sql, units_params = queryset_sql(units.order_by().values("id"))
+    states_sql, states = in_list([s.value for s in COVERING_STATES])
+    adjustment, weekly = EntryKind.ADJUSTMENT.value, EntryBasis.WEEKLY_RATE.value
+    column = f"(CASE WHEN l.kind = '{adjustment}' THEN l.adjusts ELSE l.kind END)"
+    days = d.overlap_days("l.period_start", "l.period_end", "b.lo", "b.hi")
+    own_days = f"({d.days_between('l.period_start', 'l.period_end')} + 1.0)"
+    share = f"(CASE WHEN l.basis = '{weekly}' THEN l.hours * {days} / 7.0 ELSE l.hours * {days} / {own_days} END)"
+    overlapping = d.overlaps("l.period_start", "l.period_end", "b.lo", "b.hi")
+    asg_days = d.overlap_days("a.start_date", "a.end_date", "b.lo", "b.hi")
+    employed = d.overlap_days("e.hire_date", "e.termination_date", "b.lo", "b.hi")
+    worked, contracted = EntryKind.WORKED.value, EntryKind.CONTRACTED.value
+    sql = f"""
+    WITH bounds AS (SELECT {d.param()} AS lo, {d.param()} AS hi),
+    pool(id) AS MATERIALIZED ({pool_sql}),
+    rolled AS (
+        SELECT SUM(contracted) AS contracted, SUM(leave_h) AS leave_h, SUM(assigned) AS assigned, SUM(worked) AS worked
+        FROM {SUPPLY} r CROSS JOIN bounds b
+        WHERE r.week BETWEEN b.lo AND b.hi AND r.org_unit_id IN ({units_sql})
+    ),
+    contract AS (
+        SELECT SUM(CASE WHEN {d.overlaps("e.hire_date", "e.termination_date", "b.lo", "b.hi")}
+                        THEN e.contracted_weekly_hours * {employed} / 7.0 ELSE 0 END) AS contracted,
+               SUM(COALESCE(asg.hours, 0)) AS assigned
+        FROM pool JOIN {EMP} e ON e.id = pool.id CROSS JOIN bounds b
+        LEFT JOIN LATERAL (
+            SELECT SUM(a.weekly_hours * {asg_days} / 7.0) AS hours FROM {ASG} a
+            WHERE a.employee_id = e.id AND a.state IN {states_sql}
+              AND {d.overlaps("a.start_date", "a.end_date", "b.lo", "b.hi")}
+        ) asg ON TRUE
+        WHERE NOT EXISTS (SELECT 1 FROM {LEDGER} x WHERE x.employee_id = e.id)
+    ),
+    touched AS (
+        SELECT DISTINCT l.employee_id AS id FROM {LEDGER} l CROSS JOIN bounds b
+        WHERE l.kind IN ('{worked}', '{adjustment}') AND l.period_end >= b.lo AND l.period_start <= b.hi
+          AND (l.kind = '{worked}' OR l.adjusts IN ('{worked}', '{contracted}'))
+        UNION
+        SELECT l.employee_id FROM {LEDGER} l CROSS JOIN bounds b
+        WHERE l.kind IN ('{worked}', '{adjustment}') AND l.period_end IS NULL AND l.period_start <= b.hi
+          AND (l.kind = '{worked}' OR l.adjusts IN ('{worked}', '{contracted}'))
+    ),
+    overtime AS (
+        SELECT SUM(CASE WHEN o.worked > o.contracted THEN o.worked - o.contracted ELSE 0 END) AS hours
+        FROM (
+            SELECT l.employee_id,
+                   SUM(CASE WHEN {column} = '{worked}' THEN {share} ELSE 0 END) AS worked,
+                   SUM(CASE WHEN {column} = '{contracted}' THEN {share} ELSE 0 END) AS contracted
+            FROM {LEDGER} l JOIN touched t ON t.id = l.employee_id JOIN pool ON pool.id = l.employee_id
+            CROSS JOIN bounds b
+            WHERE {overlapping}
+            GROUP BY l.employee_id
+        ) o
+    )
+    SELECT {horizon_covers_sql()},
+           COALESCE(rolled.contracted, 0) + COALESCE(contract.contracted, 0), COALESCE(rolled.leave_h, 0),
+           COALESCE(rolled.assigned, 0) + COALESCE(contract.assigned, 0), COALESCE(rolled.worked, 0),
+           COALESCE(overtime.hours, 0)
+    FROM rolled, contract, overtime"""  # noqa: S608 -- fragments, table names and choice values are constants
+    lo, hi = start, end
+    monday_lo, monday_hi = lo - datetime.timedelta(days=lo.weekday()), hi - datetime.timedelta(days=hi.weekday())
+    params = [lo, hi, *pool_params, *units_params, *states, monday_lo, monday_hi]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if not row[0]:
+        return None
+    return tuple(row[1:])

@@ -152,5 +152,6 @@ class KpiViewSet(_ReportMixin, viewsets.ViewSet):
             employees=employees_in_scope(user=request.user),
             period=q["period"],
             org_unit=q.get("org_unit"),
+            units=scope["org_units"],
         )
         return Response(body)

@@ -1,0 +1,435 @@
+# ruff: noqa: S608 -- every SQL string here is built from constants (table, column and state names); values are parameters
+"""Weekly coverage rollups (PostgreSQL): per position and ISO week, what the coverage report would sum.
+
+``demand_coverageweek`` holds, per position and Monday, the requirements' headcount and *hour-days* (weekly hours ×
+days of the week they cover) and the covering assignments' distinct employees and hour-days; hours are hour-days / 7,
+as in the live SQL (apps/demand/coverage.py), so the rounded figures are identical (hour-days have two decimals, so
+hour-days / 7 is never a half-cent tie). Statement-level triggers on the requirement and assignment tables apply the
+difference each INSERT, UPDATE or DELETE makes, in the same transaction, whatever wrote it (services, admin, bulk
+loads, raw SQL); ``rollup_rebuild`` (and ``manage.py rollups_rebuild``) recompute everything from scratch.
+
+Only the weeks of the **horizon** (``demand_rolluphorizon``: one row, first and last Monday) are held: an open-ended
+row would otherwise reach every future week. Reports whose weeks lie inside it read the rollup; others compute live.
+The migration sets it to three years back and two years ahead of the day it runs; ``rollups_rebuild`` moves it
+(run it from a monthly job so "two years ahead" stays ahead). Assigned headcount counts distinct employees: for each
+(employee, position, week) a statement touches, it compares how many of that employee's covering assignments to the
+position overlap the week after the statement with how many did before (after − the statement's own signed rows),
+so two assignments of one person in one week count once, however many rows one statement changes.
+
+SQLite (local development) has no triggers: reports always compute live there. docs/coverage.md, "How it is
+computed", says what reads what.
+"""
+
+import datetime
+
+from django.db import connection, transaction
+
+from apps.demand.choices import COVERING_STATES
+
+WEEK = "demand_coverageweek"
+HORIZON = "demand_rolluphorizon"
+REQ = "demand_coveragerequirement"
+ASG = "assignments_assignment"
+COVERING_SQL = "(" + ", ".join(f"'{s.value}'" for s in COVERING_STATES) + ")"
+YEARS_BACK, YEARS_AHEAD = 3, 2
+
+
+def _weeks(start: str, end: str) -> str:
+    """LATERAL generate_series of the Mondays of [start, end] (end NULL: open-ended) inside the horizon h0..h1."""
+    return (
+        f"generate_series(GREATEST(date_trunc('week', {start})::date, h0), "
+        f"LEAST(date_trunc('week', COALESCE({end}, h1))::date, h1), interval '7 days')"
+    )
+
+
+def _days(start: str, end: str) -> str:
+    """Days of [start, end] inside the week starting at ``w.week``."""
+    return f"(LEAST(COALESCE({end}, w.week::date + 6), w.week::date + 6) - GREATEST({start}, w.week::date) + 1)"
+
+
+def _signed_rows(op: str, columns: str) -> str:
+    """The rows a statement changed, +1 as they are now and −1 as they were (UPDATEs that changed ``columns``)."""
+    if op == "INSERT":
+        return "SELECT n.*, 1 AS sign FROM new_rows n"
+    if op == "DELETE":
+        return "SELECT o.*, -1 AS sign FROM old_rows o"
+    now, before = (", ".join(f"{alias}.{c}" for c in columns.split()) for alias in ("n", "o"))
+    changed = f"({now}) IS DISTINCT FROM ({before})"
+    return (
+        f"SELECT n.*, 1 AS sign FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE {changed} "
+        f"UNION ALL SELECT o.*, -1 AS sign FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE {changed}"
+    )
+
+
+_UPSERT = f"""
+    INSERT INTO {WEEK} AS r (position_id, week, required_headcount, required_hour_days, assigned_headcount,
+                             assigned_hour_days)
+    SELECT position_id, week, rh, rhd, ah, ahd FROM delta WHERE rh <> 0 OR rhd <> 0 OR ah <> 0 OR ahd <> 0
+    ON CONFLICT (position_id, week) DO UPDATE SET
+        required_headcount = r.required_headcount + EXCLUDED.required_headcount,
+        required_hour_days = r.required_hour_days + EXCLUDED.required_hour_days,
+        assigned_headcount = r.assigned_headcount + EXCLUDED.assigned_headcount,
+        assigned_hour_days = r.assigned_hour_days + EXCLUDED.assigned_hour_days"""
+
+
+def _requirement_function(op: str) -> str:
+    rows = _signed_rows(op, "position_id valid_from valid_to required_headcount required_weekly_hours")
+    return f"""
+CREATE OR REPLACE FUNCTION demand_rollup_requirement_{op.lower()}() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE h0 date; h1 date;
+BEGIN
+    SELECT first_week, last_week INTO h0, h1 FROM {HORIZON} LIMIT 1;
+    IF h0 IS NULL THEN RETURN NULL; END IF;
+    WITH ch AS ({rows}),
+    delta AS (
+        SELECT ch.position_id, w.week::date AS week, SUM(ch.sign * ch.required_headcount) AS rh,
+               SUM(ch.sign * ch.required_weekly_hours * {_days("ch.valid_from", "ch.valid_to")}) AS rhd,
+               0 AS ah, 0 AS ahd
+        FROM ch CROSS JOIN LATERAL {_weeks("ch.valid_from", "ch.valid_to")} AS w(week)
+        GROUP BY ch.position_id, w.week
+    ){_UPSERT};
+    RETURN NULL;
+END $$"""
+
+
+def _assignment_function(op: str) -> str:
+    rows = _signed_rows(op, "employee_id position_id start_date end_date weekly_hours state")
+    return f"""
+CREATE OR REPLACE FUNCTION demand_rollup_assignment_{op.lower()}() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE h0 date; h1 date;
+BEGIN
+    SELECT first_week, last_week INTO h0, h1 FROM {HORIZON} LIMIT 1;
+    IF h0 IS NULL THEN RETURN NULL; END IF;
+    WITH ch AS (SELECT * FROM ({rows}) c WHERE c.state IN {COVERING_SQL}),
+    chw AS (
+        SELECT ch.employee_id, ch.position_id, w.week::date AS week, ch.sign,
+               ch.sign * ch.weekly_hours * {_days("ch.start_date", "ch.end_date")} AS hd
+        FROM ch CROSS JOIN LATERAL {_weeks("ch.start_date", "ch.end_date")} AS w(week)
+    ),
+    pairs AS (
+        SELECT employee_id, position_id, week, SUM(sign) AS k_delta, SUM(hd) AS hd
+        FROM chw GROUP BY employee_id, position_id, week
+    ),
+    counted AS (
+        SELECT p.position_id, p.week, p.hd,
+               (k.k_after > 0)::int - ((k.k_after - p.k_delta) > 0)::int AS heads
+        FROM pairs p CROSS JOIN LATERAL (
+            SELECT COUNT(*) AS k_after FROM {ASG} a
+            WHERE a.employee_id = p.employee_id AND a.position_id = p.position_id AND a.state IN {COVERING_SQL}
+              AND a.start_date <= p.week + 6 AND (a.end_date IS NULL OR a.end_date >= p.week)
+        ) k
+    ),
+    delta AS (
+        SELECT position_id, week, 0 AS rh, 0 AS rhd, SUM(heads) AS ah, SUM(hd) AS ahd
+        FROM counted GROUP BY position_id, week
+    ){_UPSERT};
+    RETURN NULL;
+END $$"""
+
+
+# --- supply: the hours ledger per org unit and week ------------------------------------------------------------
+
+SUPPLY = "demand_supplyweek"
+LEDGER = "offer_ledgerentry"
+EMP = "api_employee"
+# The column an entry counts in, and its share of one week (apps/demand/supply.py computes the same per period).
+_COLUMN = "(CASE WHEN l.kind = 'adjustment' THEN l.adjusts ELSE l.kind END)"
+_SHARE = (
+    "(CASE WHEN l.basis = 'weekly_rate' THEN l.hours * {days} / 7.0 "
+    "ELSE l.hours * {days} / ((l.period_end - l.period_start) + 1.0) END)"
+).format(days=_days("l.period_start", "l.period_end"))
+_SUPPLY_SUMS = ", ".join(
+    f"SUM(l.sign * CASE WHEN {_COLUMN} = '{kind}' THEN {_SHARE} ELSE 0 END) AS {name}"
+    for kind, name in (
+        ("contracted", "contracted"),
+        ("leave", "leave_h"),
+        ("assigned", "assigned"),
+        ("worked", "worked"),
+    )
+)
+_SUPPLY_UPSERT = f"""
+    INSERT INTO {SUPPLY} AS r (org_unit_id, week, contracted, leave_h, assigned, worked)
+    SELECT unit, week, contracted, leave_h, assigned, worked FROM delta
+    ON CONFLICT (org_unit_id, week) DO UPDATE SET
+        contracted = r.contracted + EXCLUDED.contracted, leave_h = r.leave_h + EXCLUDED.leave_h,
+        assigned = r.assigned + EXCLUDED.assigned, worked = r.worked + EXCLUDED.worked"""
+
+
+def _supply_delta(entries: str) -> str:
+    """``delta(unit, week, contracted, leave_h, assigned, worked)`` of ``entries`` (ledger rows with ``unit`` and
+    ``sign``) over the horizon's weeks."""
+    return f"""delta AS (
+        SELECT l.unit, w.week::date AS week, {_SUPPLY_SUMS}
+        FROM ({entries}) l CROSS JOIN LATERAL {_weeks("l.period_start", "l.period_end")} AS w(week)
+        GROUP BY l.unit, w.week
+    )"""
+
+
+def _ledger_function() -> str:
+    """Ledger rows are only ever inserted (append-only, ADR 0004): each adds its shares to its employee's unit."""
+    entries = f"SELECT n.*, e.org_unit_id AS unit, 1 AS sign FROM new_rows n JOIN {EMP} e ON e.id = n.employee_id"
+    return f"""
+CREATE OR REPLACE FUNCTION demand_rollup_ledger_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE h0 date; h1 date;
+BEGIN
+    SELECT first_week, last_week INTO h0, h1 FROM {HORIZON} LIMIT 1;
+    IF h0 IS NULL THEN RETURN NULL; END IF;
+    WITH {_supply_delta(entries)}{_SUPPLY_UPSERT};
+    RETURN NULL;
+END $$"""
+
+
+def _employee_move_function() -> str:
+    """An employee moving to another unit takes their ledger shares along."""
+    moved = (
+        "SELECT n.id, o.org_unit_id AS old_unit, n.org_unit_id AS new_unit FROM new_rows n "
+        "JOIN old_rows o ON o.id = n.id WHERE n.org_unit_id IS DISTINCT FROM o.org_unit_id"
+    )
+    entries = (
+        f"SELECT x.*, m.old_unit AS unit, -1 AS sign FROM {LEDGER} x JOIN moved m ON m.id = x.employee_id "
+        f"UNION ALL SELECT x.*, m.new_unit AS unit, 1 AS sign FROM {LEDGER} x JOIN moved m ON m.id = x.employee_id"
+    )
+    return f"""
+CREATE OR REPLACE FUNCTION demand_rollup_employee_update() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE h0 date; h1 date;
+BEGIN
+    SELECT first_week, last_week INTO h0, h1 FROM {HORIZON} LIMIT 1;
+    IF h0 IS NULL THEN RETURN NULL; END IF;
+    WITH moved AS ({moved}), {_supply_delta(entries)}{_SUPPLY_UPSERT};
+    RETURN NULL;
+END $$"""
+
+
+def supply_from_scratch_sql() -> str:
+    """SELECT of every supply rollup row from the ledger (two date parameters: the horizon's Mondays)."""
+    entries = f"SELECT x.*, e.org_unit_id AS unit, 1 AS sign FROM {LEDGER} x JOIN {EMP} e ON e.id = x.employee_id"
+    return f"""
+    WITH h AS (SELECT CAST(%s AS date) AS h0, CAST(%s AS date) AS h1),
+    {_supply_delta(entries).replace("CROSS JOIN LATERAL", "CROSS JOIN h CROSS JOIN LATERAL", 1)}
+    SELECT unit, week, contracted, leave_h, assigned, worked FROM delta"""
+
+
+# --- transitions: log rows per kind, org unit, week and transition name ----------------------------------------
+
+TRANSITIONS = "demand_transitionweek"
+EMP_LOG = "fsm_employeetransitionlog"
+ASG_LOG = "assignments_assignmenttransitionlog"
+POS = "api_position"
+# A log row's week: the KPIs count rows created from Monday 00:00 UTC to the next Monday (apps/demand/kpis.py).
+_LOG_WEEK = "date_trunc('week', {alias}.created_at AT TIME ZONE 'UTC')::date"
+_TRANSITIONS_UPSERT = f"""
+    INSERT INTO {TRANSITIONS} AS r (kind, org_unit_id, week, transition, count)
+    SELECT kind, unit, week, transition, SUM(sign) FROM counted
+    WHERE week BETWEEN h0 AND h1
+    GROUP BY kind, unit, week, transition
+    ON CONFLICT (kind, org_unit_id, week, transition) DO UPDATE SET count = r.count + EXCLUDED.count"""
+
+
+def _log_rows(kind: str, logs: str, unit: str, join: str, sign: str = "1") -> str:
+    """``counted`` rows (kind, unit, week, transition, sign) of the log rows ``logs`` (aliased g)."""
+    week = _LOG_WEEK.format(alias="g")
+    return f"SELECT '{kind}' AS kind, {unit} AS unit, {week} AS week, g.transition, {sign} AS sign FROM {logs} g {join}"
+
+
+def _transition_function(name: str, counted: str, prelude: str = "") -> str:
+    return f"""
+CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE h0 date; h1 date;
+BEGIN
+    SELECT first_week, last_week INTO h0, h1 FROM {HORIZON} LIMIT 1;
+    IF h0 IS NULL THEN RETURN NULL; END IF;
+    WITH {prelude}counted AS ({counted}){_TRANSITIONS_UPSERT};
+    RETURN NULL;
+END $$"""
+
+
+def _transition_triggers() -> list[tuple[str, str, str, str, str, str]]:
+    """(name, table, event, transition tables, counted rows, CTEs before them) of every transition-count trigger."""
+    emp_new = _log_rows("employee", "new_rows", "e.org_unit_id", f"JOIN {EMP} e ON e.id = g.employee_id")
+    asg_new = _log_rows(
+        "assignment",
+        "new_rows",
+        "p.org_unit_id",
+        f"JOIN {ASG} a ON a.id = g.assignment_id JOIN {POS} p ON p.id = a.position_id",
+    )
+    moved_employees = (
+        "moved AS (SELECT n.id, o.org_unit_id AS old_unit, n.org_unit_id AS new_unit FROM new_rows n "
+        "JOIN old_rows o ON o.id = n.id WHERE n.org_unit_id IS DISTINCT FROM o.org_unit_id), "
+    )
+    emp_moved = (
+        _log_rows("employee", EMP_LOG, "m.old_unit", "JOIN moved m ON m.id = g.employee_id", "-1")
+        + " UNION ALL "
+        + _log_rows("employee", EMP_LOG, "m.new_unit", "JOIN moved m ON m.id = g.employee_id")
+    )
+    moved_positions = (
+        "moved AS (SELECT n.id, o.org_unit_id AS old_unit, n.org_unit_id AS new_unit FROM new_rows n "
+        "JOIN old_rows o ON o.id = n.id WHERE n.org_unit_id IS DISTINCT FROM o.org_unit_id), "
+    )
+    by_position = f"JOIN {ASG} a ON a.id = g.assignment_id JOIN moved m ON m.id = a.position_id"
+    pos_moved = (
+        _log_rows("assignment", ASG_LOG, "m.old_unit", by_position, "-1")
+        + " UNION ALL "
+        + _log_rows("assignment", ASG_LOG, "m.new_unit", by_position)
+    )
+    reassigned = (
+        "moved AS (SELECT n.id, po.org_unit_id AS old_unit, pn.org_unit_id AS new_unit FROM new_rows n "
+        f"JOIN old_rows o ON o.id = n.id JOIN {POS} po ON po.id = o.position_id JOIN {POS} pn ON pn.id = n.position_id "
+        "WHERE po.org_unit_id IS DISTINCT FROM pn.org_unit_id), "
+    )
+    asg_moved = (
+        _log_rows("assignment", ASG_LOG, "m.old_unit", "JOIN moved m ON m.id = g.assignment_id", "-1")
+        + " UNION ALL "
+        + _log_rows("assignment", ASG_LOG, "m.new_unit", "JOIN moved m ON m.id = g.assignment_id")
+    )
+    new, both = "NEW TABLE AS new_rows", "OLD TABLE AS old_rows NEW TABLE AS new_rows"
+    return [
+        ("demand_rollup_emplog_insert", EMP_LOG, "INSERT", new, emp_new, ""),
+        ("demand_rollup_asglog_insert", ASG_LOG, "INSERT", new, asg_new, ""),
+        ("demand_rollup_employee_logs", EMP, "UPDATE", both, emp_moved, moved_employees),
+        ("demand_rollup_position_logs", POS, "UPDATE", both, pos_moved, moved_positions),
+        ("demand_rollup_assignment_logs", ASG, "UPDATE", both, asg_moved, reassigned),
+    ]
+
+
+def transitions_from_scratch_sql() -> str:
+    """SELECT of every transition-count row from the logs (two date parameters: the horizon's Mondays)."""
+    emp = _log_rows("employee", EMP_LOG, "e.org_unit_id", f"JOIN {EMP} e ON e.id = g.employee_id")
+    asg = _log_rows(
+        "assignment",
+        ASG_LOG,
+        "p.org_unit_id",
+        f"JOIN {ASG} a ON a.id = g.assignment_id JOIN {POS} p ON p.id = a.position_id",
+    )
+    return f"""
+    WITH h AS (SELECT CAST(%s AS date) AS h0, CAST(%s AS date) AS h1),
+    counted AS ({emp} UNION ALL {asg})
+    SELECT kind, unit, week, transition, SUM(sign) FROM counted, h WHERE week BETWEEN h0 AND h1
+    GROUP BY kind, unit, week, transition"""
+
+
+def install_sql() -> list[str]:
+    """Functions and statement-level triggers (one per event: a trigger with transition tables has one event)."""
+    statements = []
+    for table, kind, function in (
+        ("REQ", "requirement", _requirement_function),
+        ("ASG", "assignment", _assignment_function),
+    ):
+        name = {"REQ": REQ, "ASG": ASG}[table]
+        for op in ("INSERT", "UPDATE", "DELETE"):
+            statements.append(function(op))
+            referencing = {"INSERT": "NEW TABLE AS new_rows", "DELETE": "OLD TABLE AS old_rows"}.get(
+                op, "OLD TABLE AS old_rows NEW TABLE AS new_rows"
+            )
+            trigger = f"demand_rollup_{kind}_{op.lower()}"
+            statements.append(f"DROP TRIGGER IF EXISTS {trigger} ON {name}")
+            statements.append(
+                f"CREATE TRIGGER {trigger} AFTER {op} ON {name} REFERENCING {referencing} "
+                f"FOR EACH STATEMENT EXECUTE FUNCTION {trigger}()"
+            )
+    statements += [
+        _ledger_function(),
+        f"DROP TRIGGER IF EXISTS demand_rollup_ledger_insert ON {LEDGER}",
+        f"CREATE TRIGGER demand_rollup_ledger_insert AFTER INSERT ON {LEDGER} REFERENCING NEW TABLE AS new_rows "
+        "FOR EACH STATEMENT EXECUTE FUNCTION demand_rollup_ledger_insert()",
+        _employee_move_function(),
+        f"DROP TRIGGER IF EXISTS demand_rollup_employee_update ON {EMP}",
+        f"CREATE TRIGGER demand_rollup_employee_update AFTER UPDATE ON {EMP} "
+        "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
+        "FOR EACH STATEMENT EXECUTE FUNCTION demand_rollup_employee_update()",
+        *(
+            statement
+            for name, table, op, referencing, counted, prelude in _transition_triggers()
+            for statement in (
+                _transition_function(name, counted, prelude),
+                f"DROP TRIGGER IF EXISTS {name} ON {table}",
+                f"CREATE TRIGGER {name} AFTER {op} ON {table} REFERENCING {referencing} "
+                f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()",
+            )
+        ),
+        # Overtime reads the worked column's entries of the period: found from their end, not the whole history.
+        f"CREATE INDEX IF NOT EXISTS demand_ledger_worked_end ON {LEDGER} (period_end) "
+        "WHERE kind IN ('worked', 'adjustment')",
+    ]
+    return statements
+
+
+def uninstall_sql() -> list[str]:
+    statements = []
+    for name, kind in ((REQ, "requirement"), (ASG, "assignment")):
+        for op in ("insert", "update", "delete"):
+            statements.append(f"DROP TRIGGER IF EXISTS demand_rollup_{kind}_{op} ON {name}")
+            statements.append(f"DROP FUNCTION IF EXISTS demand_rollup_{kind}_{op}()")
+    statements += [
+        f"DROP TRIGGER IF EXISTS demand_rollup_ledger_insert ON {LEDGER}",
+        "DROP FUNCTION IF EXISTS demand_rollup_ledger_insert()",
+        f"DROP TRIGGER IF EXISTS demand_rollup_employee_update ON {EMP}",
+        "DROP FUNCTION IF EXISTS demand_rollup_employee_update()",
+        "DROP INDEX IF EXISTS demand_ledger_worked_end",
+    ]
+    for name, table, *_ in _transition_triggers():
+        statements += [f"DROP TRIGGER IF EXISTS {name} ON {table}", f"DROP FUNCTION IF EXISTS {name}()"]
+    return statements
+
+
+def from_scratch_sql() -> str:
+    """SELECT of every non-zero rollup row, computed from the base tables (the rebuild, and the tests' oracle).
+
+    Two date parameters: the horizon's first and last Monday.
+    """
+    return f"""
+    WITH h AS (SELECT CAST(%s AS date) AS h0, CAST(%s AS date) AS h1),
+    req AS (
+        SELECT r.position_id, w.week::date AS week, SUM(r.required_headcount) AS rh,
+               SUM(r.required_weekly_hours * {_days("r.valid_from", "r.valid_to")}) AS rhd
+        FROM {REQ} r CROSS JOIN h CROSS JOIN LATERAL {_weeks("r.valid_from", "r.valid_to")} AS w(week)
+        GROUP BY r.position_id, w.week
+    ),
+    asg AS (
+        SELECT a.position_id, w.week::date AS week, COUNT(DISTINCT a.employee_id) AS ah,
+               SUM(a.weekly_hours * {_days("a.start_date", "a.end_date")}) AS ahd
+        FROM {ASG} a CROSS JOIN h CROSS JOIN LATERAL {_weeks("a.start_date", "a.end_date")} AS w(week)
+        WHERE a.state IN {COVERING_SQL}
+        GROUP BY a.position_id, w.week
+    )
+    SELECT COALESCE(req.position_id, asg.position_id) AS position_id, COALESCE(req.week, asg.week) AS week,
+           COALESCE(req.rh, 0), COALESCE(req.rhd, 0), COALESCE(asg.ah, 0), COALESCE(asg.ahd, 0)
+    FROM req FULL JOIN asg ON asg.position_id = req.position_id AND asg.week = req.week"""  # noqa: S608
+
+
+def default_horizon(today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    monday = today - datetime.timedelta(days=today.weekday())
+    return monday - datetime.timedelta(weeks=52 * YEARS_BACK), monday + datetime.timedelta(weeks=52 * YEARS_AHEAD)
+
+
+def rollup_rebuild(*, first_week: datetime.date, last_week: datetime.date) -> int:
+    """Recompute every rollup row over a new horizon, from scratch; returns the rows written. PostgreSQL only.
+
+    Locks the rollup table first (writers' triggers wait, then add their difference on top), so it is safe to run
+    while the API serves.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"LOCK TABLE {WEEK}, {SUPPLY}, {TRANSITIONS} IN SHARE ROW EXCLUSIVE MODE")
+        cursor.execute(f"DELETE FROM {HORIZON}")
+        cursor.execute(f"INSERT INTO {HORIZON} (id, first_week, last_week) VALUES (1, %s, %s)", [first_week, last_week])
+        cursor.execute(f"DELETE FROM {WEEK}")
+        cursor.execute(
+            f"""INSERT INTO {WEEK} (position_id, week, required_headcount, required_hour_days, assigned_headcount,
+                                    assigned_hour_days) {from_scratch_sql()}""",  # noqa: S608
+            [first_week, last_week],
+        )
+        written = cursor.rowcount
+        cursor.execute(f"DELETE FROM {SUPPLY}")
+        columns = "org_unit_id, week, contracted, leave_h, assigned, worked"
+        cursor.execute(f"INSERT INTO {SUPPLY} ({columns}) {supply_from_scratch_sql()}", [first_week, last_week])
+        written += cursor.rowcount
+        cursor.execute(f"DELETE FROM {TRANSITIONS}")
+        columns = "kind, org_unit_id, week, transition, count"
+        cursor.execute(
+            f"INSERT INTO {TRANSITIONS} ({columns}) {transitions_from_scratch_sql()}", [first_week, last_week]
+        )
+        return written + cursor.rowcount
+
+
+def horizon_covers_sql() -> str:
+    """SQL true when the rollup holds every week from the first to the second date parameter."""
+    return f"EXISTS (SELECT 1 FROM {HORIZON} WHERE first_week <= %s AND last_week >= %s)"  # noqa: S608
