@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('api', '0001_initial'),
-        ('demand', '0001_initial'),
+        ('demand', '0002_input_bounds'),
         # The triggers go on these apps' tables.
         ('assignments', '0002_no_overlap_exclusion'),
         ('fsm', '0001_initial'),
