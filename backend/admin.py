@@ -1,6 +1,11 @@
-"""Admin building blocks shared by every app."""
+"""Admin building blocks shared by every app: read-only admins and inlines, and a record page ("file") that other
+apps add inlines and panels to without the owning app importing them."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.contrib import admin
+from django.forms.models import BaseInlineFormSet
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -14,3 +19,91 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class CappedInlineFormSet(BaseInlineFormSet):
+    """The first ``max_rows`` rows of the record's related rows (a long log stays one page)."""
+
+    max_rows = 50
+
+    def get_queryset(self):
+        if not hasattr(self, "_capped"):
+            self._capped = super().get_queryset()[: self.max_rows]
+        return self._capped
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown on a record's page for reading (logs, related objects changed elsewhere), each linking to its own
+    page; ``fields`` are all read-only; the first ``max_rows`` rows in ``ordering``, relations ``select_related``."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    max_rows = 50
+    select_related: tuple[str, ...] = ()
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields or ()
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset.select_related(*self.select_related) if self.select_related else queryset
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = type("Capped", (CappedInlineFormSet,), {"max_rows": self.max_rows})
+        return super().get_formset(request, obj, formset=formset, **kwargs)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A table on a record's page computed from the record: ``rows(request, obj) -> (columns, rows, note)``."""
+
+    title: str
+    rows: Callable
+
+
+class FileAdminMixin:
+    """A record's page as its file: inlines and panels other apps register (``add_file_inline``/``add_file_panel``),
+    so the app owning the model does not import the apps that hang things on it."""
+
+    change_form_template = "admin/coveris/change_form_file.html"
+    file_panels: tuple[Panel, ...] = ()
+
+    def get_inline_instances(self, request, obj=None):
+        # Read-only inlines show a saved record's rows; an add page has none, and a POST has nothing of theirs to
+        # save (a browser posts their management forms, a script need not).
+        inlines = super().get_inline_instances(request, obj)
+        if obj is None or request.method == "POST":
+            inlines = [inline for inline in inlines if not isinstance(inline, ReadOnlyInline)]
+        return inlines
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk:
+            context["file_panels"] = [self._panel(panel, request, obj) for panel in self.file_panels]
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    @staticmethod
+    def _panel(panel: Panel, request, obj) -> dict:
+        columns, rows, note = panel.rows(request, obj)
+        return {"title": panel.title, "columns": columns, "rows": rows, "note": note}
+
+
+def add_file_inline(model_admin: type, inline: type) -> None:
+    """Show ``inline`` on ``model_admin``'s record pages (call from the inline's own app's admin module)."""
+    if inline not in model_admin.inlines:
+        model_admin.inlines = [*model_admin.inlines, inline]
+
+
+def add_file_panel(model_admin: type, panel: Panel) -> None:
+    """Show ``panel`` on ``model_admin``'s record pages, below the form."""
+    if panel not in model_admin.file_panels:
+        model_admin.file_panels = (*model_admin.file_panels, panel)

@@ -5,7 +5,10 @@ rules checked, log row written; a refusal becomes an error message on the change
 """
 
 from django import forms
+from django.apps import apps
 from django.contrib import admin
+from django.utils import timezone
+from rangefilter.filters import DateRangeFilter
 
 from apps.api.models import Employee, OrgUnit, Position
 from apps.api.services import (
@@ -17,8 +20,9 @@ from apps.api.services import (
     position_create,
     position_update,
 )
-from apps.fsm.admin import TransitionActionsAdminMixin
+from apps.fsm.admin import EmployeeTransitionLogInline, TransitionActionsAdminMixin
 from apps.fsm.services import EMPLOYEE_TRANSITIONS
+from backend.admin import FileAdminMixin
 
 
 def _adopt(obj, saved) -> None:
@@ -33,6 +37,48 @@ def _adopt(obj, saved) -> None:
 
 def _model_fields(form, names) -> dict:
     return {name: form.cleaned_data[name] for name in names if name in form.cleaned_data}
+
+
+def org_unit_subtree_filter(field_path: str, title: str = "org unit (with sub-units)"):
+    """A list filter by org unit that includes its whole subtree (one ``path`` prefix test, no recursion)."""
+
+    class OrgUnitSubtreeFilter(admin.SimpleListFilter):
+        parameter_name = "org_unit_subtree"
+
+        def lookups(self, request, model_admin):
+            units = OrgUnit.objects.order_by("path").only("pk", "code", "name", "depth")
+            return [(str(unit.pk), f"{'· ' * unit.depth}{unit.code} — {unit.name}") for unit in units]
+
+        def queryset(self, request, queryset):
+            if not (self.value() or "").isascii() or not (self.value() or "").isdigit():
+                return queryset
+            unit = OrgUnit.objects.filter(pk=int(self.value())).only("path").first()
+            if unit is None:
+                return queryset.none()
+            return queryset.filter(**{f"{field_path}__path__startswith": unit.path})
+
+    OrgUnitSubtreeFilter.title = title
+    return OrgUnitSubtreeFilter
+
+
+class HoldsTagFilter(admin.SimpleListFilter):
+    """Employees holding a tag today (valid_from ≤ today ≤ valid_until or open-ended)."""
+
+    title = "holds tag (today)"
+    parameter_name = "tag"
+
+    def lookups(self, request, model_admin):
+        catalogue = apps.get_model("tags", "TagCatalog").objects.order_by("code")  # tags build on this app
+        return [(str(pk), f"{code} — {name}") for pk, code, name in catalogue.values_list("pk", "code", "name")]
+
+    def queryset(self, request, queryset):
+        value = self.value() or ""
+        if not (value.isascii() and value.isdigit()):
+            return queryset
+        today = timezone.localdate()
+        held = apps.get_model("tags", "EmployeeTag").objects.filter(tag_id=int(value), valid_from__lte=today)
+        held = held.exclude(valid_until__lt=today)
+        return queryset.filter(pk__in=held.values("employee_id"))
 
 
 class OrgUnitAdminForm(forms.ModelForm):
@@ -67,9 +113,12 @@ class OrgUnitAdmin(admin.ModelAdmin):
 
 
 @admin.register(Position)
-class PositionAdmin(admin.ModelAdmin):
+class PositionAdmin(FileAdminMixin, admin.ModelAdmin):
+    """A position's page is its file: requirements, coverage of the coming weeks, assigned people (other apps add
+    them with ``backend.admin.add_file_inline``/``add_file_panel``)."""
+
     list_display = ("code", "title", "org_unit", "standard_weekly_hours", "is_active")
-    list_filter = ("is_active", ("org_unit", admin.RelatedOnlyFieldListFilter))
+    list_filter = ("is_active", org_unit_subtree_filter("org_unit"))
     list_select_related = ("org_unit",)
     search_fields = ("code", "title", "org_unit__code", "org_unit__name")
     autocomplete_fields = ("org_unit",)
@@ -111,16 +160,21 @@ class EmployeeAdminForm(forms.ModelForm):
 
 
 @admin.register(Employee)
-class EmployeeAdmin(TransitionActionsAdminMixin, admin.ModelAdmin):
+class EmployeeAdmin(TransitionActionsAdminMixin, FileAdminMixin, admin.ModelAdmin):
+    """An employee's page is their file: state and transition buttons, transitions (newest first), and what other
+    apps add — assignments, tags with validity and their changes, the weekly hours balance."""
+
     form = EmployeeAdminForm
-    list_display = ("employee_number", "last_name", "first_name", "email", "org_unit", "state", "hire_date")
-    list_filter = ("state", ("org_unit", admin.RelatedOnlyFieldListFilter), "hire_date")
+    # Fits 1280 px with the filter sidebar: the state stays visible (the email is on the page and searchable).
+    list_display = ("employee_number", "last_name", "first_name", "state", "org_unit", "hire_date")
+    list_filter = ("state", org_unit_subtree_filter("org_unit"), HoldsTagFilter, ("hire_date", DateRangeFilter))
     list_select_related = ("org_unit",)
     search_fields = ("employee_number", "first_name", "last_name", "email")
     autocomplete_fields = ("org_unit", "user")
     # The lifecycle writes these; HR changes them with the transition actions below.
     readonly_fields = ("state", "termination_date", "created_at", "updated_at")
     transition_kind = EMPLOYEE_TRANSITIONS
+    inlines = [EmployeeTransitionLogInline]
 
     def save_model(self, request, obj, form, change):
         data = _model_fields(form, EmployeeAdminForm.Meta.fields)

@@ -1,20 +1,72 @@
-"""Admin for assignments: proposals saved through the services, transitions as actions, the log read-only."""
+"""Admin for assignments: proposals saved through the services, transitions as a preview/confirm flow, the log
+read-only; an employee's and a position's pages list their assignments."""
 
-from django.contrib import admin, messages
-from django.http import HttpResponseRedirect
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import transaction
+from rangefilter.filters import DateRangeFilter
 from rest_framework.exceptions import APIException
 
+from apps.api.admin import EmployeeAdmin, PositionAdmin, org_unit_subtree_filter
 from apps.assignments.models import Assignment, AssignmentTransitionLog
 from apps.assignments.services import ASSIGNMENT_TRANSITIONS, assignment_create, assignment_update
-from apps.fsm.admin import TransitionActionsAdminMixin, TransitionLogAdmin, refusal_text
+from apps.fsm.admin import TransitionActionsAdminMixin, TransitionLogAdmin, TransitionLogInline
+from apps.fsm.describe import refusal_text
+from backend.admin import FileAdminMixin, ReadOnlyInline, add_file_inline
 
 EDITABLE = ("employee", "position", "start_date", "end_date", "weekly_hours", "notes")
 
 
+class _TrialRun(Exception):
+    """Rolls back the service call ``AssignmentAdminForm.clean`` makes to learn whether the save would be refused."""
+
+
+def _save(instance, actor, data: dict, acknowledge_warnings: bool):
+    fields = {name: data[name] for name in EDITABLE if name in data}
+    if instance is not None and instance.pk:
+        return assignment_update(assignment=instance, actor=actor, acknowledge_warnings=acknowledge_warnings, **fields)
+    return assignment_create(actor=actor, acknowledge_warnings=acknowledge_warnings, **fields)
+
+
+class AssignmentAdminForm(forms.ModelForm):
+    """A proposal's form. The service's refusals (rules, state, scope) are form errors at the top of the page, with
+    everything typed kept: ``clean`` asks the service itself, inside a savepoint it rolls back."""
+
+    acknowledge_warnings = forms.BooleanField(
+        required=False, help_text="Save despite the failing warn rules named above (they are kept in the results)."
+    )
+    actor = None  # set per request by AssignmentAdmin.get_form
+
+    class Meta:
+        model = Assignment
+        fields = list(EDITABLE)
+
+    def clean(self):
+        data = super().clean()
+        editable = [name for name in EDITABLE if name in self.fields]
+        if self.errors or not editable:
+            return data
+        try:
+            with transaction.atomic():
+                _save(self.instance, self.actor, data, data.get("acknowledge_warnings", False))
+                raise _TrialRun
+        except _TrialRun:
+            pass
+        except (APIException, DjangoPermissionDenied) as exc:
+            raise forms.ValidationError(f"Not saved: {refusal_text(exc)}") from exc
+        return data
+
+
 @admin.register(Assignment)
-class AssignmentAdmin(TransitionActionsAdminMixin, admin.ModelAdmin):
-    list_display = ("id", "employee", "position", "start_date", "end_date", "weekly_hours", "state")
-    list_filter = ("state", ("position__org_unit", admin.RelatedOnlyFieldListFilter), "start_date")
+class AssignmentAdmin(TransitionActionsAdminMixin, FileAdminMixin, admin.ModelAdmin):
+    list_display = ("employee", "position", "state", "start_date", "end_date", "weekly_hours")
+    list_filter = (
+        "state",
+        org_unit_subtree_filter("position__org_unit", "position's org unit (with sub-units)"),
+        ("start_date", DateRangeFilter),
+        ("end_date", DateRangeFilter),
+    )
     list_select_related = ("employee", "position")
     search_fields = ("employee__employee_number", "employee__last_name", "position__code", "position__title", "notes")
     autocomplete_fields = ("employee", "position")
@@ -28,22 +80,19 @@ class AssignmentAdmin(TransitionActionsAdminMixin, admin.ModelAdmin):
             return (*EDITABLE, *self.readonly_fields)
         return self.readonly_fields
 
-    def save_model(self, request, obj, form, change):
-        data = {name: form.cleaned_data[name] for name in EDITABLE if name in form.cleaned_data}
-        if change:
-            saved, _ = assignment_update(assignment=obj, actor=request.user, acknowledge_warnings=True, **data)
-        else:
-            saved, _ = assignment_create(actor=request.user, acknowledge_warnings=True, **data)
-        obj.pk = saved.pk
+    form = AssignmentAdminForm
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        # The services refuse (rules, scope, state) after the form validated: the admin's transaction rolls
-        # back and the refusal is shown as a message instead of a 500.
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except APIException as exc:
-            self.message_user(request, f"Not saved: {refusal_text(exc)}", messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.actor = request.user  # a class made for this request by modelform_factory
+        return form
+
+    def save_model(self, request, obj, form, change):
+        # The form's clean() ran this very call in a rolled-back savepoint: a refusal now is a race, and raises.
+        saved, _ = _save(
+            obj if change else None, request.user, form.cleaned_data, form.cleaned_data["acknowledge_warnings"]
+        )
+        obj.pk = saved.pk
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # assignments end by cancel, reject or complete
@@ -51,7 +100,33 @@ class AssignmentAdmin(TransitionActionsAdminMixin, admin.ModelAdmin):
 
 @admin.register(AssignmentTransitionLog)
 class AssignmentTransitionLogAdmin(TransitionLogAdmin):
-    list_display = ("id", "created_at", "assignment", *TransitionLogAdmin.list_display[2:])
+    list_display = tuple(name if name != "subject" else "assignment" for name in TransitionLogAdmin.list_display)
     list_select_related = ("assignment__employee", "assignment__position")
     search_fields = ("assignment__employee__employee_number", *TransitionLogAdmin.search_fields)
-    raw_id_fields = ("assignment", "actor")
+
+
+class AssignmentTransitionLogInline(TransitionLogInline):
+    model = AssignmentTransitionLog
+
+
+AssignmentAdmin.inlines = [AssignmentTransitionLogInline]
+
+
+class EmployeeAssignmentInline(ReadOnlyInline):
+    model = Assignment
+    fields = ("position", "start_date", "end_date", "weekly_hours", "state")
+    ordering = ("-start_date", "-id")
+    select_related = ("position", "employee")
+    verbose_name_plural = "Assignments (latest start first)"
+
+
+class PositionAssignmentInline(ReadOnlyInline):
+    model = Assignment
+    fields = ("employee", "start_date", "end_date", "weekly_hours", "state")
+    ordering = ("-start_date", "-id")
+    select_related = ("position", "employee")
+    verbose_name_plural = "Assigned people (latest start first)"
+
+
+add_file_inline(EmployeeAdmin, EmployeeAssignmentInline)
+add_file_inline(PositionAdmin, PositionAssignmentInline)

@@ -32,7 +32,9 @@ class CoverageRequirement(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.position_id}: {self.required_headcount} × {self.required_weekly_hours} h from {self.valid_from}"
+        return (
+            f"{self.position.code}: {self.required_headcount} × {self.required_weekly_hours} h from {self.valid_from}"
+        )
 
 
 class CoverageWeek(models.Model):

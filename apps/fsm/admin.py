@@ -11,6 +11,7 @@ operations too (docs/admin.md).
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpResponseRedirect
@@ -18,15 +19,23 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from rangefilter.filters import DateRangeFilter
 
 from apps.fsm.describe import refusal_text
 from apps.fsm.models import EmployeeTransitionLog
 from apps.fsm.preview import REFUSALS, Preview, transition_confirm, transition_preview
 from apps.fsm.services import TransitionKind, TransitionRequest, transition_options
 from apps.users.choices import Role
-from backend.admin import ReadOnlyAdmin
+from backend.admin import ReadOnlyAdmin, ReadOnlyInline
 
-__all__ = ["TransitionActionsAdminMixin", "TransitionLogAdmin", "refusal_text", "render_preview_confirm"]
+__all__ = [
+    "EmployeeTransitionLogInline",
+    "TransitionActionsAdminMixin",
+    "TransitionLogAdmin",
+    "TransitionLogInline",
+    "refusal_text",
+    "render_preview_confirm",
+]
 
 # Done objects are named one by one up to this many; refusals are always all named.
 MAX_NAMED_DONE = 50
@@ -225,6 +234,7 @@ class TransitionActionsAdminMixin:
                         fingerprint=request.POST.get("fingerprint", ""),
                     )
                     if not confirmation.changed:
+                        self._log_history(request, label, transition_request, confirmation.performed)
                         self._report(request, label, plural, len(pks), confirmation)
                         return HttpResponseRedirect(next_url)
                     notes.append(
@@ -261,6 +271,20 @@ class TransitionActionsAdminMixin:
             },
         )
 
+    def _log_history(self, request, label: str, transition_request: TransitionRequest, performed) -> None:
+        """The admin's own "History" of each object lists the transition too (one insert for the batch); the full
+        record, whichever door a transition came through, is the object's transitions log on its page."""
+        if not performed:
+            return
+        reason = transition_request.reason or "none given"
+        message = f"{label} → {performed[0].target}, effective {transition_request.effective_date}. Reason: {reason}"
+        LogEntry.objects.log_actions(
+            user_id=request.user.pk,
+            queryset=[item.instance for item in performed],
+            action_flag=CHANGE,
+            change_message=message,
+        )
+
     def _report(self, request, label: str, plural: str, selected: int, confirmation) -> None:
         done = confirmation.performed
         if done:
@@ -275,17 +299,48 @@ class TransitionActionsAdminMixin:
 
 
 class TransitionLogAdmin(ReadOnlyAdmin):
-    """A transition log table: searchable and filterable, never editable."""
+    """A transition log table: newest first, with reason and actor; searchable and filterable, never editable."""
 
-    list_display = ("id", "created_at", "transition", "source_state", "target_state", "actor_email", "request_id")
-    list_filter = ("transition", "source_state", "target_state")
+    list_display = (
+        "created_at",
+        "subject",
+        "transition",
+        "source_state",
+        "target_state",
+        "effective_date",
+        "reason",
+        "actor_email",
+    )
+    list_filter = ("transition", "source_state", "target_state", ("effective_date", DateRangeFilter))
     search_fields = ("actor_email", "reason", "request_id", "hash")
     date_hierarchy = "created_at"
+    ordering = ("-created_at", "-id")
 
 
 @admin.register(EmployeeTransitionLog)
 class EmployeeTransitionLogAdmin(TransitionLogAdmin):
-    list_display = ("id", "created_at", "employee", *TransitionLogAdmin.list_display[2:])
+    list_display = tuple(name if name != "subject" else "employee" for name in TransitionLogAdmin.list_display)
     list_select_related = ("employee",)
     search_fields = ("employee__employee_number", "employee__last_name", *TransitionLogAdmin.search_fields)
-    raw_id_fields = ("employee", "actor")
+
+
+class TransitionLogInline(ReadOnlyInline):
+    """A record's transitions on its page, newest first, with reason and actor."""
+
+    fields = (
+        "created_at",
+        "transition",
+        "source_state",
+        "target_state",
+        "effective_date",
+        "reason",
+        "override_reason",
+        "actor_email",
+    )
+    ordering = ("-created_at", "-id")
+    verbose_name = "transition"
+    verbose_name_plural = "Transitions (newest first)"
+
+
+class EmployeeTransitionLogInline(TransitionLogInline):
+    model = EmployeeTransitionLog

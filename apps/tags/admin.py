@@ -6,9 +6,10 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from apps.api.admin import EmployeeAdmin, PositionAdmin
 from apps.tags import services
 from apps.tags.models import EmployeeTag, PositionTag, TagCatalog, TagChangeLog
-from backend.admin import ReadOnlyAdmin
+from backend.admin import ReadOnlyAdmin, ReadOnlyInline, add_file_inline
 
 
 def _raise_service_errors(form: forms.ModelForm, errors: dict[str, list[str]]) -> None:
@@ -117,7 +118,7 @@ class EmployeeTagAdmin(admin.ModelAdmin):
     list_filter = ("tag__category", "tag", "level", "valid_from", "valid_until")
     list_select_related = ("employee", "tag")
     search_fields = ("employee__employee_number", "employee__last_name", "employee__email", "tag__code", "tag__name")
-    raw_id_fields = ("employee",)
+    autocomplete_fields = ("employee", "tag")
     date_hierarchy = "valid_from"
 
     def get_readonly_fields(self, request, obj=None):
@@ -161,7 +162,7 @@ class PositionTagAdmin(admin.ModelAdmin):
     list_filter = ("required", "tag__category", "tag", "min_level")
     list_select_related = ("position", "tag")
     search_fields = ("position__code", "position__title", "tag__code", "tag__name")
-    raw_id_fields = ("position",)
+    autocomplete_fields = ("position", "tag")
 
     def get_readonly_fields(self, request, obj=None):
         return ("position", "tag") if obj else ()
@@ -212,3 +213,36 @@ def _adopt(obj, saved) -> None:
         setattr(obj, field.attname, getattr(saved, field.attname))
     obj._state.adding = False
     obj._state.db = saved._state.db
+
+
+# --- on the employee's and the position's pages ------------------------------------------------------------------
+
+
+class EmployeeTagInline(ReadOnlyInline):
+    model = EmployeeTag
+    fields = ("tag", "level", "valid_from", "valid_until")
+    ordering = ("tag__code", "-valid_from")
+    select_related = ("tag", "employee")
+    verbose_name_plural = "Tags with validity (change them on their own page)"
+
+
+class EmployeeTagChangeInline(ReadOnlyInline):
+    model = TagChangeLog
+    fk_name = "employee"
+    fields = ("created_at", "action", "tag", "before", "after", "actor_email")
+    ordering = ("-created_at", "-id")
+    select_related = ("tag", "employee")
+    verbose_name_plural = "Tag changes (newest first)"
+
+
+class PositionTagInline(ReadOnlyInline):
+    model = PositionTag
+    fields = ("tag", "min_level", "required")
+    ordering = ("tag__code",)
+    select_related = ("tag", "position")
+    verbose_name_plural = "Required tags (change them on their own page)"
+
+
+add_file_inline(EmployeeAdmin, EmployeeTagInline)
+add_file_inline(EmployeeAdmin, EmployeeTagChangeInline)
+add_file_inline(PositionAdmin, PositionTagInline)

@@ -49,7 +49,8 @@ class EmployeeTag(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.employee_id}:{self.tag_id}@{self.level}"
+        until = self.valid_until.isoformat() if self.valid_until else "open-ended"
+        return f"{self.employee.employee_number} {self.tag.code} level {self.level}, {self.valid_from}–{until}"
 
 
 class PositionTag(models.Model):
@@ -70,7 +71,7 @@ class PositionTag(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.position_id}:{self.tag_id}>={self.min_level}"
+        return f"{self.position.code} needs {self.tag.code} ≥ {self.min_level}"
 
 
 class TagChangeLog(ChainedModel):
@@ -97,4 +98,4 @@ class TagChangeLog(ChainedModel):
         indexes = [models.Index(fields=["target_type", "target_id"], name="tags_log_target")]
 
     def __str__(self) -> str:
-        return f"{self.action} {self.target_type} tag {self.tag_id}"
+        return f"{self.action} {self.target_type} tag {self.tag.code}"

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "csp",
     "pgtrigger",
+    "rangefilter",  # date-range list filters in the admin
     # cross-cutting plumbing (management commands, checks)
     "backend",
     # domain

@@ -95,10 +95,44 @@ def test_add_through_the_admin_uses_the_service_and_its_rules(admin_client):
         code="ACTIVE", name="Active only", rule_type="employee_state", params={"states": ["active"]},
         events=["assignment.create"],
     )  # fmt: skip
-    response = admin_client.post("/admin/assignments/assignment/add/", {**form, "notes": "refused"}, follow=True)
-    assert response.status_code == 200
+    response = admin_client.post("/admin/assignments/assignment/add/", {**form, "notes": "refused"})
+    assert response.status_code == 200  # the form again, as typed, with the refusal at the top
     assert not Assignment.objects.filter(notes="refused").exists()
-    assert any("Not saved" in text and "pending" in text for text in _messages(response))
+    adminform = response.context["adminform"].form
+    [error] = adminform.non_field_errors()
+    assert error.startswith("Not saved:")
+    assert "ACTIVE" in error
+    assert "pending" in error
+    page = response.content.decode()
+    assert "refused</textarea>" in page
+    assert 'value="12"' in page
+
+
+def test_a_warning_on_save_asks_for_the_acknowledgement_and_keeps_the_form(admin_client):
+    rule_create(
+        code="CHECK", name="Double-check", rule_type="employee_state", params={"states": ["active"]},
+        events=["assignment.create"], severity="warn",
+    )  # fmt: skip
+    form = {
+        "employee": EmployeeFactory().pk,
+        "position": PositionFactory().pk,
+        "start_date": "2026-03-02",
+        "weekly_hours": "12",
+        "notes": "warned",
+    }
+    response = admin_client.post("/admin/assignments/assignment/add/", form)
+    assert response.status_code == 200
+    [error] = response.context["adminform"].form.non_field_errors()
+    assert "Warnings: CHECK" in error
+    assert not Assignment.objects.filter(notes="warned").exists()
+    response = admin_client.post("/admin/assignments/assignment/add/", {**form, "acknowledge_warnings": "on"})
+    assert response.status_code == 302
+    assert Assignment.objects.filter(notes="warned").exists()
+
+
+def test_the_assignment_form_uses_autocomplete_for_employee_and_position(admin_client):
+    page = admin_client.get("/admin/assignments/assignment/add/").content.decode()
+    assert page.count("admin-autocomplete") >= 2
 
 
 def test_approved_assignments_are_not_editable_in_the_admin(admin_client):

@@ -239,3 +239,13 @@ def test_preview_service_is_usable_without_the_admin(hr, make_employee):
     assert len(result.objects[0].cascades) == 1
     assert Employee.objects.get(pk=employee.pk).state == "active"
     assert Assignment.objects.get(employee=employee).state == "proposed"
+
+
+def test_the_admin_history_of_an_object_lists_its_admin_transitions(hr_client, make_employee):
+    employee = make_employee("active")
+    run_transition(hr_client, EMPLOYEES, "suspend", [employee.pk], reason="Inquiry")
+    run_transition(hr_client, EMPLOYEES, "reinstate", [employee.pk], reason="Cleared")
+    page = hr_client.get(reverse("admin:api_employee_history", args=[employee.pk]))
+    html = page.content.decode()
+    assert "Suspend → suspended" in html
+    assert "Reason: Cleared" in html
