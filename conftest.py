@@ -56,10 +56,15 @@ def auth_client(make_user):
     """``auth_client(role)`` → (client authenticated with a bearer token, user)."""
     from rest_framework_simplejwt.tokens import AccessToken
 
+    from apps.users.snapshots import user_snapshot_get
+
     def _client(role: str = "admin", user=None, **kwargs):
         user = user or make_user(role, **kwargs)
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
+        # A signed-in user's snapshot is cached after their first request (0 queries to authenticate);
+        # warming it here keeps query counts about the endpoint, equal from the first request on.
+        user_snapshot_get(user.pk)
         return client, user
 
     return _client

@@ -10,8 +10,11 @@ from django.middleware.csrf import CsrfViewMiddleware
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import InvalidToken
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from apps.users.emails import login_email
+from apps.users.snapshots import user_snapshot_get
 from backend.exceptions import CSRFFailed
 
 logger = logging.getLogger("coveris.auth")
@@ -32,7 +35,30 @@ def enforce_csrf(request) -> None:
 
 
 class CookieJWTAuthentication(JWTAuthentication):
-    """``Authorization: Bearer|JWT <token>`` first (no CSRF); else the access cookie, with CSRF on unsafe methods."""
+    """``Authorization: Bearer|JWT <token>`` first (no CSRF); else the access cookie, with CSRF on unsafe methods.
+
+    The user comes from the cached snapshot (``apps.users.snapshots``), not from a query per request; the
+    snapshot also says which sessions were revoked, so logout, log out everywhere, deactivation and role
+    changes reach access tokens on their next request (ADR 0014).
+    """
+
+    def get_user(self, validated_token):
+        try:
+            user_id = validated_token[jwt_settings.USER_ID_CLAIM]
+        except KeyError as exc:
+            raise InvalidToken("Token contained no recognizable user identification.") from exc
+        if isinstance(user_id, str) and user_id.isascii() and user_id.isdigit():
+            user_id = int(user_id)
+        if not isinstance(user_id, int) or isinstance(user_id, bool):
+            raise InvalidToken("Token contained no recognizable user identification.")
+        snapshot = user_snapshot_get(user_id)
+        if snapshot is None:
+            raise exceptions.AuthenticationFailed("User not found.", code="user_not_found")
+        if not snapshot.is_active:
+            raise exceptions.AuthenticationFailed("User is inactive.", code="user_inactive")
+        if snapshot.token_revoked(family=validated_token.get("fam"), issued_at=validated_token.get("iat")):
+            raise InvalidToken("The session of this token was signed out.")
+        return snapshot.user()
 
     def authenticate(self, request):
         header = self.get_header(request)

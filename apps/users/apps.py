@@ -8,3 +8,6 @@ class UsersConfig(AppConfig):
     name = "apps.users"
     label = "users"
     verbose_name = "Users and authentication"
+
+    def ready(self) -> None:
+        from apps.users import signals  # noqa: F401  (connects the snapshot invalidation)

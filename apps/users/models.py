@@ -1,3 +1,5 @@
+import uuid
+
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
 from django.db import models
 from django.utils import timezone
@@ -72,3 +74,36 @@ class User(AbstractBaseUser, PermissionsMixin):
         if self.role == Role.HR:
             return app_label in HR_ADMIN_APPS or app_label == "users"
         return super().has_module_perms(app_label)
+
+
+class TokenFamily(models.Model):
+    """One sign-in session: every refresh token rotated from one login shares it (claim ``fam``).
+
+    Revoking the family (logout, log out everywhere, a replayed refresh token) refuses its refresh tokens
+    and, through the cached user snapshot, its access tokens on their next request.
+    """
+
+    class RevokedReason(models.TextChoices):
+        LOGOUT = "logout", "Logged out"
+        EVERYWHERE = "everywhere", "Logged out everywhere"
+        REUSE = "reuse", "Refresh token replayed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="token_families")
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=16, choices=RevokedReason.choices, blank=True, default="")
+
+    class Meta:
+        verbose_name_plural = "token families"
+        indexes = [models.Index(fields=["user", "revoked_at"], name="users_tokenfamily_revoked")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(revoked_at__isnull=True, revoked_reason="")
+                | models.Q(revoked_at__isnull=False, revoked_reason__in=["logout", "everywhere", "reuse"]),
+                name="users_tokenfamily_revoked_with_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.id}"

@@ -1,17 +1,29 @@
-"""Auth services: issuing, rotating and revoking refresh tokens (use-once made atomic)."""
+"""Auth services: issuing, rotating and revoking refresh tokens (use-once made atomic) and sessions.
 
+A session is a ``TokenFamily``: login starts one, every rotation carries its id on (claim ``fam``, copied
+into each access token), and revoking it ends both its refresh and its access tokens (ADR 0014).
+"""
+
+import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import update_last_login
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from apps.users.emails import login_email
-from apps.users.models import User
+from apps.users.models import TokenFamily, User
+from apps.users.snapshots import user_snapshot_invalidate
 from backend.exceptions import InvalidCredentials
+
+logger = logging.getLogger("coveris.auth")
+FAMILY_CLAIM = "fam"
 
 
 @dataclass(frozen=True)
@@ -29,15 +41,26 @@ def user_authenticate(*, request, email: str, password: str) -> User:
     return user
 
 
-def _token_pair_for(user: User) -> TokenPair:
+def _token_pair_for(user: User, family: TokenFamily) -> TokenPair:
     refresh = RefreshToken.for_user(user)  # records the OutstandingToken row
+    refresh[FAMILY_CLAIM] = str(family.pk)  # copied into the access token by simplejwt
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh), user=user)
 
 
 def token_pair_issue(*, user: User) -> TokenPair:
-    """Sign-in: a fresh refresh token (recorded as outstanding) and its access token; stamps last_login."""
+    """Sign-in: a new session, a fresh refresh token (recorded as outstanding) and its access token."""
     update_last_login(None, user)
-    return _token_pair_for(user)
+    return _token_pair_for(user, TokenFamily.objects.create(user=user))
+
+
+def _family_revoke(family_id, *, reason: str) -> int:
+    """Mark one session revoked (idempotent); its access tokens fail from the next request on."""
+    families = TokenFamily.objects.filter(pk=family_id, revoked_at__isnull=True)
+    user_ids = list(families.values_list("user_id", flat=True))
+    count = families.update(revoked_at=timezone.now(), revoked_reason=reason)
+    for user_id in user_ids:
+        user_snapshot_invalidate(user_id)
+    return count
 
 
 def token_pair_rotate(*, raw_refresh: str) -> TokenPair:
@@ -48,10 +71,11 @@ def token_pair_rotate(*, raw_refresh: str) -> TokenPair:
     insert is unique per token, so of N concurrent refreshes exactly one succeeds.
     """
     try:
-        old = RefreshToken(raw_refresh, verify=True)
+        old = _UncheckedRefreshToken(raw_refresh, verify=True)
     except TokenError as exc:
         raise InvalidToken(str(exc)) from exc
     jti = old.get("jti")
+    family_id = old.get(FAMILY_CLAIM)
     try:
         with transaction.atomic():
             # order_by("pk"): OutstandingToken's default ordering joins the (nullable) user, and PostgreSQL
@@ -59,20 +83,64 @@ def token_pair_rotate(*, raw_refresh: str) -> TokenPair:
             outstanding = OutstandingToken.objects.select_for_update().filter(jti=jti).order_by("pk").first()
             if outstanding is None:
                 raise InvalidToken("Token is not recognised.")
-            if BlacklistedToken.objects.filter(token=outstanding).exists():
-                raise InvalidToken("Token is blacklisted.")
-            BlacklistedToken.objects.create(token=outstanding)
-            user = User.objects.filter(pk=outstanding.user_id, is_active=True).first()
-            if user is None:
-                raise InvalidToken("User is inactive or no longer exists.")
-            # Not a sign-in: last_login keeps the time the user last entered credentials.
-            return _token_pair_for(user)
+            used = BlacklistedToken.objects.filter(token=outstanding).values_list("blacklisted_at", flat=True).first()
+            if used is not None:
+                replayed = _replay_revokes_family(used_at=used, family_id=family_id, user_id=outstanding.user_id)
+            else:
+                family = _family_for_rotation(family_id, user_id=outstanding.user_id)
+                BlacklistedToken.objects.create(token=outstanding)
+                user = User.objects.filter(pk=outstanding.user_id, is_active=True).first()
+                if user is None:
+                    raise InvalidToken("User is inactive or no longer exists.")
+                # Not a sign-in: last_login keeps the time the user last entered credentials.
+                return _token_pair_for(user, family)
     except IntegrityError as exc:  # lost the race on the unique blacklist row
         raise InvalidToken("Token is blacklisted.") from exc
+    # Outside the transaction, so the family's revocation (committed above) is not rolled back.
+    raise InvalidToken("Token was already used; the session is signed out." if replayed else "Token is blacklisted.")
+
+
+class _UncheckedRefreshToken(RefreshToken):
+    """Signature, expiry and type verified; the blacklist is checked under the row lock below instead,
+    where a used token can be told apart (replay → reuse detection) rather than refused unseen."""
+
+    def check_blacklist(self) -> None:
+        return None
+
+
+def _family_for_rotation(family_id, *, user_id) -> TokenFamily:
+    """The session a refresh continues; refused when revoked. Tokens from before sessions start one."""
+    if family_id is None:
+        return TokenFamily.objects.create(user_id=user_id)
+    family = TokenFamily.objects.filter(pk=family_id, user_id=user_id).first()
+    if family is None or family.revoked_at is not None:
+        raise InvalidToken("The session of this token was signed out.")
+    return family
+
+
+def _replay_revokes_family(*, used_at, family_id, user_id) -> bool:
+    """A rotated refresh token came back (RFC 9700 §4.14): revoke its session unless it is a concurrent refresh.
+
+    Within ``JWT_REFRESH_REUSE_GRACE_SECONDS`` of the rotation it is the loser of a race between two tabs
+    (the documented client behaviour), refused without ending the session. Later, someone holds a copy
+    of a token that was already used — the legitimate client or a thief — so the whole session ends and
+    whoever holds its current token must sign in again.
+    """
+    if family_id is None or timezone.now() - used_at <= timedelta(seconds=settings.JWT_REFRESH_REUSE_GRACE_SECONDS):
+        return False
+    revoked = _family_revoke(family_id, reason=TokenFamily.RevokedReason.REUSE)
+    logger.warning(
+        "auth: refresh token replayed %.0f s after rotation; session %s of user %s revoked (%s)",
+        (timezone.now() - used_at).total_seconds(),
+        family_id,
+        user_id,
+        "now" if revoked else "already",
+    )
+    return True
 
 
 def token_revoke(*, raw_refresh: str) -> bool:
-    """Blacklist a refresh token; True if it was valid and is now revoked. Idempotent."""
+    """Logout: blacklist a refresh token and end its session; True if it was valid and is now revoked. Idempotent."""
     try:
         token = RefreshToken(raw_refresh, verify=True)
     except TokenError:
@@ -83,6 +151,39 @@ def token_revoke(*, raw_refresh: str) -> bool:
     try:
         with transaction.atomic():
             _, created = BlacklistedToken.objects.get_or_create(token=outstanding)
+            if token.get(FAMILY_CLAIM) is not None:
+                _family_revoke(token[FAMILY_CLAIM], reason=TokenFamily.RevokedReason.LOGOUT)
     except IntegrityError:
         return False
     return created
+
+
+def session_revoke_by_access(*, raw_access: str) -> bool:
+    """Logout with only an access token at hand (the cookie): end its session. True if one was ended."""
+    try:
+        token = AccessToken(raw_access, verify=True)
+    except TokenError:
+        return False
+    if token.get(FAMILY_CLAIM) is None:
+        return False
+    with transaction.atomic():
+        return _family_revoke(token[FAMILY_CLAIM], reason=TokenFamily.RevokedReason.LOGOUT) > 0
+
+
+@transaction.atomic
+def user_sessions_revoke(*, user: User, reason: str = TokenFamily.RevokedReason.EVERYWHERE) -> int:
+    """Log out everywhere: every refresh token of the user is blacklisted and every access token fails.
+
+    A marker session revoked now sets the user's "not before" time, which also ends access tokens that
+    carry no session (issued before sessions existed). Returns the number of sessions ended.
+    """
+    now = timezone.now()
+    ended = TokenFamily.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now, revoked_reason=reason)
+    TokenFamily.objects.create(user=user, created_at=now, revoked_at=now, revoked_reason=reason)
+    live = OutstandingToken.objects.filter(user=user, expires_at__gt=now, blacklistedtoken__isnull=True)
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token_id=pk) for pk in live.values_list("pk", flat=True)], ignore_conflicts=True
+    )
+    user_snapshot_invalidate(user.pk)
+    logger.info("auth: user %s signed out everywhere (%s sessions)", user.pk, ended)
+    return ended

@@ -171,6 +171,13 @@ if not 0 < JWT_ACCESS_LIFETIME_SECONDS <= 300:
     raise ImproperlyConfigured("JWT_ACCESS_LIFETIME_SECONDS must be between 1 and 300 (access tokens live ≤ 5 min)")
 JWT_REFRESH_LIFETIME_SECONDS = env_int("JWT_REFRESH_LIFETIME_SECONDS", 7 * 24 * 3600)
 
+# Seconds a cached user snapshot (authentication without a query, apps.users.snapshots) may live. Changes
+# invalidate it at once; this only bounds changes the cache could not hear about (Redis down at the time).
+AUTH_USER_CACHE_SECONDS = env_int("AUTH_USER_CACHE_SECONDS", 300)
+# A refresh token replayed more than this many seconds after it was rotated revokes its whole session
+# (RFC 9700 §4.14); a replay within it is a concurrent refresh from another tab and is only refused.
+JWT_REFRESH_REUSE_GRACE_SECONDS = env_int("JWT_REFRESH_REUSE_GRACE_SECONDS", 10)
+
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(seconds=JWT_ACCESS_LIFETIME_SECONDS),
     "REFRESH_TOKEN_LIFETIME": timedelta(seconds=JWT_REFRESH_LIFETIME_SECONDS),

@@ -18,6 +18,7 @@ from apps.users.api.serializers import (
     RefreshInputSerializer,
     TokenPairSerializer,
     UserSerializer,
+    user_representation,
 )
 from backend.authentication import enforce_csrf
 from backend.permissions import IsAuthenticatedWithRole
@@ -93,7 +94,7 @@ class LoginView(_PublicAuthView):
         data.is_valid(raise_exception=True)
         user = services.user_authenticate(request=request, **data.validated_data)
         pair = services.token_pair_issue(user=user)
-        response = Response(UserSerializer(user).data)
+        response = Response(user_representation(user))
         _set_auth_cookies(response, pair)
         rotate_token(request)  # a new CSRF secret per session, against login CSRF / fixation
         return response
@@ -136,7 +137,7 @@ class RefreshView(_PublicAuthView):
             raise InvalidToken('No refresh token: send the refresh cookie or {"refresh": ...}.')
         enforce_csrf(request)
         pair = services.token_pair_rotate(raw_refresh=cookie_token)
-        response = Response(UserSerializer(pair.user).data)  # the same body as login: the signed-in user
+        response = Response(user_representation(pair.user))  # the same body as login: the signed-in user
         _set_auth_cookies(response, pair)
         return response
 
@@ -158,6 +159,23 @@ class LogoutView(_PublicAuthView):
                 enforce_csrf(request)
         if token:
             services.token_revoke(raw_refresh=token)
+        access = request.COOKIES.get(settings.AUTH_COOKIE_ACCESS)
+        if access:  # the session of the access cookie ends too, even when its refresh cookie is gone
+            services.session_revoke_by_access(raw_access=access)
+        response = Response(status=status.HTTP_204_NO_CONTENT)
+        _delete_auth_cookies(response)
+        return response
+
+
+class LogoutEverywhereView(APIView):
+    """End every session of the signed-in user: all refresh tokens and all access tokens, on every device."""
+
+    permission_classes = [IsAuthenticatedWithRole]
+    throttle_classes = [LogoutRateThrottle]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        services.user_sessions_revoke(user=request.user)
         response = Response(status=status.HTTP_204_NO_CONTENT)
         _delete_auth_cookies(response)
         return response
@@ -170,7 +188,7 @@ class MeView(APIView):
 
     @extend_schema(responses={200: UserSerializer})
     def get(self, request):
-        return Response(UserSerializer(request.user).data)
+        return Response(user_representation(request.user))
 
 
 @method_decorator(ensure_csrf_cookie, name="dispatch")

@@ -120,6 +120,12 @@ def test_token_pair_rotate_losing_the_race_on_the_blacklist_row_is_token_invalid
         def exists(self):
             return False
 
+        def values_list(self, *args, **kwargs):
+            return self
+
+        def first(self):
+            return None
+
     monkeypatch.setattr(
         BlacklistedToken.objects, "filter", lambda *a, **kw: _NothingYet() if "token" in kw else real_filter(*a, **kw)
     )
