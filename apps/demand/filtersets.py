@@ -3,9 +3,9 @@
 import django_filters
 
 from apps.api.selectors import org_unit_list, position_list
-from apps.demand.models import CoverageRequirement
+from apps.demand.models import CoverageRequirement, Plan, PlanStatus
 from apps.demand.selectors import requirement_active_on
-from backend.filters import in_callers_scope
+from backend.filters import IdFilter, UTCDateTimeFilter, in_callers_scope
 
 
 class CoverageRequirementFilterSet(django_filters.FilterSet):
@@ -29,3 +29,24 @@ class CoverageRequirementFilterSet(django_filters.FilterSet):
 
     def filter_active_on(self, queryset, name, day):
         return queryset.filter(requirement_active_on(day)) if day else queryset
+
+
+class PlanFilterSet(django_filters.FilterSet):
+    """status (several), org_unit (the plan's unit in this unit's subtree), created_by, creation time, period."""
+
+    status = django_filters.MultipleChoiceFilter(choices=PlanStatus.choices)
+    org_unit = django_filters.ModelChoiceFilter(queryset=in_callers_scope(org_unit_list), method="filter_org_unit")
+    created_by = IdFilter(field_name="created_by_id")
+    created_after = UTCDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UTCDateTimeFilter(field_name="created_at", lookup_expr="lte", end_of_day=True)
+    covers = django_filters.DateFilter(method="filter_covers", help_text="Plans whose period includes this date.")
+
+    class Meta:
+        model = Plan
+        fields = ["status", "org_unit", "created_by"]
+
+    def filter_org_unit(self, queryset, name, unit):
+        return queryset.filter(org_unit__path__startswith=unit.path) if unit else queryset
+
+    def filter_covers(self, queryset, name, day):
+        return queryset.filter(period_start__lte=day, period_end__gte=day) if day else queryset

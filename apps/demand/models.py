@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -110,3 +111,64 @@ class RollupHorizon(models.Model):
 
     def __str__(self) -> str:
         return f"{self.first_week}–{self.last_week}"
+
+
+class PlanStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SOLVING = "solving", "Solving"
+    SOLVED = "solved", "Solved"
+    FAILED = "failed", "Failed"
+    APPLIED = "applied", "Applied"
+    STALE = "stale", "Stale"
+
+
+class Plan(models.Model):
+    """An auto-plan: what was asked (period, scope, weights, seed), how solving went, and what it proposes.
+
+    Solved on the job queue (apps.demand.tasks); ``results`` holds proposals, coverage before/after, open gaps
+    with reasons and metrics (docs/planning.md). Only the planning services change ``status``.
+    """
+
+    status = models.CharField(max_length=16, choices=PlanStatus.choices, default=PlanStatus.QUEUED, db_index=True)
+    progress = models.PositiveSmallIntegerField(default=0)
+    period_start = models.DateField(validators=[validate_date_in_range])
+    period_end = models.DateField(validators=[validate_date_in_range])
+    org_unit = models.ForeignKey(
+        "api.OrgUnit",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="plans",
+        help_text="Positions and people of this unit's subtree (blank: the planner's whole scope).",
+    )
+    positions = models.JSONField(default=list, blank=True, help_text="Position ids (empty: every position in scope).")
+    objective = models.JSONField(default=dict, blank=True, help_text="Weights of the soft terms, over the defaults.")
+    seed = models.PositiveIntegerField(default=0)
+    time_limit = models.FloatField(default=10.0, help_text="Solver time limit (deterministic seconds).")
+    results = models.JSONField(default=dict, blank=True)
+    metrics = models.JSONField(default=dict, blank=True)
+    snapshot = models.JSONField(default=dict, blank=True, help_text="What the plan read, to tell when it is stale.")
+    error = models.TextField(blank=True, default="")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=PlanStatus.values), name="demand_plan_status_valid"),
+            models.CheckConstraint(condition=Q(period_end__gte=models.F("period_start")), name="demand_plan_period"),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="demand_plan_progress_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Plan #{self.pk} {self.period_start}–{self.period_end} ({self.status})"

@@ -264,6 +264,16 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# --- Auto-plan and the job queue (docs/planning.md) --------------------------------------------
+# How plan solving runs: "queue" (procrastinate on PostgreSQL; a worker runs `manage.py procrastinate worker`),
+# "thread" (in the web process, for local use with nothing else running), "inline" (during the request: tests).
+# "auto": queue on PostgreSQL, thread on SQLite.
+COVERIS_JOBS = env_choice("COVERIS_JOBS", "auto", ("auto", "queue", "thread", "inline"))
+COVERIS_PLAN_TIME_LIMIT = env_int("COVERIS_PLAN_TIME_LIMIT", 10)
+COVERIS_PLAN_SOLVER_WORKERS = env_int("COVERIS_PLAN_SOLVER_WORKERS", 2)
+COVERIS_PLAN_HEARTBEAT_SECONDS = env_int("COVERIS_PLAN_HEARTBEAT_SECONDS", 5)
+COVERIS_PLAN_STALE_SECONDS = env_int("COVERIS_PLAN_STALE_SECONDS", 60)
+
 # --- DRF -----------------------------------------------------------------------------------------
 COVERIS_PAGE_SIZE = env_int("COVERIS_PAGE_SIZE", 25)
 COVERIS_MAX_PAGE_SIZE = 100

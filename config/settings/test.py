@@ -7,3 +7,4 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "coveris-test"}}
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "CRITICAL"}}
+COVERIS_JOBS = "inline"

@@ -1,0 +1,23 @@
+"""Where a plan's solving runs (``COVERIS_JOBS``): inline, in a thread of this process, or on the job queue."""
+
+from django.conf import settings
+from django.db import connection
+
+
+def jobs_mode() -> str:
+    """The effective mode: ``auto`` is the queue on PostgreSQL and a thread on SQLite."""
+    mode = settings.COVERIS_JOBS
+    if mode == "auto":
+        return "queue" if connection.vendor == "postgresql" else "thread"
+    return mode
+
+
+def plan_enqueue(plan_id: int) -> None:
+    """Have plan ``plan_id`` solved (called once the plan's row is committed)."""
+    from apps.demand.planning.services import plan_run, plan_run_in_thread
+
+    mode = jobs_mode()
+    if mode == "inline":
+        plan_run(plan_id=plan_id)
+    else:
+        plan_run_in_thread(plan_id)
