@@ -3,6 +3,15 @@ from django.db import models
 from apps.assignments.choices import AssignmentState
 
 
+class PlanStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SOLVING = "solving", "Solving"
+    SOLVED = "solved", "Solved"
+    FAILED = "failed", "Failed"
+    APPLIED = "applied", "Applied"
+    STALE = "stale", "Stale"
+
+
 class CoverageStatus(models.TextChoices):
     UNDER = "under", "Under-covered"
     MET = "met", "Met"

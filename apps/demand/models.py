@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from apps.demand.choices import PlanStatus
 from backend.bounds import TEXT_MAX_LENGTH, validate_date_in_range
 
 
@@ -111,15 +112,6 @@ class RollupHorizon(models.Model):
 
     def __str__(self) -> str:
         return f"{self.first_week}–{self.last_week}"
-
-
-class PlanStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    SOLVING = "solving", "Solving"
-    SOLVED = "solved", "Solved"
-    FAILED = "failed", "Failed"
-    APPLIED = "applied", "Applied"
-    STALE = "stale", "Stale"
 
 
 class Plan(models.Model):

@@ -324,6 +324,11 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "backend.schema.postprocess_lint_fixes",
     ],
+    # Two choice sets share the field name "status": name each enum after its meaning.
+    "ENUM_NAME_OVERRIDES": {
+        "CoverageStatusEnum": "apps.demand.choices.CoverageStatus",
+        "PlanStatusEnum": "apps.demand.choices.PlanStatus",
+    },
 }
 
 # --- Logging -------------------------------------------------------------------------------------
