@@ -70,4 +70,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # --proxy-headers: App Runner terminates TLS and forwards X-Forwarded-Proto/-For (trusted per
 # FORWARDED_ALLOW_IPS); Django also reads the scheme via SECURE_PROXY_SSL_HEADER.
 # --lifespan off: Django does not implement the ASGI lifespan protocol.
-CMD ["sh", "-c", "exec uvicorn config.asgi:application --host 0.0.0.0 --port ${PORT:-8000} --workers ${WEB_CONCURRENCY:-2} --proxy-headers --lifespan off --no-server-header --timeout-graceful-shutdown 20"]
+# bin/with-worker: the job-queue worker (plan solving, ADR 0015) runs beside uvicorn; signals reach both.
+CMD ["sh", "-c", "exec bin/with-worker uvicorn config.asgi:application --host 0.0.0.0 --port ${PORT:-8000} --workers ${WEB_CONCURRENCY:-2} --proxy-headers --lifespan off --no-server-header --timeout-graceful-shutdown 20"]

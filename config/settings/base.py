@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "csp",
     "pgtrigger",
     "rangefilter",  # date-range list filters in the admin
+    "procrastinate.contrib.django",
     # cross-cutting plumbing (management commands, checks)
     "backend",
     # domain
@@ -270,9 +271,11 @@ STORAGES = {
 # "auto": queue on PostgreSQL, thread on SQLite.
 COVERIS_JOBS = env_choice("COVERIS_JOBS", "auto", ("auto", "queue", "thread", "inline"))
 COVERIS_PLAN_TIME_LIMIT = env_int("COVERIS_PLAN_TIME_LIMIT", 10)
-COVERIS_PLAN_SOLVER_WORKERS = env_int("COVERIS_PLAN_SOLVER_WORKERS", 2)
 COVERIS_PLAN_HEARTBEAT_SECONDS = env_int("COVERIS_PLAN_HEARTBEAT_SECONDS", 5)
 COVERIS_PLAN_STALE_SECONDS = env_int("COVERIS_PLAN_STALE_SECONDS", 60)
+DATABASE_ROUTERS = ["backend.db_routers.PostgresOnlyAppsRouter"]
+# procrastinate finds the tasks in each app's tasks.py; jobs are kept a while for the admin, then deleted.
+PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
 
 # --- DRF -----------------------------------------------------------------------------------------
 COVERIS_PAGE_SIZE = env_int("COVERIS_PAGE_SIZE", 25)

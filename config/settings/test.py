@@ -8,3 +8,5 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "CRITICAL"}}
 COVERIS_JOBS = "inline"
+# No heartbeat thread: a second connection updating a row the test's transaction holds would wait on it.
+COVERIS_PLAN_HEARTBEAT_SECONDS = 0

@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 
 from apps.api.models import Employee, Position
 from apps.demand.periods import Period, hours_text, ratio
+from apps.demand.planning.greedy import greedy_plan
 from apps.demand.planning.problem import Problem, describe_hours, problem_build
 from apps.demand.planning.solver import DEFAULT_WEIGHTS, PRIORITY_FACTOR, Solution, solve
 from apps.demand.planning.verify import plan_verify
@@ -33,7 +34,6 @@ def plan_compute(
     weights: dict | None = None,
     seed: int = 0,
     time_limit: float = 10.0,
-    workers: int = 2,
     min_hours: int = 4,
     reason: str = "auto-plan",
     progress: Callable[[int], None] | None = None,
@@ -43,13 +43,19 @@ def plan_compute(
     report = progress or (lambda _value: None)
     problem = problem_build(period=period, positions=positions, pool=pool, today=today, min_hours=min_hours)
     report(30)
+    start_from = greedy_plan(problem).proposals  # the search starts from the greedy plan: never worse than it
     forbidden: set = set()
     refused: list[dict] = []
     rounds = 0
     while True:
         rounds += 1
         solution = solve(
-            problem, weights=weights, seed=seed, time_limit=time_limit, workers=workers, forbidden=frozenset(forbidden)
+            problem,
+            weights=weights,
+            seed=seed,
+            time_limit=time_limit,
+            forbidden=frozenset(forbidden),
+            hint=[p for p in start_from if (p[0], p[1]) not in forbidden],
         )
         rows = [{"employee": e, "position": p, "weekly_hours": h} for e, p, h in solution.proposals]
         verdicts = plan_verify(proposals=rows, start=period.start, end=period.end, today=today, reason=reason)
@@ -225,6 +231,7 @@ def _results(problem: Problem, solution: Solution, verdicts, weights, refused, r
         "bound": round(solution.bound, 2),
         "optimality_gap": solution.optimality_gap,
         "solver_time_seconds": round(solution.wall_time, 3),
+        "deterministic": solution.deterministic,
         "rounds": rounds,
         "candidates": len(problem.pairs),
         "pool": problem.pool_size,

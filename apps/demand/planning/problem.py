@@ -44,8 +44,8 @@ from apps.tags.models import EmployeeTag, PositionTag
 EVENTS = ("assignment.create", "assignment.approve")
 # Rule types the solver models as constraints over the whole plan (the engine re-checks the result).
 PLAN_RULE_TYPES = frozenset({"max_weekly_hours", "max_concurrent_assignments", "assignment_hours_bounds"})
-# Below this many employees every qualifying person is a candidate for every position (no cap at all).
-UNCAPPED_POOL = 300
+# Up to this many employees every qualifying person is a candidate for every position (no cap at all).
+UNCAPPED_POOL = 60
 
 
 @dataclass
@@ -82,6 +82,11 @@ class Person:
     committed_count: int
     open_count: int
     open_assignments: list[Assignment]
+
+    @property
+    def used(self) -> int:
+        """Whole hours a week already taken in the tightest week (contract − free)."""
+        return math.ceil(self.contracted - min(self.free.values(), default=self.contracted))
 
     @property
     def capacity(self) -> int:
@@ -291,12 +296,15 @@ def problem_build(
             "tag"
         ):
             held[t.employee_id].append(t)
-    holders: Counter = Counter()
+    # (tag, min level) → ids of the people holding it at that level over the whole period: set algebra, so a
+    # position's qualified people cost one intersection, not a scan of the pool per position.
+    holding: dict[tuple[int, int], set[int]] = {}
     for need in open_needs.values():
         for pt in need.required_tags:
             key = (pt.tag_id, pt.min_level)
-            if key not in holders:
-                holders[key] = sum(1 for e in employees if _tag_ok(pt, held.get(e.pk, []), period))
+            if key not in holding:
+                holding[key] = {e for e, tags in held.items() if _tag_ok(pt, tags, period)}
+    holders = {key: len(found) for key, found in holding.items()}
 
     continuity = (
         set(
@@ -325,20 +333,28 @@ def problem_build(
         pairs=[],
         limits=RuleLimits(),
         rules=all_rules,
-        holders=dict(holders),
+        holders=holders,
         pool_size=len(employees),
     )
-    times_candidate: Counter = Counter()
     hours_scope: dict[tuple[int, str], set] = defaultdict(set)
     count_scope: dict[tuple[int, str], set] = defaultdict(set)
     hours_cap: dict[tuple[int, str], int] = {}
     count_cap: dict[tuple[int, str], int] = {}
-    # Scarce positions (fewest qualified people, highest priority) pick their candidates first.
-    qualified_by_position = {
-        pk: [e for e in employees if all(_tag_ok(pt, held.get(e.pk, []), period) for pt in need.required_tags)]
-        for pk, need in open_needs.items()
-    }
+    everyone = {e.pk for e in employees}
+    by_pk = {e.pk: e for e in employees}
+    qualified_by_position: dict[int, set[int]] = {}
+    for pk, need in open_needs.items():
+        found = set(everyone)
+        for pt in need.required_tags:
+            found &= holding[(pt.tag_id, pt.min_level)]
+        qualified_by_position[pk] = found
     problem.qualified = {pk: len(found) for pk, found in qualified_by_position.items()}
+    capped = len(employees) > UNCAPPED_POOL
+    # Above the cap, wide positions take turns over the pool, most free hours first (a rotating cursor): each
+    # examines only the people it keeps, and the candidates spread over positions instead of piling on the same few.
+    by_capacity = sorted(everyone, key=lambda pk: (-people[pk].capacity, pk))
+    cursor = 0
+    # Scarce positions (fewest qualified people, highest priority) pick their candidates first.
     order = sorted(open_needs, key=lambda pk: (len(qualified_by_position[pk]), open_needs[pk].priority, pk))
     for position_id in order:
         need = open_needs[position_id]
@@ -363,7 +379,19 @@ def problem_build(
         high_need = math.ceil(widest_gap)
         high_cap = math.floor(high_rule) if high_rule is not None else 168
         found: list[Pair] = []
-        for e in qualified_by_position[position_id]:
+        qualified = qualified_by_position[position_id]
+        if not capped or len(qualified) <= 2 * max_candidates:
+            sequence = sorted(qualified, key=lambda pk: (-people[pk].capacity, pk))
+        else:
+            first = sorted(pk for pk in qualified if (pk, position_id) in continuity)
+            rotated = by_capacity[cursor:] + by_capacity[:cursor]
+            sequence = first + [pk for pk in rotated if pk in qualified and (pk, position_id) not in continuity]
+        examined = 0
+        for employee_id in sequence:
+            if capped and len(found) >= max_candidates:
+                break
+            examined += 1
+            e = by_pk[employee_id]
             person = people[e.pk]
             mine = person.open_assignments
             if any(a.position_id == position_id for a in mine):
@@ -404,22 +432,10 @@ def problem_build(
                 continue
             warn = {r["rule"]: {"rule": r["rule"], "message": r["message"]} for r in warnings}
             found.append(Pair(e.pk, position_id, low, high, (e.pk, position_id) in continuity, list(warn.values())))
-        if len(employees) > UNCAPPED_POOL and len(found) > max_candidates:
-            # Keep the variable count bounded: people already on the position, then those least often chosen
-            # as candidates so far (spreads the pool over positions), then the most free hours.
-            found.sort(
-                key=lambda p: (
-                    not p.continuity,
-                    bool(p.warnings),
-                    times_candidate[p.employee_id],
-                    -people[p.employee_id].capacity,
-                    p.employee_id,
-                )
-            )
-            problem.capped[position_id] = len(found) - max_candidates
-            found = found[:max_candidates]
-        for pair in found:
-            times_candidate[pair.employee_id] += 1
+        if examined < len(sequence):
+            problem.capped[position_id] = len(sequence) - examined
+            if len(sequence) > 2 * max_candidates:
+                cursor = (cursor + examined) % max(1, len(by_capacity))
         problem.pairs.extend(found)
         problem.excluded[position_id] = excluded
         problem.excluded_people[position_id] = dict(who)

@@ -1,11 +1,11 @@
-"""Where a plan's solving runs (``COVERIS_JOBS``): inline, in a thread of this process, or on the job queue."""
+"""Where a plan's solving runs (``COVERIS_JOBS``): on the job queue, in a thread of this process, or inline."""
 
 from django.conf import settings
 from django.db import connection
 
 
 def jobs_mode() -> str:
-    """The effective mode: ``auto`` is the queue on PostgreSQL and a thread on SQLite."""
+    """The effective mode: ``auto`` is the queue on PostgreSQL and a thread on SQLite (no queue tables there)."""
     mode = settings.COVERIS_JOBS
     if mode == "auto":
         return "queue" if connection.vendor == "postgresql" else "thread"
@@ -17,7 +17,11 @@ def plan_enqueue(plan_id: int) -> None:
     from apps.demand.planning.services import plan_run, plan_run_in_thread
 
     mode = jobs_mode()
-    if mode == "inline":
+    if mode == "queue":
+        from apps.demand.tasks import solve_plan
+
+        solve_plan.defer(plan_id=plan_id)
+    elif mode == "inline":
         plan_run(plan_id=plan_id)
     else:
         plan_run_in_thread(plan_id)

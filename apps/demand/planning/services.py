@@ -107,7 +107,8 @@ def plan_run(*, plan_id: int) -> str | None:
     if plan is None:
         return None
     heartbeat = _Heartbeat(plan_id, settings.COVERIS_PLAN_HEARTBEAT_SECONDS)
-    heartbeat.start()
+    if settings.COVERIS_PLAN_HEARTBEAT_SECONDS > 0:  # 0: no heartbeat thread (the test settings)
+        heartbeat.start()
     try:
         positions, pool = plan_scope(plan)
         period = Period(plan.period_start, plan.period_end)
@@ -123,7 +124,6 @@ def plan_run(*, plan_id: int) -> str | None:
             weights=plan.objective,
             seed=plan.seed,
             time_limit=plan.time_limit,
-            workers=settings.COVERIS_PLAN_SOLVER_WORKERS,
             reason=PLAN_REASON.format(plan=plan_id),
             progress=progress,
         )
