@@ -352,3 +352,27 @@ def test_apply_is_all_or_nothing_when_a_rule_now_refuses_one(contested, client_f
     error = assert_error(refused, 422, "rule_violation")
     assert error["details"]["violations"][0]["blocks"][0]["rule"] == "NO_DESK"
     assert not Assignment.objects.exists()
+
+
+# --- admin ----------------------------------------------------------------------------------------------------
+
+
+def test_admin_lists_plans_shows_proposals_and_gaps_and_applies_after_a_preview(
+    contested, client, make_user, post, client_for
+):
+    plan_id = _solved(client_for("hr"), post)
+    client.force_login(make_user("hr"))
+    listing = client.get("/admin/demand/plan/?status__exact=solved")
+    assert listing.status_code == 200
+    assert "320.00" in listing.content.decode()  # gap closed
+    page = client.get(f"/admin/demand/plan/{plan_id}/change/").content.decode()
+    for text in ("E-ANA", "ICU", "Apply…"):
+        assert text in page
+    preview = client.get(f"/admin/demand/plan/{plan_id}/apply/")
+    assert preview.status_code == 200
+    assert "Apply plan" in preview.content.decode()
+    assert not Assignment.objects.exists()  # the preview writes nothing
+    done = client.post(f"/admin/demand/plan/{plan_id}/apply/", {"confirm": "1", "proposal": ["0", "1"]})
+    assert done.status_code == 302
+    assert Assignment.objects.filter(state="proposed").count() == 2
+    assert Plan.objects.get(pk=plan_id).status == PlanStatus.APPLIED
