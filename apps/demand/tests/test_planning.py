@@ -376,3 +376,25 @@ def test_admin_lists_plans_shows_proposals_and_gaps_and_applies_after_a_preview(
     assert done.status_code == 302
     assert Assignment.objects.filter(state="proposed").count() == 2
     assert Plan.objects.get(pk=plan_id).status == PlanStatus.APPLIED
+
+
+def test_a_proposal_that_trips_a_warn_rule_says_so_and_applying_needs_the_acknowledgement(contested, client_for, post):
+    BusinessRuleFactory(
+        code="SHORT_WEEKS",
+        rule_type="assignment_hours_bounds",
+        params={"max_hours": 30},
+        severity="warn",
+        events=["assignment.create", "assignment.approve"],
+    )
+    client = client_for("admin")
+    plan_id = _solved(client, post)
+    proposals = client.get(f"{URL}{plan_id}/").json()["proposals"]
+    flagged = [p for p in proposals if p["warnings"]]
+    assert flagged
+    assert {w["rule"] for p in flagged for w in p["warnings"]} == {"SHORT_WEEKS"}
+    refused = post(client, f"{URL}{plan_id}/apply/", {})
+    assert assert_error(refused, 422, "rule_violation")["details"]["acknowledge_warnings_required"] is True
+    assert not Assignment.objects.exists()
+    done = post(client, f"{URL}{plan_id}/apply/", {"acknowledge_warnings": True})
+    assert done.status_code == 200, done.content
+    assert Assignment.objects.count() == len(proposals)
