@@ -277,13 +277,15 @@ def gap_reasons(problem: Problem, solution: Solution, position_id: int, week: da
         noun = "person who qualifies is" if len(full) == 1 else f"{len(full)} people who qualify are"
         reasons.append(f"the {noun} at {limit} that week (under {problem.min_hours} h/week free)")
     if excluded.get("already_assigned"):
-        reasons.append(f"{excluded['already_assigned']} qualifying people already have an open assignment to it")
+        n = excluded["already_assigned"]
+        reasons.append(f"{_people(n, 'qualifying')} already {'has' if n == 1 else 'have'} an open assignment to it")
     for key, count in sorted(excluded.items()):
         if key.startswith("rule:"):
-            reasons.append(f"{count} qualifying people are refused by rule {key[5:]}")
+            reasons.append(f"{_people(count, 'qualifying')} {'is' if count == 1 else 'are'} refused by rule {key[5:]}")
     if problem.capped.get(position_id):
+        n = problem.capped[position_id]
         reasons.append(
-            f"{problem.capped[position_id]} more qualifying people were not considered (candidate cap per position)"
+            f"{_people(n, 'more qualifying')} {'was' if n == 1 else 'were'} not considered (candidate cap per position)"
         )
     used = [p for p in candidates if any(e == p.employee_id for e, _p, _h in solution.proposals)]
     if candidates:
@@ -299,12 +301,22 @@ def gap_reasons(problem: Problem, solution: Solution, position_id: int, week: da
                     if e in {p.employee_id for p in elsewhere}
                 }
             )
+            verb = "is" if len(elsewhere) == 1 else "are"
             reasons.append(
-                f"{len(elsewhere)} of the {len(candidates)} eligible people are planned on {', '.join(codes[:5])} "
-                "(higher value there)"
+                f"{len(elsewhere)} of the {_people(len(candidates), 'eligible')} {verb} planned on "
+                f"{', '.join(codes[:5])} (higher value there)"
             )
         if planned_here:
-            reasons.append(f"the {len(planned_here)} people planned here give all their free hours the rules allow")
+            n = len(planned_here)
+            who = "the 1 person planned here gives" if n == 1 else f"the {n} people planned here give"
+            reasons.append(f"{who} all the free hours the rules allow")
         if not used:
-            reasons.append(f"the {len(candidates)} eligible people cost more than the gap is worth at these weights")
+            reasons.append(
+                f"the {_people(len(candidates), 'eligible')} cost more than the gap is worth at these weights"
+            )
     return reasons or ["nobody eligible is left for this week"]
+
+
+def _people(n: int, adjective: str) -> str:
+    """ "1 eligible person", "3 eligible people"."""
+    return f"{n} {adjective} {'person' if n == 1 else 'people'}"
