@@ -18,7 +18,7 @@ on thread timing), the plan's seed, and the plan's time limit as a *deterministi
 roughly a second of an unloaded core each); a wall-clock limit (``wall_limit``) is only a safety net. A solve that
 stops on the deterministic limit (``deterministic`` in the metrics) gives the same plan for the same data and seed.
 Measured on the contested benchmark, two interleaved workers found far worse plans than one, and the parallel
-portfolio is not reproducible; see ADR 0014.
+portfolio is not reproducible; see ADR 0016.
 """
 
 import math
