@@ -84,7 +84,7 @@ class HoldsTagFilter(admin.SimpleListFilter):
 class OrgUnitAdminForm(forms.ModelForm):
     class Meta:
         model = OrgUnit
-        fields = ["code", "name", "parent", "is_active"]
+        fields = ["code", "name", "parent", "is_active", "time_zone"]
 
     def clean_parent(self):
         parent = self.cleaned_data.get("parent")
@@ -97,7 +97,7 @@ class OrgUnitAdminForm(forms.ModelForm):
 @admin.register(OrgUnit)
 class OrgUnitAdmin(admin.ModelAdmin):
     form = OrgUnitAdminForm
-    list_display = ("code", "name", "parent", "depth", "path", "is_active")
+    list_display = ("code", "name", "parent", "depth", "path", "time_zone", "is_active")
     list_filter = ("is_active", "depth", ("parent", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("parent",)
     search_fields = ("code", "name")
@@ -107,7 +107,7 @@ class OrgUnitAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         # Through the services: they keep the materialized paths of the unit and its subtree right.
-        data = _model_fields(form, ("code", "name", "parent", "is_active"))
+        data = _model_fields(form, ("code", "name", "parent", "is_active", "time_zone"))
         saved = org_unit_update(unit=obj, **data) if change else org_unit_create(**data)
         _adopt(obj, saved)
 

@@ -4,6 +4,7 @@ from django.db.models import Q
 
 from apps.fsm.models import EmployeeFSMMixin
 from backend.bounds import validate_date_in_range
+from backend.timezones import validate_time_zone
 
 
 class OrgUnit(models.Model):
@@ -16,6 +17,14 @@ class OrgUnit(models.Model):
     path = models.CharField(max_length=1000, editable=False, default="", db_index=True)
     depth = models.PositiveSmallIntegerField(editable=False, default=0)
     is_active = models.BooleanField(default=True)
+    # Blank: the parent's zone (up to COVERIS_TIME_ZONE). Decides the day of the unit's employees (docs/time-zones.md).
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        validators=[validate_time_zone],
+        help_text="IANA time zone name (e.g. Pacific/Auckland) of this unit and its subtree; blank inherits.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

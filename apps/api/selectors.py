@@ -16,12 +16,14 @@ costs the same number of queries for 1 row and for 25.
 from django.db.models import QuerySet
 
 from apps.api.models import Employee, OrgUnit, Position
+from apps.api.timezones import effective_time_zone_expression
 from backend.permissions import scope_for
 
 
 def org_unit_list(*, user) -> QuerySet[OrgUnit]:
     """Org units ``user`` may read (an employee: the unit their record sits in)."""
-    return scope_for(user, OrgUnit.objects.select_related("parent"), unit_paths="path", own="employees__user")
+    units = OrgUnit.objects.select_related("parent").annotate(effective_time_zone=effective_time_zone_expression())
+    return scope_for(user, units, unit_paths="path", own="employees__user")
 
 
 def position_list(*, user) -> QuerySet[Position]:

@@ -16,13 +16,15 @@ def _path_for(unit: OrgUnit, parent: OrgUnit | None) -> str:
 
 
 @atomic_with_retry
-def org_unit_create(*, code: str, name: str, parent: OrgUnit | None = None, is_active: bool = True) -> OrgUnit:
+def org_unit_create(
+    *, code: str, name: str, parent: OrgUnit | None = None, is_active: bool = True, time_zone: str = ""
+) -> OrgUnit:
     """Create a unit and give it its materialized path (from a fresh, locked read of the parent)."""
     if parent is not None:
         # The caller's copy may predate a move of an ancestor; the lock also makes a concurrent move of the
         # parent's subtree wait for this unit and then rewrite its path with the rest.
         parent = _lock_units(parent.pk)[parent.pk]
-    unit = OrgUnit.objects.create(code=code, name=name, parent=parent, is_active=is_active)
+    unit = OrgUnit.objects.create(code=code, name=name, parent=parent, is_active=is_active, time_zone=time_zone)
     unit.path = _path_for(unit, parent)
     unit.depth = unit.path.count("/") - 2
     unit.save(update_fields=["path", "depth"])

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 
-from django.utils import timezone
 from rest_framework import exceptions
 
 from apps.api.models import Employee, Position
+from apps.api.timezones import employee_today
 from apps.assignments.choices import OPEN_STATES, AssignmentState, AssignmentTransition
 from apps.assignments.models import Assignment, AssignmentTransitionLog
 from apps.business_rules.engine import (
@@ -23,7 +23,7 @@ from apps.business_rules.engine import (
     rules_decision,
 )
 from apps.business_rules.facts import Facts
-from apps.fsm.services import TransitionKind, TransitionOutcome, TransitionRequest, transition_perform
+from apps.fsm.services import TransitionKind, TransitionOutcome, TransitionRequest, subject_today, transition_perform
 from apps.tags.models import EmployeeTag, PositionTag
 from apps.users.choices import Role
 from backend.db import atomic_with_retry
@@ -365,7 +365,7 @@ def _rule_context(assignment: Assignment, request: TransitionRequest) -> dict:
     return {
         "assignment": assignment,
         "transition": request.name,
-        "effective_date": request.effective_date or timezone.localdate(),
+        "effective_date": request.effective_date or subject_today(ASSIGNMENT_TRANSITIONS, assignment),
         "actor": request.actor,
         "reason": request.reason,
     }
@@ -397,6 +397,7 @@ ASSIGNMENT_TRANSITIONS = TransitionKind(
     actor_may=_actor_may,
     lock_related=_lock_assignment_employee,
     lock_related_many=_lock_assignments_employees,
+    org_unit_of=lambda assignment: assignment.employee.org_unit_id,
 )
 
 
@@ -408,7 +409,7 @@ def assignment_transition(*, assignment_id: int, **options) -> TransitionOutcome
 def assignments_close_on_termination(employee: Employee, request: TransitionRequest, log_entry) -> list:
     """Cascade of ``employee.terminate``: complete active assignments on the effective date and cancel
     proposed/approved ones — same transaction, one log row each, sharing the request id."""
-    effective = request.effective_date or timezone.localdate()
+    effective = request.effective_date or employee_today(employee)
     closing = {
         AssignmentState.ACTIVE.value: AssignmentTransition.COMPLETE.value,
         AssignmentState.PROPOSED.value: AssignmentTransition.CANCEL.value,

@@ -6,7 +6,7 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
-from django.utils import timezone
+from backend import timezones
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,8 @@ class Facts:
     start_date: datetime.date | None = None
     end_date: datetime.date | None = None
     weekly_hours: Decimal | None = None
-    effective_date: datetime.date = field(default_factory=timezone.localdate)
+    # Default: today in the organisation's zone; from_context makes it the employee's today (docs/time-zones.md).
+    effective_date: datetime.date = field(default_factory=timezones.today)
     reason: str = ""
     actor: Any = None
     # A what-if (POST /evaluate/ may pass it); when absent, ``clock_ins`` counts the real clock events.
@@ -69,8 +70,10 @@ class Facts:
             facts.weekly_hours = facts.weekly_hours if facts.weekly_hours is not None else assignment.weekly_hours
         if facts.weekly_hours is not None and not isinstance(facts.weekly_hours, Decimal):
             facts.weekly_hours = Decimal(str(facts.weekly_hours))  # 20.01 as a float is not 20.01
-        if facts.effective_date is None:
-            facts.effective_date = timezone.localdate()
+        if context.get("effective_date") is None:
+            from apps.api.timezones import employee_today
+
+            facts.effective_date = employee_today(facts.employee) if facts.employee is not None else timezones.today()
         return facts
 
     @property

@@ -14,9 +14,9 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from apps.api.models import Employee, Position
+from apps.api.timezones import org_unit_zone
 from apps.assignments.choices import OPEN_STATES
 from apps.assignments.models import Assignment
 from apps.business_rules.choices import Outcome, Severity
@@ -28,6 +28,7 @@ from apps.demand.periods import hours as to_hours
 from apps.demand.supply import supply_by_employee
 from apps.fsm.choices import EmployeeState
 from apps.tags.models import EmployeeTag, PositionTag
+from backend import timezones
 
 EVENT = "assignment.approve"
 # Rule types about the approval request rather than the person (a reason typed at approval time, clock
@@ -265,7 +266,7 @@ def candidate_rank(
     ranks only them (apps/demand/candidate_sql.py); ``shortlist=False``, and SQLite, rank everyone in Python.
     Both give the same body.
     """
-    today = today or timezone.localdate()
+    today = today or timezones.today(org_unit_zone(position.org_unit_id))
     position_tags, rules, template = _fixed(position=position, start=start, end=end, hours=hours, today=today)
     if shortlist is None:
         shortlist = connection.vendor == "postgresql"

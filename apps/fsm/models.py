@@ -9,6 +9,7 @@ from django_fsm import FSMField, FSMFieldMixin, transition
 from apps.audit_core.db import append_only_triggers
 from apps.audit_core.models import ChainedModel
 from apps.fsm.choices import EmployeeState
+from backend import timezones
 
 S = EmployeeState
 
@@ -84,7 +85,7 @@ class EmployeeFSMMixin(ProtectedFSMRefreshMixin, models.Model):
     @transition(field=state, source=[S.PENDING, S.ACTIVE, S.ON_LEAVE, S.SUSPENDED], target=S.TERMINATED)
     def terminate(self, *, effective_date=None) -> None:
         """End employment (any but terminated → terminated) on the effective date."""
-        self.termination_date = effective_date or timezone.localdate()
+        self.termination_date = effective_date or timezones.today()
 
     @transition(field=state, source=S.TERMINATED, target=S.PENDING)
     def rehire(self, *, effective_date=None) -> None:

@@ -6,7 +6,7 @@ Employees use it here; assignments plug in their own ``TransitionKind`` (no seco
 import datetime
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -16,6 +16,7 @@ from django_fsm import TransitionNotAllowed as FSMTransitionNotAllowed
 from rest_framework import exceptions
 
 from apps.api.models import Employee
+from apps.api.timezones import org_unit_zones
 from apps.audit_core.chain import chain_append, chain_append_many
 from apps.business_rules.engine import (
     active_rules,
@@ -29,6 +30,7 @@ from apps.business_rules.facts import Facts
 from apps.fsm.choices import EmployeeTransition
 from apps.fsm.models import EmployeeTransitionLog
 from apps.users.choices import Role
+from backend import timezones
 from backend.db import retry_on_conflict
 from backend.exceptions import TransitionNotAllowedError
 from backend.request_context import request_id_for_storage
@@ -81,10 +83,31 @@ class TransitionKind:
     # The batched path's ``lock_related``: called with every pk of a batch (sorted) before the batch is locked; locks
     # all the related rows in one query, ordered by their own pk. Without it the batch calls ``lock_related`` per pk.
     lock_related_many: Callable[[list], None] | None = None
+    # The org unit whose time zone decides the object's day, hence its default effective date: the employee's unit
+    # (docs/time-zones.md). None: the organisation's zone.
+    org_unit_of: Callable[[models.Model], Any] | None = None
 
     @property
     def subject_field(self) -> str:
         return self.log_model.subject_field
+
+
+def subject_today(kind: TransitionKind, instance: models.Model) -> datetime.date:
+    """Today in the zone of the object's org unit (its employee's): the default effective date of its transitions."""
+    unit = kind.org_unit_of(instance) if kind.org_unit_of else None
+    return timezones.today(org_unit_zones([unit]).get(unit))
+
+
+def _dated_requests(kind: TransitionKind, instances: list, request: TransitionRequest) -> dict:
+    """``{pk: request}`` with each object's default effective date filled in (one zone query for all of them)."""
+    if request.effective_date is not None:
+        return {instance.pk: request for instance in instances}
+    units = {instance.pk: kind.org_unit_of(instance) if kind.org_unit_of else None for instance in instances}
+    zones = org_unit_zones(units.values())
+    return {
+        pk: replace(request, effective_date=timezones.today(zones.get(unit, timezones.zone())))
+        for pk, unit in units.items()
+    }
 
 
 # event → functions run after the transition, inside its transaction (cascades between apps).
@@ -160,6 +183,8 @@ def transition_perform(*, kind: TransitionKind, pk: Any, request: TransitionRequ
             raise exceptions.NotFound() from exc
         if not actor_allowed(kind, request.actor, instance, request.name):
             raise exceptions.PermissionDenied(f"Your role may not perform '{request.name}'.")
+        # No date given: today where the object's employee works, for the checks, the log and the cascades alike.
+        request = _dated_requests(kind, [instance], request)[instance.pk]
 
         source = instance.state
         target = transition_target(instance, request.name)
@@ -187,7 +212,7 @@ def transition_perform(*, kind: TransitionKind, pk: Any, request: TransitionRequ
         if decision:
             raise_for_decision(decision, results)
 
-        effective_date = request.effective_date or timezone.localdate()
+        effective_date = request.effective_date
         try:
             getattr(instance, request.name)(effective_date=effective_date)
         except FSMTransitionNotAllowed as exc:  # a condition on the transition refused it
@@ -263,7 +288,7 @@ class _BatchFacts:
     # clock_ins: a transition is never a clock event, so it is None without a query (filled in below).
     PRELOADED = frozenset({"other_open_assignments", "employee_tags", "position_tags", "clock_ins"})
 
-    def __init__(self, kind: TransitionKind, instances: list, request: TransitionRequest, event: str, rules: list):
+    def __init__(self, kind: TransitionKind, instances: list, requests: dict, event: str, rules: list):
         self.open: dict[Any, list] = defaultdict(list)
         self.employee_tags: dict[Any, list] = defaultdict(list)
         self.position_tags: dict[Any, list] = defaultdict(list)
@@ -278,7 +303,7 @@ class _BatchFacts:
 
         employee_ids, position_ids = set(), set()
         for instance in instances:
-            facts = Facts.from_context(event, kind.rule_context(instance, request))
+            facts = Facts.from_context(event, kind.rule_context(instance, requests[instance.pk]))
             employee_ids.add(self._pk(facts.employee))
             position_ids.add(self._pk(facts.position))
         employee_ids.discard(None)
@@ -359,7 +384,6 @@ def transition_perform_many(*, kind: TransitionKind, pks, request: TransitionReq
         return []
 
     event = f"{kind.event_prefix}.{request.name}"
-    effective_date = request.effective_date or timezone.localdate()
     actor = request.actor
     with transaction.atomic():
         _lock_batch_related(kind, ordered)
@@ -373,8 +397,10 @@ def transition_perform_many(*, kind: TransitionKind, pks, request: TransitionReq
             missing = sorted(set(ordered) - {instance.pk for instance in instances})
             shown = ", ".join(map(str, missing[:20]))
             raise exceptions.NotFound(f"No {kind.model._meta.verbose_name} with id {shown}.")
+        # Each object's own default date: a batch may span org units in different time zones.
+        requests = _dated_requests(kind, instances, request)
         rules = list(active_rules())
-        facts = _BatchFacts(kind, instances, request, event, rules)
+        facts = _BatchFacts(kind, instances, requests, event, rules)
         outcomes: list[TransitionOutcome] = []
         log_rows: list[dict] = []
         # When no rule reads the database, the states are written in one bulk update after the loop, not per object:
@@ -385,9 +411,9 @@ def transition_perform_many(*, kind: TransitionKind, pks, request: TransitionReq
                 outcome = _transition_one_of_batch(
                     kind,
                     instance,
-                    request,
+                    requests[instance.pk],
                     event,
-                    effective_date,
+                    requests[instance.pk].effective_date,
                     rules,
                     facts,
                     changed if facts.reads_nothing else None,
@@ -405,7 +431,7 @@ def transition_perform_many(*, kind: TransitionKind, pks, request: TransitionReq
                     "actor": actor,
                     "actor_email": getattr(actor, "email", "") or "",
                     "reason": request.reason,
-                    "effective_date": effective_date,
+                    "effective_date": requests[instance.pk].effective_date,
                     "rule_results": outcome.rule_results,
                     "override_reason": request.override_reason,
                     "request_id": request_id_for_storage(),
@@ -415,11 +441,11 @@ def transition_perform_many(*, kind: TransitionKind, pks, request: TransitionReq
             _save_changed(kind.model, instances, changed)
         for outcome, log_entry in zip(outcomes, chain_append_many(kind.log_model, log_rows), strict=True):
             outcome.log_entry = log_entry
-        _run_hooks_on_batch(event, request, outcomes)
+        _run_hooks_on_batch(event, requests, outcomes)
     return outcomes
 
 
-def _run_hooks_on_batch(event: str, request: TransitionRequest, outcomes: list[TransitionOutcome]) -> None:
+def _run_hooks_on_batch(event: str, requests: dict, outcomes: list[TransitionOutcome]) -> None:
     """Each hook over the whole batch, in registration order: its batched twin once, or it per object. The rows are
     those one-by-one calls write; only their order differs (hook by hook rather than object by object)."""
     twins = _after_hooks_many.get(event, {})
@@ -427,9 +453,9 @@ def _run_hooks_on_batch(event: str, request: TransitionRequest, outcomes: list[T
         twin = twins.get(hook)
         if twin is None:
             for outcome in outcomes:
-                outcome.cascaded.extend(hook(outcome.instance, request, outcome.log_entry) or [])
+                outcome.cascaded.extend(hook(outcome.instance, requests[outcome.instance.pk], outcome.log_entry) or [])
             continue
-        per_item = twin([(outcome.instance, request, outcome.log_entry) for outcome in outcomes])
+        per_item = twin([(o.instance, requests[o.instance.pk], o.log_entry) for o in outcomes])
         for outcome, rows in zip(outcomes, per_item, strict=True):
             outcome.cascaded.extend(rows or [])
 
@@ -513,6 +539,7 @@ def transition_options(*, kind: TransitionKind, instance: models.Model, actor) -
     """
     open_now = set(available_names(instance))
     is_admin = getattr(actor, "role", None) == Role.ADMIN
+    today = subject_today(kind, instance)
     options = []
     for name in kind.names:
         results: list[dict] = []
@@ -523,7 +550,7 @@ def transition_options(*, kind: TransitionKind, instance: models.Model, actor) -
         elif name not in open_now:
             blocked_by = "state"
         else:
-            request = TransitionRequest(name=name, actor=actor)
+            request = TransitionRequest(name=name, actor=actor, effective_date=today)
             results = evaluate_event(event=f"{kind.event_prefix}.{name}", context=kind.rule_context(instance, request))
             by_body = [r for r in results if r.get("outcome") == "fail" and r.get("rule_type") in SATISFIED_BY_BODY]
             body_fields = {SATISFIED_BY_BODY[r["rule_type"]] for r in by_body}
@@ -555,14 +582,14 @@ def _employee_rule_context(employee, request: TransitionRequest) -> dict:
     return {
         "employee": employee,
         "transition": request.name,
-        "effective_date": request.effective_date or timezone.localdate(),
+        "effective_date": request.effective_date or subject_today(EMPLOYEE_TRANSITIONS, employee),
         "actor": request.actor,
         "reason": request.reason,
     }
 
 
 def _employee_validate(employee, request: TransitionRequest) -> None:
-    effective = request.effective_date or timezone.localdate()
+    effective = request.effective_date or subject_today(EMPLOYEE_TRANSITIONS, employee)
     # Nothing happens to an employee before they were hired (a rehire moves the hire date to its own date).
     if request.name != EmployeeTransition.REHIRE and effective < employee.hire_date:
         raise exceptions.ValidationError(
@@ -587,6 +614,7 @@ EMPLOYEE_TRANSITIONS = TransitionKind(
     roles=frozenset({Role.ADMIN, Role.HR}),
     rule_context=_employee_rule_context,
     validate=_employee_validate,
+    org_unit_of=lambda employee: employee.org_unit_id,
 )
 
 

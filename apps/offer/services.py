@@ -15,11 +15,13 @@ from django.utils import timezone
 from rest_framework import exceptions
 
 from apps.api.models import Employee
+from apps.api.timezones import employee_today, employee_zone
 from apps.business_rules.engine import evaluate_event, raise_for_decision, rules_decision
 from apps.fsm.choices import EmployeeState
 from apps.offer.choices import BALANCE_KINDS, EntryBasis, EntryKind, EntrySource
 from apps.offer.models import ClockEvent, LedgerEntry
 from apps.users.choices import Role
+from backend import timezones
 from backend.db import atomic_with_retry
 from backend.exceptions import ConflictError
 from backend.permissions import user_role
@@ -146,7 +148,7 @@ def ledger_contract_change(*, employee: Employee, actor, effective_date: datetim
     Does nothing unless an open-ended contracted entry exists at another rate (a pending or terminated employee
     has none; activation will post the current rate), so calling it after any employee save is safe.
     """
-    day = effective_date or timezone.localdate()
+    day = effective_date or employee_today(employee)
     rate = employee.contracted_weekly_hours
     reason = f"Contract changed to {rate} h/week"
     posted: list[LedgerEntry] = []
@@ -484,8 +486,9 @@ def clock_target(*, actor, employee_id: int | None) -> int:
     raise exceptions.PermissionDenied("You may clock in and out only for yourself; HR and admins clock for others.")
 
 
-def _utc_day(moment: datetime.datetime) -> datetime.date:
-    return moment.astimezone(datetime.UTC).date()
+def _local_day(moment: datetime.datetime, employee: Employee) -> datetime.date:
+    """The employee's calendar date at ``moment``: their org unit's zone decides the day (docs/time-zones.md)."""
+    return timezones.local_date(moment, employee_zone(employee))
 
 
 @atomic_with_retry
@@ -496,8 +499,8 @@ def clock_in(
     event is written."""
     target = clock_target(actor=actor, employee_id=employee_id)
     at = at or timezone.now()
-    day = _utc_day(at)
     employee = _lock_employee(target)
+    day = _local_day(at, employee)
     if employee.state not in CLOCK_IN_STATES:
         raise ConflictError(
             f"Only an active employee clocks in; {employee.full_name} is {employee.state}.",
@@ -550,7 +553,7 @@ def clock_out(
         )
     # No catalogue rule guards clock-outs by default, but HR may add some (``clock.out`` is a known event).
     results = evaluate_event(
-        event="clock.out", context={"employee": employee, "effective_date": _utc_day(at), "actor": actor}
+        event="clock.out", context={"employee": employee, "effective_date": _local_day(at, employee), "actor": actor}
     )
     raise_for_decision(rules_decision(results, actor=actor, acknowledge_warnings=acknowledge_warnings), results)
     event.clock_out_at = at

@@ -6,6 +6,7 @@ from django.utils import timezone
 from apps.audit_core.db import append_only_triggers
 from apps.audit_core.models import ChainedModel
 from apps.tags.choices import TagAction, TagCategory, TagTarget
+from backend import timezones
 from backend.bounds import validate_date_in_range
 
 
@@ -34,7 +35,7 @@ class EmployeeTag(models.Model):
     employee = models.ForeignKey("api.Employee", on_delete=models.CASCADE, related_name="tags")
     tag = models.ForeignKey(TagCatalog, on_delete=models.PROTECT, related_name="employee_tags")
     level = models.PositiveSmallIntegerField(default=1)
-    valid_from = models.DateField(default=timezone.localdate, validators=[validate_date_in_range])
+    valid_from = models.DateField(default=timezones.today, validators=[validate_date_in_range])
     valid_until = models.DateField(null=True, blank=True, validators=[validate_date_in_range])
 
     class Meta:

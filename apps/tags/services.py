@@ -10,10 +10,10 @@ import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from rest_framework import exceptions
 
 from apps.api.models import Employee, Position
+from apps.api.timezones import employee_today
 from apps.tags.choices import TagAction, TagCategory, TagTarget
 from apps.tags.models import EmployeeTag, PositionTag, TagCatalog, TagChangeLog
 from apps.users.models import User
@@ -257,7 +257,7 @@ def employee_tag_add(
     valid_until: datetime.date | None = None,
 ) -> EmployeeTag:
     """Give an employee a tag at a level over a validity period, and log the addition."""
-    valid_from = valid_from or timezone.localdate()
+    valid_from = valid_from or employee_today(employee)
     _raise(
         employee_tag_errors(
             employee_id=employee.pk, tag=tag, level=level, valid_from=valid_from, valid_until=valid_until

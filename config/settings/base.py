@@ -7,7 +7,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
-from config.settings.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+from config.settings.env import env_bool, env_choice, env_float, env_int, env_list, env_str, env_time_zone
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 load_dotenv(BASE_DIR / ".env")
@@ -254,7 +254,11 @@ CONTENT_SECURITY_POLICY = {
 
 # --- I18N / static ------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
+# Django's own zone stays UTC: the API answers datetimes in UTC with their offset, and the database session
+# runs in UTC. The organisation's day (what "today" is, the clock-in day, the default effective date) is
+# COVERIS_TIME_ZONE, overridable per org unit; see backend/timezones.py and docs/time-zones.md.
 TIME_ZONE = "UTC"
+COVERIS_TIME_ZONE = env_time_zone("COVERIS_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 

@@ -69,3 +69,15 @@ def env_choice(name: str, default: str, choices: Iterable[str]) -> str:
     if value not in allowed:
         raise ImproperlyConfigured(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
     return value
+
+
+def env_time_zone(name: str, default: str = "UTC") -> str:
+    """An IANA time zone name (``Pacific/Auckland``), or ``default`` when unset or empty."""
+    import zoneinfo
+
+    value = env_str(name, default)
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ImproperlyConfigured(f"{name} must be an IANA time zone name (e.g. Europe/Paris), got {value!r}") from exc
+    return value

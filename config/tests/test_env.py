@@ -6,12 +6,12 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.settings.env import env_bool, env_choice, env_int, env_list, env_str
+from config.settings.env import env_bool, env_choice, env_int, env_list, env_str, env_time_zone
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 ENV_EXAMPLE = BASE_DIR / ".env.example"
 READ_PATTERN = re.compile(
-    r"""(?:env_str|env_bool|env_int|env_float|env_list|env_choice|os\.environ\.get|os\.environ\.setdefault|os\.getenv)"""
+    r"""(?:env_str|env_bool|env_int|env_float|env_list|env_choice|env_time_zone|os\.environ\.get|os\.environ\.setdefault|os\.getenv)"""
     r"""\(\s*["']([A-Z][A-Z0-9_]*)["']|os\.environ\[\s*["']([A-Z][A-Z0-9_]*)["']\s*\]"""
 )
 # Variables read by the platform or by tools rather than by our code, still documented in .env.example.
@@ -101,3 +101,14 @@ def test_env_choice_accepts_known_values_only(monkeypatch):
     monkeypatch.setenv("COVERIS_FORMAT", "xml")
     with pytest.raises(ImproperlyConfigured, match="COVERIS_FORMAT"):
         env_choice("COVERIS_FORMAT", "json", ("json", "text"))
+
+
+def test_env_time_zone_takes_iana_names_only(monkeypatch):
+    monkeypatch.delenv("COVERIS_TIME_ZONE", raising=False)
+    assert env_time_zone("COVERIS_TIME_ZONE") == "UTC"
+    monkeypatch.setenv("COVERIS_TIME_ZONE", " Pacific/Auckland ")
+    assert env_time_zone("COVERIS_TIME_ZONE") == "Pacific/Auckland"
+    for bad in ("Mars/Olympus", "../etc/passwd", "+13:00"):
+        monkeypatch.setenv("COVERIS_TIME_ZONE", bad)
+        with pytest.raises(ImproperlyConfigured, match="COVERIS_TIME_ZONE"):
+            env_time_zone("COVERIS_TIME_ZONE")

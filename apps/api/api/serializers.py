@@ -8,6 +8,7 @@ from rest_framework.validators import UniqueValidator
 
 from apps.api.models import Employee, OrgUnit, Position
 from apps.api.services import EMPLOYEE_LIFECYCLE_FIELDS, employee_lifecycle_refusal
+from apps.api.timezones import org_unit_zone
 from backend.serializers import ModelSerializer
 
 MAX_WEEKLY_HOURS = Decimal(168)
@@ -15,6 +16,14 @@ MAX_WEEKLY_HOURS = Decimal(168)
 
 class OrgUnitSerializer(ModelSerializer):
     parent_code = serializers.CharField(source="parent.code", read_only=True, allow_null=True)
+    effective_time_zone = serializers.SerializerMethodField(
+        help_text="The zone that decides this unit's day: its own time_zone, else the nearest ancestor's, "
+        "else COVERIS_TIME_ZONE."
+    )
+
+    def get_effective_time_zone(self, unit) -> str:
+        annotated = getattr(unit, "effective_time_zone", None)
+        return annotated if annotated is not None else org_unit_zone(unit.pk).key
 
     class Meta:
         model = OrgUnit
@@ -27,6 +36,8 @@ class OrgUnitSerializer(ModelSerializer):
             "path",
             "depth",
             "is_active",
+            "time_zone",
+            "effective_time_zone",
             "created_at",
             "updated_at",
         ]

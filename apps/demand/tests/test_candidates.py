@@ -305,8 +305,9 @@ def test_query_count_does_not_grow_with_the_number_of_employees(
     many, response = count_queries(client, url)
     assert response.json()["considered"] == 45
     assert few == many
-    # user, (manager's unit), position, position tags, rules, the pool, their tags, their assignments, supply SQL
-    assert many <= 9
+    # user, (manager's unit), position, its unit's time zone (today), position tags, rules, the pool, their tags,
+    # their assignments, supply SQL
+    assert many <= 10
 
 
 def _random_organisation(rng, tree, make_employee, make_assignment, case, n: int) -> None:
