@@ -30,32 +30,8 @@ class InvalidCredentials(exceptions.AuthenticationFailed):
     default_detail = "Invalid email or password."
 
 
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
-    default_detail = "The request conflicts with the current state of the resource."
-
-
-class TransitionNotAllowed(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "transition_not_allowed"
-    default_detail = "This transition is not allowed from the current state."
-
-
-class PreconditionFailed(exceptions.APIException):
-    status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_code = "precondition_failed"
-    default_detail = "A precondition of the request failed."
-
-
-class RuleViolation(exceptions.APIException):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_code = "rule_violation"
-    default_detail = "The change breaks one or more business rules."
-
-
 class CoverisAPIError(exceptions.APIException):
-    """An API error that carries structured ``details`` beside its message."""
+    """Base of the errors Coveris raises itself: one subclass per error code, with structured ``details``."""
 
     def __init__(self, message: str | None = None, *, details: Any = None, code: str | None = None):
         super().__init__(detail=message or self.default_detail, code=code or self.default_code)
@@ -75,20 +51,36 @@ class BadRequestError(CoverisAPIError):
             self.details = {"non_field_errors": [str(self.detail)]}
 
 
-class ConflictError(CoverisAPIError, Conflict):
-    pass
+class ConflictError(CoverisAPIError):
+    """409 ``conflict``: the change conflicts with existing data or with the object's current state."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = "The request conflicts with the current state of the resource."
 
 
-class TransitionNotAllowedError(CoverisAPIError, TransitionNotAllowed):
-    pass
+class TransitionNotAllowedError(CoverisAPIError):
+    """409 ``transition_not_allowed``: details name the current state and the transitions open from it."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "transition_not_allowed"
+    default_detail = "This transition is not allowed from the current state."
 
 
-class RuleViolationError(CoverisAPIError, RuleViolation):
-    pass
+class PreconditionFailedError(CoverisAPIError):
+    """412 ``precondition_failed``."""
+
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_code = "precondition_failed"
+    default_detail = "A precondition of the request failed."
 
 
-class PreconditionFailedError(CoverisAPIError, PreconditionFailed):
-    pass
+class RuleViolationError(CoverisAPIError):
+    """422 ``rule_violation``: details list the failing rule results (``violations``) and every result."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_code = "rule_violation"
+    default_detail = "The change breaks one or more business rules."
 
 
 class ServiceUnavailableError(CoverisAPIError):

@@ -151,3 +151,21 @@ def test_throttled_is_documented(schema, api_client):
     assert int(response["Retry-After"]) > 0
     error = documented(schema, "/api/auth/login/", "POST", response)
     assert error["details"]["retry_after_seconds"] == int(response["Retry-After"])
+
+
+def _error_classes(base):
+    for cls in base.__subclasses__():
+        yield cls
+        yield from _error_classes(cls)
+
+
+def test_one_exception_class_per_error_code_and_each_code_is_in_the_schema():
+    from backend.exceptions import STATUS_CODES, CoverisAPIError
+
+    classes = list(_error_classes(CoverisAPIError))
+    assert len(classes) >= 6
+    for cls in classes:
+        assert ERROR_CODES[cls.default_code] == cls.status_code, cls
+    codes = [cls.default_code for cls in classes]
+    assert len(codes) == len(set(codes)), "two exception classes for one error code"
+    assert set(STATUS_CODES.values()) <= set(ERROR_CODES)
