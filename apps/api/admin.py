@@ -7,7 +7,6 @@ rules checked, log row written; a refusal becomes an error message on the change
 from django import forms
 from django.apps import apps
 from django.contrib import admin
-from django.utils import timezone
 from rangefilter.filters import DateRangeFilter
 
 from apps.api.models import Employee, OrgUnit, Position
@@ -22,6 +21,7 @@ from apps.api.services import (
 )
 from apps.fsm.admin import EmployeeTransitionLogInline, TransitionActionsAdminMixin
 from apps.fsm.services import EMPLOYEE_TRANSITIONS
+from backend import timezones
 from backend.admin import FileAdminMixin
 
 
@@ -75,7 +75,7 @@ class HoldsTagFilter(admin.SimpleListFilter):
         value = self.value() or ""
         if not (value.isascii() and value.isdigit()):
             return queryset
-        today = timezone.localdate()
+        today = timezones.today()  # the organisation's day
         held = apps.get_model("tags", "EmployeeTag").objects.filter(tag_id=int(value), valid_from__lte=today)
         held = held.exclude(valid_until__lt=today)
         return queryset.filter(pk__in=held.values("employee_id"))

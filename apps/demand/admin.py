@@ -7,11 +7,11 @@ from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from rest_framework.exceptions import APIException
 
 from apps.api.admin import PositionAdmin
+from apps.api.timezones import org_unit_zone
 from apps.demand import services
 from apps.demand.choices import PlanStatus
 from apps.demand.coverage import coverage_by_position_week
@@ -20,6 +20,7 @@ from apps.demand.periods import Period
 from apps.demand.planning.services import plan_apply
 from apps.demand.planning.snapshot import plan_snapshot, snapshot_changes
 from apps.fsm.admin import refusal_text
+from backend import timezones
 from backend.admin import Panel, ReadOnlyInline, add_file_inline, add_file_panel
 
 
@@ -62,7 +63,7 @@ COVERAGE_WEEKS = 8
 
 def _coming_weeks(request, position):
     """Coverage of this position for the coming eight ISO weeks (one query, ``coverage_by_position_week``)."""
-    today = timezone.localdate()
+    today = timezones.today(org_unit_zone(position.org_unit_id))
     period = Period(today, today + datetime.timedelta(weeks=COVERAGE_WEEKS - 1))
     rows = coverage_by_position_week(positions=[position], period=period)
     columns = ["Week (Monday)", "Required people", "Assigned people", "Required h", "Assigned h", "Gap h", "Status"]

@@ -17,7 +17,6 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from rangefilter.filters import DateRangeFilter
 
@@ -26,6 +25,7 @@ from apps.fsm.models import EmployeeTransitionLog
 from apps.fsm.preview import REFUSALS, Preview, transition_confirm, transition_preview
 from apps.fsm.services import TransitionKind, TransitionRequest, transition_options
 from apps.users.choices import Role
+from backend import timezones
 from backend.admin import ReadOnlyAdmin, ReadOnlyInline
 
 __all__ = [
@@ -82,7 +82,7 @@ class TransitionFlowForm(forms.Form):
 
 
 def _today():
-    return timezone.localdate()
+    return timezones.today()  # the organisation's day; a form may cover employees of several units
 
 
 def render_preview_confirm(request, modeladmin, *, title: str, rows, form, context: dict) -> TemplateResponse:

@@ -4,9 +4,9 @@ POST /api/hours-ledger/entries/ for manual adjustments); corrections are reversi
 import datetime
 
 from django.contrib import admin
-from django.utils import timezone
 
 from apps.api.admin import EmployeeAdmin
+from apps.api.timezones import employee_today
 from apps.offer.models import ClockEvent, LedgerEntry
 from apps.offer.selectors import balance_rows
 from backend.admin import Panel, ReadOnlyAdmin, ReadOnlyInline, add_file_inline, add_file_panel
@@ -39,7 +39,7 @@ BALANCE_WEEKS_BACK, BALANCE_WEEKS_AHEAD = 2, 6
 
 def _weekly_balance(request, employee):
     """The employee's balance for the last two and the next six ISO weeks (one query, ``balance_rows``)."""
-    today = timezone.localdate()
+    today = employee_today(employee)
     start = today - datetime.timedelta(weeks=BALANCE_WEEKS_BACK)
     end = today + datetime.timedelta(weeks=BALANCE_WEEKS_AHEAD)
     rows = balance_rows(employee_ids=[employee.pk], start=start, end=end)

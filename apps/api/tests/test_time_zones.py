@@ -160,3 +160,20 @@ def test_default_effective_dates_are_local(zone, wall, local, make_user):
     employee.refresh_from_db()
     assert employee.termination_date == local
     assert employee_tag.valid_from == local
+
+
+def test_no_code_takes_todays_date_from_utc():
+    """Every "today" goes through backend.timezones (or apps.api.timezones): a new timezone.localdate() or
+    date.today() would silently be UTC's day again."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    offenders = [
+        f"{path.relative_to(root)}:{number}"
+        for top in ("apps", "backend", "config")
+        for path in (root / top).rglob("*.py")
+        if not {"tests", "migrations", "benchmarks"} & set(path.parts) and path.name != "timezones.py"
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if "localdate(" in line or "date.today(" in line
+    ]
+    assert offenders == [], "use backend.timezones.today() / apps.api.timezones.employee_today() instead"

@@ -47,7 +47,6 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Count
-from django.utils import timezone
 
 from apps.api.models import Employee, OrgUnit, Position
 from apps.api.services import org_unit_create
@@ -63,6 +62,7 @@ from apps.tags.models import EmployeeTag, PositionTag, TagCatalog, TagChangeLog
 from apps.tags.services import employee_tag_snapshot, position_tag_snapshot
 from apps.users.choices import Role
 from apps.users.models import User
+from backend import timezones
 from backend.request_context import current_request_id
 
 ROOT_CODE = "DEMO"
@@ -528,7 +528,7 @@ class DemoSeeder:
         self.seed = seed
         self.batch = batch
         self.say = say
-        self.cal = Calendar(today or timezone.localdate())
+        self.cal = Calendar(today or timezones.today())
         self.totals: Counter = Counter()
         self.seconds: Counter = Counter()
         # Set by ``add_employees`` from the database: who acts, and what the organisation holds.

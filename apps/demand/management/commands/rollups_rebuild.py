@@ -4,10 +4,10 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
-from django.utils import timezone
 
 from apps.demand.periods import monday
 from apps.demand.rollups import default_horizon, rollup_rebuild
+from backend import timezones
 
 
 def _date(value: str) -> datetime.date:
@@ -30,7 +30,7 @@ class Command(BaseCommand):
     def handle(self, *args, first=None, last=None, **options):
         if connection.vendor != "postgresql":
             raise CommandError("The rollups live in PostgreSQL only; on SQLite the reports always compute live.")
-        default_first, default_last = default_horizon(timezone.localdate())
+        default_first, default_last = default_horizon(timezones.today())
         first, last = monday(first or default_first), monday(last or default_last)
         if last < first:
             raise CommandError("--to comes before --from.")
