@@ -24,6 +24,7 @@ from apps.demand.planning.snapshot import plan_snapshot, snapshot_changes
 from apps.demand.planning.verify import plan_verify
 from apps.demand.selectors import candidate_pool, positions_in_scope
 from apps.fsm.services import TransitionRequest, transition_perform_many
+from backend import timezones
 from backend.exceptions import ConflictError, RuleViolationError
 
 logger = logging.getLogger("coveris.planning")
@@ -120,7 +121,7 @@ def plan_run(*, plan_id: int) -> str | None:
             period=period,
             positions=positions,
             pool=pool,
-            today=timezone.localdate(),
+            today=timezones.today(),  # the organisation's day (a plan may span units)
             weights=plan.objective,
             seed=plan.seed,
             time_limit=plan.time_limit,
@@ -238,7 +239,7 @@ def plan_apply(
             proposals=[p for _i, p in chosen],
             start=period.start,
             end=period.end,
-            today=timezone.localdate(),
+            today=timezones.today(),  # the organisation's day (a plan may span units)
             reason=reason,
         )
         refused = [{"proposal": i, "blocks": v.blocks} for (i, _p), v in zip(chosen, verdicts, strict=True) if v.blocks]
