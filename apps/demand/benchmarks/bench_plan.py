@@ -199,6 +199,7 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=20.0)
     parser.add_argument("--small", type=int, default=5, help="how many small instances")
     parser.add_argument("--no-large", action="store_true", help="skip 1,000 × 500")
+    parser.add_argument("--only-huge", action="store_true", help="only 10,000 × 500 (implies --huge)")
     args = parser.parse_args()
 
     setup_test_environment()
@@ -217,10 +218,12 @@ def main() -> None:
         print(" | ".join(str(row.get(k, "")) for k in keys), flush=True)
 
     try:
+        if args.only_huge:
+            args.small, args.huge, args.no_large = 0, True, True
         for seed in range(args.small):
             generate(employees=30, positions=10, seed=seed, contested=seed % 2 == 1, equal_priority=True)
             show(run(f"small-{seed}", optimum=True, time_limit=args.time_limit))
-        for seed in (101, 102):
+        for seed in () if args.only_huge else (101, 102):
             generate(employees=200, positions=40, seed=seed, contested=True)
             show(run(f"contested-{seed}", optimum=False, time_limit=args.time_limit))
         sizes = ([] if args.no_large else [(1000, 500)]) + ([(10000, 500)] if args.huge else [])
