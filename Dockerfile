@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# Coveris API image: Python 3.13, dependencies exactly as locked in uv.lock, served by uvicorn (ASGI)
+# Coveris API image: Python 3.13, dependencies exactly as locked in uv.lock, served by granian (ASGI)
 # with the production settings. Build:  docker build -t coveris .
 # Run:    docker run -p 8000:8000 --env-file prod.env coveris   (variables: .env.example)
 # Migrations are not applied by the image's command; run them once per release, before traffic:
@@ -48,8 +48,7 @@ ENV PYTHONUNBUFFERED=1 \
     PATH="/app/.venv/bin:${PATH}" \
     DJANGO_SETTINGS_MODULE=config.settings.production \
     PORT=8000 \
-    WEB_CONCURRENCY=2 \
-    FORWARDED_ALLOW_IPS="*"
+    WEB_CONCURRENCY=2
 
 RUN groupadd --system --gid 10001 coveris \
     && useradd --system --uid 10001 --gid coveris --no-create-home --home-dir /app --shell /usr/sbin/nologin coveris
@@ -66,9 +65,8 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request as r; h = os.environ.get('DJANGO_ALLOWED_HOSTS', '').split(',')[0].strip().lstrip('.').replace('*', '') or 'localhost'; r.urlopen(r.Request('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8000'), headers={'Host': h}), timeout=4)"]
 
-# exec: uvicorn replaces the shell as PID 1, so it receives SIGTERM and shuts down gracefully.
-# --proxy-headers: App Runner terminates TLS and forwards X-Forwarded-Proto/-For (trusted per
-# FORWARDED_ALLOW_IPS); Django also reads the scheme via SECURE_PROXY_SSL_HEADER.
-# --lifespan off: Django does not implement the ASGI lifespan protocol.
-# bin/with-worker: the job-queue worker (plan solving, ADR 0015) runs beside uvicorn; signals reach both.
-CMD ["sh", "-c", "exec bin/with-worker uvicorn config.asgi:application --host 0.0.0.0 --port ${PORT:-8000} --workers ${WEB_CONCURRENCY:-2} --proxy-headers --lifespan off --no-server-header --timeout-graceful-shutdown 20"]
+# The production server (docs/adr/0018-production-server.md): granian with WEB_CONCURRENCY worker processes on
+# $PORT. `serve --production` loads the settings (failing fast on a missing essential), then exec()s granian, which
+# receives SIGTERM (requests in flight get 20 s). Migrations are a release step (see above).
+# bin/with-worker: the job-queue worker (plan solving, ADR 0015) runs beside the server; signals reach both.
+CMD ["bin/with-worker", "python", "manage.py", "serve", "--production", "--no-migrate", "--host", "0.0.0.0"]

@@ -93,12 +93,13 @@ STORAGES = {
 # --- Logs: one JSON object per line (CloudWatch parses them), request id included -----------------
 LOG_FORMAT = env_choice("LOG_FORMAT", "json", ("json", "text"))
 LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
-# uvicorn configures its own plain-text loggers before Django starts; route its server and access
-# logs through the same handler so every line a worker writes is one JSON object.
+# The servers configure their own plain-text loggers before Django starts (granian in production, uvicorn
+# for `serve` without --production); route them through the same handler so every line a worker writes once
+# Django is loaded is one JSON object.
 LOGGING["loggers"].update(
     {
         name: {"handlers": ["console"], "level": LOGGING["root"]["level"], "propagate": False}
-        for name in ("uvicorn", "uvicorn.access")
+        for name in ("_granian", "granian.access", "uvicorn", "uvicorn.access")
     }
 )
 # WhiteNoise serves static files (the admin's) with synchronous iterators; under ASGI Django warns

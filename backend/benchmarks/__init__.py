@@ -1,0 +1,1 @@
+"""HTTP benchmarks of the plumbing (servers, load generator); not collected by pytest."""
