@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.middleware.common import CommonMiddleware
 from django.urls import is_valid_path
+from pghistory.middleware import HistoryMiddleware
 
 from backend.exceptions import STATUS_CODES, error_json_response, service_unavailable_response
 from backend.request_context import current_request_id
@@ -125,3 +126,12 @@ class APIErrorMiddleware:
             return response
         logger.exception("unhandled error under /api/", exc_info=exception)
         return error_json_response(500, "server_error", "An unexpected error occurred.")
+
+
+class HistoryContextMiddleware(HistoryMiddleware):
+    """django-pghistory's context for every write request: the actor (set when DRF authenticates), the URL and
+    the request id, so each change-history row the database triggers write says who, through what and which
+    request. Place after ``RequestIDMiddleware`` and ``AuthenticationMiddleware``."""
+
+    def get_context(self, request: HttpRequest) -> dict:
+        return {**super().get_context(request), "request_id": getattr(request, "request_id", "")}

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
+from django.db.models.expressions import RawSQL
 
 from apps.audit_core.models import ChainedModel
 
@@ -152,22 +153,52 @@ def chain_verify(model: type[models.Model]) -> ChainReport:
 
     What a chain cannot show: rows cut off its *end* (the last rows deleted) leave a valid, shorter chain. The
     triggers refuse that on PostgreSQL; the chain catches edits and deletions anywhere before the last row.
+    Tables sealed by the database (``chain_in_db``) are checked with the database's own hash function.
     """
-    previous = ""
+    return chain_verify_rows(model)
+
+
+def _chain_rows(model: type[models.Model], after_pk=None):
+    """``(pk, prev_hash, hash, expected hash)`` of each row in chain order (after ``after_pk`` if given)."""
+    queryset = model.objects.order_by("pk")
+    if after_pk is not None:
+        queryset = queryset.filter(pk__gt=after_pk)
+    if getattr(model, "chain_in_db", False):
+        if connection.vendor != "postgresql":  # SQLite has no triggers, so no sealed rows to check
+            return
+        table = model._meta.db_table
+        expected = RawSQL(f"coveris_chain_hash(%s, {connection.ops.quote_name(table)})", [table])  # noqa: S611
+        rows = queryset.annotate(expected=expected).values_list("pk", "pgh_prev_hash", "pgh_hash", "expected")
+        yield from rows.iterator(chunk_size=2000)
+        return
+    for row in queryset.iterator(chunk_size=2000):
+        yield row.pk, row.prev_hash, row.hash, row_hash(row)
+
+
+def chain_verify_rows(model: type[models.Model], *, after_pk=None, after_hash: str = "", limit=None) -> ChainReport:
+    """``chain_verify`` of the rows after ``after_pk`` (whose hash must be ``after_hash``), at most ``limit``."""
+    previous = after_hash
     checked = 0
-    for row in model.objects.order_by("id").iterator(chunk_size=2000):
+    table = model._meta.db_table
+    for pk, prev_hash, stored, expected in _chain_rows(model, after_pk):
         checked += 1
-        if row.prev_hash != previous:
-            return ChainReport(model._meta.db_table, checked, False, row.pk, "prev_hash does not match the row before")
-        if row_hash(row) != row.hash:
-            return ChainReport(model._meta.db_table, checked, False, row.pk, "content does not match its hash")
-        previous = row.hash
-    return ChainReport(model._meta.db_table, checked, True)
+        if prev_hash != previous:
+            return ChainReport(table, checked, False, pk, "prev_hash does not match the row before")
+        if expected != stored:
+            return ChainReport(table, checked, False, pk, "content does not match its hash")
+        previous = stored
+        if limit is not None and checked >= limit:
+            break
+    return ChainReport(table, checked, True)
 
 
 def chained_log_models() -> list[type[models.Model]]:
     """Every installed hash-chained table (each concrete ``ChainedModel``), in table-name order."""
-    found = [m for m in apps.get_models() if issubclass(m, ChainedModel) and not m._meta.abstract]
+    found = [
+        m
+        for m in apps.get_models()
+        if (issubclass(m, ChainedModel) or getattr(m, "chain_in_db", False)) and not m._meta.abstract
+    ]
     return sorted(found, key=lambda m: m._meta.db_table)
 
 

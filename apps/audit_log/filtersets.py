@@ -10,10 +10,12 @@ or inverted time range. Naive datetimes are read as UTC, the zone every log time
 
 from django.contrib.auth import get_user_model
 from django.db import models
+from django.db.models import Q
 from django_filters import rest_framework as filters
 from django_fsm import FSMFieldMixin
 
 from apps.api.models import Employee, Position
+from apps.audit_log.selectors import ACTIONS, CHANGE_MODELS
 from apps.tags.choices import TagAction, TagTarget
 from apps.tags.models import TagCatalog, TagChangeLog
 from backend.filters import IdFilter, SinceUntilForm, UTCDateTimeFilter
@@ -97,3 +99,39 @@ class TagChangeLogFilterSet(AuditLogFilterSet):
     class Meta(AuditLogFilterSet.Meta):
         model = TagChangeLog
         fields = ()
+
+
+class ChangeFilterSet(filters.FilterSet):
+    """``/api/audit/changes/``: ``model``, ``object`` (its id), ``actor`` (a user id), ``action`` (create, update,
+    delete), ``field`` (rows that set or changed it), ``since``/``until`` (inclusive, on the change's time)."""
+
+    model = filters.ChoiceFilter(choices=[(name, name) for name in CHANGE_MODELS], method="filter_model")
+    object = IdFilter(method="filter_object")
+    actor = IdFilter(method="filter_actor")
+    action = filters.ChoiceFilter(choices=[(name, name) for name in ACTIONS], method="filter_action")
+    field = filters.CharFilter(method="filter_field", max_length=64)
+    since = UTCDateTimeFilter(field_name="pgh_created_at", lookup_expr="gte")
+    until = UTCDateTimeFilter(field_name="pgh_created_at", lookup_expr="lte", end_of_day=True)
+
+    class Meta:
+        form = SinceUntilForm
+        fields: tuple[str, ...] = ()
+
+    def filter_model(self, queryset, name, value):
+        return queryset.across(CHANGE_MODELS[value])
+
+    def filter_object(self, queryset, name, value):
+        return queryset.filter(pgh_obj_id=str(value))
+
+    def filter_actor(self, queryset, name, value):
+        return queryset.filter(pgh_context__user=value)
+
+    def filter_action(self, queryset, name, value):
+        return queryset.filter(pgh_label=ACTIONS[value])
+
+    def filter_field(self, queryset, name, value):
+        # The snapshot holds columns: a foreign key "org_unit" is the column "org_unit_id".
+        columns = [value, f"{value}_id"]
+        return queryset.filter(
+            Q(pgh_diff__has_any_keys=columns) | Q(pgh_label__in=("insert", "delete"), pgh_data__has_any_keys=columns)
+        )

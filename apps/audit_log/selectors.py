@@ -1,14 +1,30 @@
-"""Reads over the log tables: point-in-time state and the hash-chain report. Nothing here writes."""
+"""Reads over the audit tables: point-in-time state and records, the change history, the hash-chain report.
+
+Nothing here writes. ``record_history`` is what the admin's history page of a record shows."""
 
 import datetime
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db import models
+from pghistory.models import Events
 
 from apps.api.models import Employee
+from apps.assignments.models import AssignmentTransitionLog
 from apps.audit_core.chain import chain_verify, chained_log_models
+from apps.audit_log.models import (
+    BusinessRuleEvent,
+    CoverageRequirementEvent,
+    EmployeeEvent,
+    EmployeeTagEvent,
+    OrgUnitEvent,
+    PositionEvent,
+    PositionTagEvent,
+    UserEvent,
+)
 from apps.fsm.models import EmployeeTransitionLog, TransitionLogBase
 from apps.fsm.selectors import state_drift
+from apps.tags.models import TagChangeLog
 
 
 class BeforeCreationError(ValueError):
@@ -53,3 +69,175 @@ def audit_chain_report() -> dict:
         report["state_drift"] = state_drift(model) if issubclass(model, TransitionLogBase) else []
         tables.append(report)
     return {"ok": all(t["ok"] and not t["state_drift"] for t in tables), "tables": tables}
+
+
+# --- the change history (django-pghistory event tables, apps.audit_log.models) ------------------------------------
+
+# The public name of each tracked model: the ``model`` of a change row and filter, and (as a route) of
+# /api/audit/<route>/<id>/history/.
+CHANGE_MODELS: dict[str, type[models.Model]] = {
+    "user": UserEvent,
+    "org_unit": OrgUnitEvent,
+    "position": PositionEvent,
+    "employee": EmployeeEvent,
+    "coverage_requirement": CoverageRequirementEvent,
+    "employee_tag": EmployeeTagEvent,
+    "position_tag": PositionTagEvent,
+    "business_rule": BusinessRuleEvent,
+}
+HISTORY_ROUTES = {
+    "users": "user",
+    "org-units": "org_unit",
+    "positions": "position",
+    "employees": "employee",
+    "coverage-requirements": "coverage_requirement",
+    "employee-tags": "employee_tag",
+    "position-tags": "position_tag",
+    "business-rules": "business_rule",
+    "assignments": "assignment",
+}
+_MODEL_BY_LABEL = {event._meta.label: name for name, event in CHANGE_MODELS.items()}
+# pghistory's labels and ours: a row is created, updated or deleted.
+ACTIONS = {"create": "insert", "update": "update", "delete": "delete"}
+_ACTION_BY_LABEL = {label: action for action, label in ACTIONS.items()}
+
+
+def change_queryset(*, model: str | None = None):
+    """Every change row (of one tracked model), oldest first: pghistory's ``Events`` over the event tables.
+
+    Each row carries the snapshot (``pgh_data``), the difference from the object's previous event (``pgh_diff``)
+    and the context (``pgh_context``: user, url, request_id, reason). Filter it, page it, then ``change_rows``.
+    """
+    events = [CHANGE_MODELS[model]] if model else list(CHANGE_MODELS.values())
+    return Events.objects.across(*events).order_by("pgh_created_at", "pgh_model", "pgh_id")
+
+
+def _field_names(event_model) -> dict[str, str]:
+    """Column → field name of a tracked model's snapshot (``org_unit_id`` → ``org_unit``)."""
+    return {f.column: f.name for f in event_model._meta.concrete_fields if not f.name.startswith("pgh_")}
+
+
+def _changes(event, names: dict[str, str]) -> dict:
+    data = event.pgh_data or {}
+    if event.pgh_label == "insert":
+        return {names.get(k, k): {"before": None, "after": v} for k, v in sorted(data.items())}
+    if event.pgh_label == "delete":
+        return {names.get(k, k): {"before": v, "after": None} for k, v in sorted(data.items())}
+    diff = event.pgh_diff or {}
+    return {names.get(k, k): {"before": v[0], "after": v[1]} for k, v in sorted(diff.items())}
+
+
+def actor_label(*, context: dict | None, email: str) -> str:
+    """Who made a change: the user's email; "system" for code that set a context without a user (a command, a
+    job); "database" when no context reached the database at all (raw SQL, a shell without ``pghistory.context``)."""
+    if email:
+        return email
+    return "system" if context else "database"
+
+
+def change_rows(events) -> list[dict]:
+    """The change rows of a page of ``Events``, actor emails included (one query for the page)."""
+    events = list(events)
+    actor_ids = {e.pgh_context.get("user") for e in events if e.pgh_context and e.pgh_context.get("user")}
+    emails = dict(get_user_model()._default_manager.filter(pk__in=actor_ids).values_list("pk", "email"))
+    rows = []
+    for event in events:
+        name = _MODEL_BY_LABEL[event.pgh_model]
+        context = event.pgh_context or {}
+        actor = context.get("user")
+        email = emails.get(actor, "")
+        rows.append(
+            {
+                "id": f"{name}:{event.pgh_id}",
+                "model": name,
+                "object_id": int(event.pgh_obj_id),
+                "action": _ACTION_BY_LABEL.get(event.pgh_label, event.pgh_label),
+                "changes": _changes(event, _field_names(CHANGE_MODELS[name])),
+                "actor": actor,
+                "actor_email": email,
+                "actor_label": actor_label(context=event.pgh_context, email=email),
+                "created_at": event.pgh_created_at,
+                "request_id": context.get("request_id", ""),
+                "reason": context.get("reason", ""),
+            }
+        )
+    return rows
+
+
+def record_history(*, model: str, object_id: int) -> list[dict]:
+    """Everything the trail knows about one record, oldest first: its field changes, its transitions (employees,
+    assignments) and its tag changes (employees, positions). Each item has ``kind`` ("change", "transition",
+    "tag_change"), ``created_at``, ``actor``, ``actor_email``, ``request_id`` and its own details.
+
+    ``model`` is a ``CHANGE_MODELS`` name or "assignment". A handful of queries, whatever the history's length.
+    """
+    items = []
+    if model in CHANGE_MODELS:
+        events = change_queryset(model=model).filter(pgh_obj_id=str(object_id))
+        items += [{"kind": "change", **row} for row in change_rows(events)]
+    transition_logs = {"employee": EmployeeTransitionLog, "assignment": AssignmentTransitionLog}
+    if model in transition_logs:
+        log_model = transition_logs[model]
+        for row in log_model.objects.filter(**{f"{log_model.subject_field}_id": object_id}).order_by("id"):
+            items.append(
+                {
+                    "kind": "transition",
+                    "id": row.pk,
+                    "transition": row.transition,
+                    "source": row.source_state,
+                    "target": row.target_state,
+                    "reason": row.reason,
+                    "effective_date": row.effective_date,
+                    "actor": row.actor_id,
+                    "actor_email": row.actor_email,
+                    "created_at": row.created_at,
+                    "request_id": row.request_id,
+                }
+            )
+    if model in ("employee", "position"):
+        for row in TagChangeLog.objects.filter(**{f"{model}_id": object_id}).select_related("tag").order_by("id"):
+            items.append(
+                {
+                    "kind": "tag_change",
+                    "id": row.pk,
+                    "action": row.action,
+                    "tag": row.tag_id,
+                    "tag_code": row.tag.code,
+                    "before": row.before,
+                    "after": row.after,
+                    "actor": row.actor_id,
+                    "actor_email": row.actor_email,
+                    "created_at": row.created_at,
+                    "request_id": row.request_id,
+                }
+            )
+    return sorted(items, key=lambda item: item["created_at"])
+
+
+def employee_as_of(*, employee_id: int, at: datetime.datetime) -> dict:
+    """The whole employee record as it was at ``at``: the last change-history snapshot at or before ``at``, with
+    the state its transition log gives. Raises ``BeforeCreationError`` when nothing was recorded by then, and
+    ``DeletedError`` when the employee had been deleted by then. Three queries at most."""
+    event = EmployeeEvent.objects.filter(pgh_obj_id=employee_id, pgh_created_at__lte=at).order_by("-pgh_id").first()
+    if event is None:
+        raise BeforeCreationError(f"No record of employee {employee_id} at or before {at.isoformat()}.")
+    if event.pgh_label == "delete":
+        raise DeletedError(f"Employee {employee_id} had been deleted by {at.isoformat()}.")
+    record = {
+        (name[:-3] if name.endswith("_id") and name != "id" else name): value
+        for name, value in ((f.attname, getattr(event, f.attname)) for f in EmployeeEvent._meta.concrete_fields)
+        if not name.startswith("pgh_")
+    }
+    logs = EmployeeTransitionLog.objects.filter(employee_id=employee_id)
+    last = logs.filter(created_at__lte=at).order_by("-created_at", "-id").first()
+    if last is not None:
+        state = last.target_state
+    else:
+        first = logs.order_by("created_at", "id").only("source_state").first()
+        state = first.source_state if first else Employee._meta.get_field("state").get_default()
+    record["state"] = state
+    return {"employee": employee_id, "at": at, "recorded_at": event.pgh_created_at, "record": record}
+
+
+class DeletedError(ValueError):
+    """The record had been deleted by the moment asked about."""

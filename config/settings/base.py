@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "pgtrigger",
     "rangefilter",  # date-range list filters in the admin
     "procrastinate.contrib.django",
+    "pghistory",
     # cross-cutting plumbing (management commands, checks)
     "backend",
     # domain
@@ -61,6 +62,7 @@ MIDDLEWARE = [
     "backend.middleware.APICommonMiddleware",  # CommonMiddleware without slash-redirects of unsafe /api/ requests
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "backend.middleware.HistoryContextMiddleware",  # change-history context: actor, URL, request id
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "backend.middleware.APIErrorMiddleware",
@@ -362,3 +364,7 @@ LOGGING = {
         "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
+
+# django-pghistory (the change history, apps/audit_log/models.py): an event's time is the moment of the change
+# (clock_timestamp()), not its transaction's start, so changes made in one transaction keep their order in time.
+PGHISTORY_CREATED_AT_FUNCTION = "CLOCK_TIMESTAMP()"

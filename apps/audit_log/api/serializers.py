@@ -84,3 +84,62 @@ class ChainTableSerializer(serializers.Serializer):
 class ChainReportSerializer(serializers.Serializer):
     ok = serializers.BooleanField(help_text="Every chain intact and no state drift.")
     tables = ChainTableSerializer(many=True)
+
+
+class FieldChangeSerializer(serializers.Serializer):
+    before = serializers.JSONField(allow_null=True)
+    after = serializers.JSONField(allow_null=True)
+
+
+class ChangeSerializer(serializers.Serializer):
+    """One create, update or delete of a tracked record, from the change history."""
+
+    id = serializers.CharField(help_text='"<model>:<event id>", unique across models.')
+    model = serializers.CharField()
+    object_id = serializers.IntegerField()
+    action = serializers.ChoiceField(choices=["create", "update", "delete"])
+    changes = serializers.DictField(
+        child=FieldChangeSerializer(),
+        help_text="Field → before/after: every field on create (before null) and delete (after null), the changed "
+        "ones on update.",
+    )
+    actor = serializers.IntegerField(allow_null=True)
+    actor_email = serializers.CharField(allow_blank=True)
+    actor_label = serializers.CharField(help_text='The actor\'s email, or "system" or "database" when none.')
+    created_at = serializers.DateTimeField()
+    request_id = serializers.CharField(allow_blank=True)
+    reason = serializers.CharField(allow_blank=True)
+
+
+class HistoryItemSerializer(serializers.Serializer):
+    """One item of a record's history: a field change, a transition or a tag change (``kind``), its other keys
+    as in /api/audit/changes/, the transition lists and /api/audit/tag-changes/."""
+
+    kind = serializers.ChoiceField(choices=["change", "transition", "tag_change"])
+    created_at = serializers.DateTimeField()
+    actor = serializers.IntegerField(allow_null=True)
+    actor_email = serializers.CharField(allow_blank=True)
+    request_id = serializers.CharField(allow_blank=True)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        extra = {k: v for k, v in instance.items() if k not in data}
+        return {**data, **serializers.JSONField().to_representation(json_safe(extra))}
+
+
+def json_safe(value):
+    import json
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+class AsOfSerializer(serializers.Serializer):
+    employee = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    recorded_at = serializers.DateTimeField(help_text="When the change that made this version was recorded.")
+    record = serializers.JSONField(help_text="Every field of the employee as it was, state included.")
+
+    def to_representation(self, instance):
+        return super().to_representation({**instance, "record": json_safe(instance["record"])})

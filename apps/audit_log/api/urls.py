@@ -7,9 +7,12 @@ router = SimpleRouter()
 router.register("employee-transitions", views.EmployeeTransitionLogViewSet)
 router.register("assignment-transitions", views.AssignmentTransitionLogViewSet)
 router.register("tag-changes", views.TagChangeLogViewSet)
+router.register("changes", views.ChangeViewSet, basename="audit-change")
 
 urlpatterns = [
     path("verify/", views.AuditChainVerifyView.as_view(), name="audit-verify"),
     path("employees/<int:pk>/state-at/", views.EmployeeStateAtView.as_view(), name="audit-employee-state-at"),
+    path("employees/<int:pk>/as-of/", views.EmployeeAsOfView.as_view(), name="audit-employee-as-of"),
+    path("<slug:model>/<int:pk>/history/", views.RecordHistoryView.as_view(), name="audit-record-history"),
     *router.urls,
 ]

@@ -21,14 +21,27 @@ from rest_framework.viewsets import ReadOnlyModelViewSet
 from apps.api.models import Employee
 from apps.assignments.models import AssignmentTransitionLog
 from apps.audit_log.api.serializers import (
+    AsOfSerializer,
     ChainReportSerializer,
+    ChangeSerializer,
+    HistoryItemSerializer,
     StateAtQuerySerializer,
     StateAtSerializer,
     TagChangeLogSerializer,
     transition_log_serializer,
 )
-from apps.audit_log.filtersets import TagChangeLogFilterSet, transition_log_filterset
-from apps.audit_log.selectors import BeforeCreationError, audit_chain_report, employee_state_at
+from apps.audit_log.filtersets import ChangeFilterSet, TagChangeLogFilterSet, transition_log_filterset
+from apps.audit_log.selectors import (
+    HISTORY_ROUTES,
+    BeforeCreationError,
+    DeletedError,
+    audit_chain_report,
+    change_queryset,
+    change_rows,
+    employee_as_of,
+    employee_state_at,
+    record_history,
+)
 from apps.fsm.models import EmployeeTransitionLog
 from apps.tags.models import TagChangeLog
 from backend.permissions import AUDIT_READERS, RolePermission
@@ -127,6 +140,77 @@ class TagChangeLogViewSet(AuditLogViewSet):
     serializer_class = TagChangeLogSerializer
     filterset_class = TagChangeLogFilterSet
     select_related = ("tag",)
+
+
+class ChangeViewSet(AuditLogViewSet):
+    """``/api/audit/changes/``: every create, update and delete of a tracked record (the change history), oldest
+    first, with the changed fields' before and after, the actor, the request id and a service's reason."""
+
+    serializer_class = ChangeSerializer
+    filterset_class = ChangeFilterSet
+    filter_backends = [DjangoFilterBackend]
+    lookup_value_regex = r"[a-z_]+:\d+"
+
+    def get_queryset(self):
+        return change_queryset()
+
+    def csv_name(self) -> str:
+        return "changes.csv"
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        rows = change_rows(page)
+        return self.get_paginated_response(self.get_serializer(rows, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        model, _, pk = kwargs["pk"].partition(":")
+        try:
+            events = change_queryset(model=model).filter(pgh_id=int(pk))
+        except (KeyError, ValueError) as exc:
+            raise exceptions.NotFound() from exc
+        rows = change_rows(events)
+        if not rows:
+            raise exceptions.NotFound()
+        return Response(self.get_serializer(rows[0]).data)
+
+
+class RecordHistoryView(AuditReadOnlyMixin, APIView):
+    """``/api/audit/<model>/<id>/history/``: one record's field changes, transitions and tag changes, in time
+    order. ``<model>`` is a route: users, org-units, positions, employees, coverage-requirements, employee-tags,
+    position-tags, business-rules, assignments. A record never seen gives an empty list (it may have been
+    deleted before its history began); an unknown model is a 404."""
+
+    renderer_classes = [JSONRenderer, CSVRenderer]
+
+    @extend_schema(responses=HistoryItemSerializer(many=True), summary="The whole history of one record")
+    def get(self, request, model: str, pk: int):
+        if model not in HISTORY_ROUTES:
+            raise exceptions.NotFound(f"No history for '{model}'.")
+        items = record_history(model=HISTORY_ROUTES[model], object_id=pk)
+        return Response(HistoryItemSerializer(items, many=True).data)
+
+
+class EmployeeAsOfView(AuditReadOnlyMixin, APIView):
+    """``/api/audit/employees/{id}/as-of/?at=``: the whole employee record as it was at a past moment.
+
+    400 (naming ``at``) when ``at`` is missing, malformed, in the future, before anything was recorded about the
+    employee, or after their deletion; a naive ``at`` is read as UTC.
+    """
+
+    @extend_schema(
+        parameters=[OpenApiParameter("at", str, required=True, description="ISO 8601 instant (naive = UTC)")],
+        responses=AsOfSerializer,
+        summary="An employee's whole record at a moment, from the change history",
+    )
+    def get(self, request, pk: int):
+        query = StateAtQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        try:
+            result = employee_as_of(employee_id=pk, at=query.validated_data["at"])
+        except (BeforeCreationError, DeletedError) as exc:
+            raise exceptions.ValidationError({"at": [str(exc)]}) from exc
+        return Response(AsOfSerializer(result).data)
 
 
 class AuditChainVerifyView(AuditReadOnlyMixin, APIView):
