@@ -51,3 +51,9 @@ class LogoutRateThrottle(SimpleRateThrottle):
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class AuditVerifyRateThrottle(UserRateThrottle):
+    """Per user: digests and verifications walk the rows appended since the last checkpoint, so each one is work."""
+
+    scope = "audit_verify"

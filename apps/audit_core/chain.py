@@ -137,6 +137,9 @@ class ChainReport:
     ok: bool
     first_broken_id: int | None = None
     problem: str = ""
+    # The last row checked and its hash (where an incremental check continues from); not part of the report.
+    last_id: int | None = None
+    last_hash: str = ""
 
     def as_dict(self) -> dict:
         return {
@@ -177,7 +180,7 @@ def _chain_rows(model: type[models.Model], after_pk=None):
 
 def chain_verify_rows(model: type[models.Model], *, after_pk=None, after_hash: str = "", limit=None) -> ChainReport:
     """``chain_verify`` of the rows after ``after_pk`` (whose hash must be ``after_hash``), at most ``limit``."""
-    previous = after_hash
+    previous, last_id = after_hash, after_pk
     checked = 0
     table = model._meta.db_table
     for pk, prev_hash, stored, expected in _chain_rows(model, after_pk):
@@ -186,10 +189,10 @@ def chain_verify_rows(model: type[models.Model], *, after_pk=None, after_hash: s
             return ChainReport(table, checked, False, pk, "prev_hash does not match the row before")
         if expected != stored:
             return ChainReport(table, checked, False, pk, "content does not match its hash")
-        previous = stored
+        previous, last_id = stored, pk
         if limit is not None and checked >= limit:
             break
-    return ChainReport(table, checked, True)
+    return ChainReport(table, checked, True, last_id=last_id, last_hash=previous)
 
 
 def chained_log_models() -> list[type[models.Model]]:

@@ -2,7 +2,7 @@
 
 from django.db import models, transaction
 
-from apps.audit_core.db import AppendOnlyModel, AppendOnlyQuerySet
+from apps.audit_core.db import AppendOnlyModel, AppendOnlyQuerySet, append_only_triggers
 
 
 class ChainedQuerySet(AppendOnlyQuerySet):
@@ -54,3 +54,23 @@ class ChainedModel(AppendOnlyModel):
                 super().save(*args, **kwargs)
             return
         super().save(*args, **kwargs)
+
+
+class Checkpoint(AppendOnlyModel):
+    """A signed statement of every chained table's length and head at one moment (``apps.audit_core.checkpoints``).
+
+    ``tables`` maps each table to ``{"rows", "head_id", "head_hash"}``; ``signature`` is HMAC-SHA256 over the
+    canonical JSON of ``created_at`` and ``tables`` with the key named ``key_id``. Append-only like the logs.
+    """
+
+    created_at = models.DateTimeField()
+    tables = models.JSONField()
+    key_id = models.CharField(max_length=64)
+    signature = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["id"]
+        triggers = append_only_triggers()
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.pk} @ {self.created_at:%Y-%m-%d %H:%M:%S}"

@@ -5,13 +5,15 @@ Nothing here writes. ``record_history`` is what the admin's history page of a re
 import datetime
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models
 from pghistory.models import Events
 
 from apps.api.models import Employee
 from apps.assignments.models import AssignmentTransitionLog
-from apps.audit_core.chain import chain_verify, chained_log_models
+from apps.audit_core.chain import chained_log_models
+from apps.audit_core.checkpoints import last_checkpoint, verify_since
 from apps.audit_log.models import (
     BusinessRuleEvent,
     CoverageRequirementEvent,
@@ -58,17 +60,33 @@ def employee_state_at(*, employee: Employee, at: datetime.datetime) -> StateAt:
     return StateAt(state=first.source_state if first else employee.state, since=None, log_entry=None)
 
 
-def audit_chain_report() -> dict:
-    """What ``manage.py verify_audit_chain`` checks, as data: each chained table's hash chain and state drift.
+def audit_chain_report(*, digest_tables: dict | None = None) -> dict:
+    """What ``/api/audit/verify/`` reports: per chained table, the rows appended since ``digest_tables`` (an
+    auditor's digest, signature already checked) or else since the last signed checkpoint, checked to continue its
+    head (at most ``AUDIT_VERIFY_MAX_ROWS`` each: ``complete`` false beyond), and the state drift of transition logs.
 
-    ``ok`` is true only when every chain is intact and every object's state is the one its log explains.
+    ``ok`` is true only when every checked chain is intact and every object's state is the one its log explains.
+    ``checked`` is the number of rows read: proportional to the rows appended, not to the whole log.
     """
+    limit = settings.AUDIT_VERIFY_MAX_ROWS
+    against = "digest"
+    if digest_tables is None:
+        checkpoint = last_checkpoint()
+        digest_tables = checkpoint.tables if checkpoint else None
+        against = "checkpoint" if checkpoint else "start"
+    models_by_table = {m._meta.db_table: m for m in chained_log_models()}
     tables = []
-    for model in chained_log_models():
-        report = chain_verify(model).as_dict()
-        report["state_drift"] = state_drift(model) if issubclass(model, TransitionLogBase) else []
-        tables.append(report)
-    return {"ok": all(t["ok"] and not t["state_drift"] for t in tables), "tables": tables}
+    for report in verify_since(digest_tables, limit=limit):
+        model = models_by_table[report["table"]]
+        tables.append(
+            {
+                **{k: report[k] for k in ("table", "checked", "ok", "first_broken_id", "problem")},
+                "complete": report["checked"] < limit or not report["ok"],
+                "since_rows": report["rows"],
+                "state_drift": state_drift(model) if issubclass(model, TransitionLogBase) else [],
+            }
+        )
+    return {"ok": all(t["ok"] and not t["state_drift"] for t in tables), "against": against, "tables": tables}
 
 
 # --- the change history (django-pghistory event tables, apps.audit_log.models) ------------------------------------
@@ -127,6 +145,21 @@ def _changes(event, names: dict[str, str]) -> dict:
     return {names.get(k, k): {"before": v[0], "after": v[1]} for k, v in sorted(diff.items())}
 
 
+# What names a record for people, read from its own snapshot (no query): "E-0042 Ada Lovelace", "P_EAST", ...
+_LABELS = {
+    "user": lambda d: d.get("email") or "",
+    "org_unit": lambda d: d.get("code") or "",
+    "position": lambda d: d.get("code") or "",
+    "employee": lambda d: " ".join(str(d.get(k) or "") for k in ("employee_number", "first_name", "last_name")).strip(),
+    "business_rule": lambda d: d.get("code") or "",
+}
+
+
+def object_label(model: str, data: dict | None) -> str:
+    label = _LABELS.get(model)
+    return label(data or {}) if label else ""
+
+
 def actor_label(*, context: dict | None, email: str) -> str:
     """Who made a change: the user's email; "system" for code that set a context without a user (a command, a
     job); "database" when no context reached the database at all (raw SQL, a shell without ``pghistory.context``)."""
@@ -151,6 +184,7 @@ def change_rows(events) -> list[dict]:
                 "id": f"{name}:{event.pgh_id}",
                 "model": name,
                 "object_id": int(event.pgh_obj_id),
+                "object_label": object_label(name, event.pgh_data),
                 "action": _ACTION_BY_LABEL.get(event.pgh_label, event.pgh_label),
                 "changes": _changes(event, _field_names(CHANGE_MODELS[name])),
                 "actor": actor,

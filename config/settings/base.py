@@ -136,6 +136,14 @@ else:
         }
     }
 
+# Least privilege (docs/stack/deployment.md): the app connects with DATABASE_URL as a role that may only read and
+# append audit rows; migrations run as the tables' owner through the "owner" alias (manage.py migrate --database
+# owner, then manage.py grant_app_role --database owner --role <app role>). Same database, another role.
+DATABASE_OWNER_URL = env_str("DATABASE_OWNER_URL")
+if DATABASE_URL and DATABASE_OWNER_URL:
+    DATABASES["owner"] = {**database_from_url(DATABASE_OWNER_URL), "TEST": {"MIRROR": "default"}}
+    DATABASES["owner"].get("OPTIONS", {}).pop("pool", None)  # one-off commands: no pool
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Faults: bounded waits, clean refusals (backend/db.py) ------------------------------------------
@@ -309,6 +317,7 @@ REST_FRAMEWORK = {
         "login": env_str("THROTTLE_RATE_LOGIN", "5/hour"),
         "token_refresh": env_str("THROTTLE_RATE_TOKEN_REFRESH", "20/hour"),
         "logout": env_str("THROTTLE_RATE_LOGOUT", "20/hour"),
+        "audit_verify": env_str("THROTTLE_RATE_AUDIT_VERIFY", "60/hour"),
     },
     "NUM_PROXIES": env_int("NUM_PROXIES", 0),
     "EXCEPTION_HANDLER": "backend.exceptions.coveris_exception_handler",
@@ -368,3 +377,8 @@ LOGGING = {
 # django-pghistory (the change history, apps/audit_log/models.py): an event's time is the moment of the change
 # (clock_timestamp()), not its transaction's start, so changes made in one transaction keep their order in time.
 PGHISTORY_CREATED_AT_FUNCTION = "CLOCK_TIMESTAMP()"
+
+# Signed audit digests (apps/audit_core/checkpoints.py): "id:secret[,id:secret...]", the first signs, all verify.
+AUDIT_DIGEST_KEYS = env_str("AUDIT_DIGEST_KEYS", "")
+# The most rows of one table a verify request walks (the rest waits for the next checkpoint or the command).
+AUDIT_VERIFY_MAX_ROWS = env_int("AUDIT_VERIFY_MAX_ROWS", 100_000)

@@ -75,6 +75,8 @@ class ChainTableSerializer(serializers.Serializer):
     ok = serializers.BooleanField()
     first_broken_id = serializers.IntegerField(allow_null=True)
     problem = serializers.CharField(allow_blank=True)
+    complete = serializers.BooleanField(help_text="False when more rows than AUDIT_VERIFY_MAX_ROWS were appended.")
+    since_rows = serializers.IntegerField(help_text="The chain's length at the digest or checkpoint checked against.")
     state_drift = serializers.ListField(
         child=serializers.IntegerField(),
         help_text="Ids (at most 20) of objects whose state their log does not explain: written outside a transition.",
@@ -83,7 +85,34 @@ class ChainTableSerializer(serializers.Serializer):
 
 class ChainReportSerializer(serializers.Serializer):
     ok = serializers.BooleanField(help_text="Every chain intact and no state drift.")
+    against = serializers.ChoiceField(
+        choices=["digest", "checkpoint", "start"],
+        help_text="What the appended rows were checked against: the posted digest, the last signed checkpoint, or "
+        "(no checkpoint yet) the start of each chain.",
+    )
     tables = ChainTableSerializer(many=True)
+
+
+class VerifyRequestSerializer(serializers.Serializer):
+    digest = serializers.JSONField(
+        required=False, help_text="A digest from GET /api/audit/digest/, kept by the auditor since then."
+    )
+
+
+class DigestTableSerializer(serializers.Serializer):
+    rows = serializers.IntegerField()
+    head_id = serializers.IntegerField(allow_null=True)
+    head_hash = serializers.CharField(allow_blank=True)
+
+
+class DigestSerializer(serializers.Serializer):
+    """A signed checkpoint: per chained table its length and head; keep it to verify against later."""
+
+    checkpoint = serializers.IntegerField()
+    created_at = serializers.CharField(help_text="ISO 8601, UTC: part of what is signed, keep it as is.")
+    tables = serializers.DictField(child=DigestTableSerializer())
+    key_id = serializers.CharField()
+    signature = serializers.CharField(help_text="HMAC-SHA256 (hex) over created_at and tables.")
 
 
 class FieldChangeSerializer(serializers.Serializer):
@@ -97,6 +126,9 @@ class ChangeSerializer(serializers.Serializer):
     id = serializers.CharField(help_text='"<model>:<event id>", unique across models.')
     model = serializers.CharField()
     object_id = serializers.IntegerField()
+    object_label = serializers.CharField(
+        allow_blank=True, help_text="The record for people: employee number and name, a code, a user's email."
+    )
     action = serializers.ChoiceField(choices=["create", "update", "delete"])
     changes = serializers.DictField(
         child=FieldChangeSerializer(),

@@ -11,6 +11,7 @@ router.register("changes", views.ChangeViewSet, basename="audit-change")
 
 urlpatterns = [
     path("verify/", views.AuditChainVerifyView.as_view(), name="audit-verify"),
+    path("digest/", views.AuditDigestView.as_view(), name="audit-digest"),
     path("employees/<int:pk>/state-at/", views.EmployeeStateAtView.as_view(), name="audit-employee-state-at"),
     path("employees/<int:pk>/as-of/", views.EmployeeAsOfView.as_view(), name="audit-employee-as-of"),
     path("<slug:model>/<int:pk>/history/", views.RecordHistoryView.as_view(), name="audit-record-history"),

@@ -4,6 +4,8 @@ A new log table plugs in with a subclass naming ``log_model``::
 
     class AssignmentTransitionLogViewSet(TransitionLogViewSet):
         log_model = AssignmentTransitionLog
+    csv_employee_path = "assignment.employee"
+    csv_position_path = "assignment.position"
 
     router.register("assignment-transitions", AssignmentTransitionLogViewSet)
 """
@@ -20,14 +22,17 @@ from rest_framework.viewsets import ReadOnlyModelViewSet
 
 from apps.api.models import Employee
 from apps.assignments.models import AssignmentTransitionLog
+from apps.audit_core.checkpoints import DigestError, checkpoint_take, digest_check_signature, digest_of
 from apps.audit_log.api.serializers import (
     AsOfSerializer,
     ChainReportSerializer,
     ChangeSerializer,
+    DigestSerializer,
     HistoryItemSerializer,
     StateAtQuerySerializer,
     StateAtSerializer,
     TagChangeLogSerializer,
+    VerifyRequestSerializer,
     transition_log_serializer,
 )
 from apps.audit_log.filtersets import ChangeFilterSet, TagChangeLogFilterSet, transition_log_filterset
@@ -44,8 +49,10 @@ from apps.audit_log.selectors import (
 )
 from apps.fsm.models import EmployeeTransitionLog
 from apps.tags.models import TagChangeLog
+from backend.exceptions import ConflictError
 from backend.permissions import AUDIT_READERS, RolePermission
 from backend.renderers import CSVRenderer
+from backend.throttles import AuditVerifyRateThrottle
 
 # The most rows one CSV export returns; more is a 400 asking for a narrower range (no silent truncation).
 CSV_MAX_ROWS = 10_000
@@ -101,10 +108,49 @@ class AuditLogViewSet(AuditReadOnlyMixin, ReadOnlyModelViewSet):
     def csv_name(self) -> str:
         return f"{self.log_model._meta.db_table}.csv"
 
+    # CSV exports name people and posts, not only ids: the relation path (from a row) to its Employee and to its
+    # Position, whose employee_number, name and code become extra columns (joined, so queries stay constant).
+    csv_employee_path: str | None = None
+    csv_position_path: str | None = None
+
+    def is_csv(self) -> bool:
+        return getattr(getattr(self.request, "accepted_renderer", None), "format", None) == "csv"
+
     def get_queryset(self):
         queryset = self.log_model.objects.order_by(*TIME_ORDER)
+        related = list(self.select_related)
+        if self.is_csv():
+            related += [p.replace(".", "__") for p in (self.csv_employee_path, self.csv_position_path) if p]
         # Never select_related() with no names: that joins every non-null foreign key, recursively.
-        return queryset.select_related(*self.select_related) if self.select_related else queryset
+        return queryset.select_related(*related) if related else queryset
+
+    def list(self, request, *args, **kwargs):
+        if not self.is_csv():
+            return super().list(request, *args, **kwargs)
+        rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        data = self.get_serializer(rows, many=True).data
+        for instance, row in zip(rows, data, strict=True):
+            row.update(csv_identifiers(instance, self.csv_employee_path, self.csv_position_path))
+        return self.get_paginated_response(data)
+
+
+def _follow(obj, path: str | None):
+    for part in path.split(".") if path else ():
+        obj = getattr(obj, part, None) if obj is not None else None
+    return obj if path else None
+
+
+def csv_identifiers(instance, employee_path: str | None, position_path: str | None) -> dict:
+    """``employee_number``, ``employee_name`` and ``position_code`` of a log row (blank where it has none)."""
+    columns = {}
+    if employee_path:
+        employee = _follow(instance, employee_path)
+        columns["employee_number"] = employee.employee_number if employee else ""
+        columns["employee_name"] = f"{employee.first_name} {employee.last_name}" if employee else ""
+    if position_path:
+        position = _follow(instance, position_path)
+        columns["position_code"] = position.code if position else ""
+    return columns
 
 
 class TransitionLogViewSet(AuditLogViewSet):
@@ -124,12 +170,15 @@ class EmployeeTransitionLogViewSet(TransitionLogViewSet):
     """``/api/audit/employee-transitions/``: every employee transition."""
 
     log_model = EmployeeTransitionLog
+    csv_employee_path = "employee"
 
 
 class AssignmentTransitionLogViewSet(TransitionLogViewSet):
     """``/api/audit/assignment-transitions/``: every assignment transition (cascades included)."""
 
     log_model = AssignmentTransitionLog
+    csv_employee_path = "assignment.employee"
+    csv_position_path = "assignment.position"
 
 
 class TagChangeLogViewSet(AuditLogViewSet):
@@ -140,6 +189,8 @@ class TagChangeLogViewSet(AuditLogViewSet):
     serializer_class = TagChangeLogSerializer
     filterset_class = TagChangeLogFilterSet
     select_related = ("tag",)
+    csv_employee_path = "employee"
+    csv_position_path = "position"
 
 
 class ChangeViewSet(AuditLogViewSet):
@@ -214,11 +265,50 @@ class EmployeeAsOfView(AuditReadOnlyMixin, APIView):
 
 
 class AuditChainVerifyView(AuditReadOnlyMixin, APIView):
-    """``/api/audit/verify/``: walks every hash-chained log table and reports the first broken link of each."""
+    """``/api/audit/verify/``: the rows appended to every chained table since the last signed checkpoint (GET, or
+    POST with no body), or since a digest the auditor kept (POST ``{"digest": ...}``), checked to continue it.
 
-    @extend_schema(responses=ChainReportSerializer, summary="Verify the hash chain of every log table")
+    Bounded (at most ``AUDIT_VERIFY_MAX_ROWS`` rows per table) and throttled: no request walks the whole log.
+    """
+
+    http_method_names = ["get", "post", "head", "options"]
+    write_roles = AUDIT_READERS  # POST only carries a digest to check against: it writes nothing
+    throttle_classes = [AuditVerifyRateThrottle]
+
+    @extend_schema(responses=ChainReportSerializer, summary="Verify the rows appended since the last checkpoint")
     def get(self, request):
         return Response(ChainReportSerializer(audit_chain_report()).data)
+
+    @extend_schema(
+        request=VerifyRequestSerializer,
+        responses=ChainReportSerializer,
+        summary="Verify the audit tables only grew since a digest (or since the last checkpoint)",
+    )
+    def post(self, request):
+        body = VerifyRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        digest_tables = None
+        if "digest" in body.validated_data:
+            try:
+                digest_tables = digest_check_signature(body.validated_data["digest"])
+            except DigestError as exc:
+                raise exceptions.ValidationError({"digest": [str(exc)]}) from exc
+        return Response(ChainReportSerializer(audit_chain_report(digest_tables=digest_tables)).data)
+
+
+class AuditDigestView(AuditReadOnlyMixin, APIView):
+    """``/api/audit/digest/``: takes a signed checkpoint of every chained table (walking only the rows appended
+    since the previous one) and returns it. 409 when a chain is broken: nothing broken is ever signed."""
+
+    throttle_classes = [AuditVerifyRateThrottle]
+
+    @extend_schema(responses=DigestSerializer, summary="The current signed digest of every audit table")
+    def get(self, request):
+        checkpoint, reports = checkpoint_take()
+        if checkpoint is None:
+            broken = {r["table"]: r["first_broken_id"] for r in reports if not r["ok"]}
+            raise ConflictError("An audit chain is broken; no digest is signed until it is resolved.", details=broken)
+        return Response(DigestSerializer(digest_of(checkpoint)).data)
 
 
 class EmployeeStateAtView(AuditReadOnlyMixin, APIView):

@@ -78,7 +78,10 @@ def test_inactive_reader_is_refused(auth_client, urls):
 @pytest.mark.parametrize("method", WRITE_METHODS)
 @pytest.mark.parametrize("role", [*READERS, *NON_READERS, None])
 def test_every_write_method_is_405_for_everyone(auth_client, urls, endpoint, method, role):
-    """405 whoever asks (anonymous included): the audit trail has no write methods at all."""
+    """405 whoever asks (anonymous included): the audit trail has no write methods at all. (POST on verify only
+    carries a digest to check against, writes nothing, and is tested in test_digest.py.)"""
+    if (endpoint, method) == ("verify", "post"):
+        return
     client = APIClient() if role is None else auth_client(role)[0]
     logs, changes = EmployeeTransitionLog.objects.count(), TagChangeLog.objects.count()
 
@@ -86,7 +89,7 @@ def test_every_write_method_is_405_for_everyone(auth_client, urls, endpoint, met
 
     error = assert_error(response, 405, "method_not_allowed")
     assert method.upper() in error["message"]
-    assert "POST" not in response["Allow"]
+    assert ("POST" in response["Allow"]) == (endpoint == "verify")
     assert "GET" in response["Allow"]
     assert (EmployeeTransitionLog.objects.count(), TagChangeLog.objects.count()) == (logs, changes)
 

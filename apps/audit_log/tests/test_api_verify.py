@@ -59,6 +59,8 @@ def test_empty_chain_is_ok(reader, db):
         "ok": True,
         "first_broken_id": None,
         "problem": "",
+        "complete": True,
+        "since_rows": 0,
         "state_drift": [],
     }
 
@@ -72,6 +74,8 @@ def test_intact_chain_is_ok(reader, chain):
         "ok": True,
         "first_broken_id": None,
         "problem": "",
+        "complete": True,
+        "since_rows": 0,
         "state_drift": [],
     }
 

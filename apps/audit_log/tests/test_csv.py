@@ -75,3 +75,39 @@ def test_tag_changes_export_and_constant_queries(auth_client, employee, tag_chan
     with CaptureQueriesContext(connection) as six:
         assert len(_rows(client.get(TAG_CHANGES_URL, {"format": "csv"}))) == 6
     assert len(six) == len(one)
+
+
+def test_exports_carry_employee_number_name_position_code_and_actor_email(auth_client, employee, hr_user, db):
+    import datetime
+    from decimal import Decimal
+
+    from apps.api.tests.factories import PositionFactory
+    from apps.assignments.services import assignment_create, assignment_transition
+    from apps.fsm.services import employee_transition
+
+    employee_transition(employee_id=employee.pk, name="activate", actor=hr_user)
+    position = PositionFactory(code="P_CSV")
+    assignment, *_ = assignment_create(
+        actor=hr_user,
+        employee=employee,
+        position=position,
+        start_date=datetime.date(2026, 2, 2),
+        weekly_hours=Decimal(5),
+    )
+    assignment_transition(assignment_id=assignment.pk, name="approve", actor=hr_user, reason="ok")
+    client, _ = auth_client("auditor")
+    name = f"{employee.first_name} {employee.last_name}"
+
+    [row] = _rows(client.get(EMPLOYEE_TRANSITIONS_URL, {"format": "csv"}))
+    assert (row["employee_number"], row["employee_name"], row["actor_email"]) == (
+        employee.employee_number,
+        name,
+        hr_user.email,
+    )
+    [row] = _rows(client.get("/api/audit/assignment-transitions/", {"format": "csv"}))
+    assert (row["employee_number"], row["employee_name"], row["position_code"]) == (
+        employee.employee_number,
+        name,
+        "P_CSV",
+    )
+    assert row["actor_email"] == hr_user.email

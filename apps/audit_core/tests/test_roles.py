@@ -1,0 +1,91 @@
+"""The application's least-privilege role cannot change an audit row by any statement it can send: UPDATE, DELETE
+and TRUNCATE are refused with and without ``SET pgtrigger.ignore``, and it cannot switch triggers off."""
+
+import pgtrigger
+import psycopg
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from apps.api.tests.factories import EmployeeFactory
+from apps.audit_core.chain import chain_append
+from apps.fsm.models import EmployeeTransitionLog
+
+pytestmark = pytest.mark.postgres
+
+TABLE = EmployeeTransitionLog._meta.db_table
+
+
+@pytest.fixture
+def app_role(transactional_db):
+    """A login role named after this test database (roles are cluster-wide: parallel test runs must not share one),
+    granted as ``manage.py grant_app_role`` does; dropped afterwards."""
+    database = connection.settings_dict["NAME"]
+    role = f"app_{database}"[:63]
+    password = "app-role-test-password"
+    with connection.cursor() as cursor:
+        if _exists(cursor, role):  # left over by an interrupted run
+            cursor.execute(f'DROP OWNED BY "{role}"')
+            cursor.execute(f'DROP ROLE "{role}"')
+        cursor.execute(f"CREATE ROLE \"{role}\" LOGIN PASSWORD '{password}' NOSUPERUSER NOCREATEDB NOCREATEROLE")
+    call_command("grant_app_role", role=role)
+    params = {**connection.get_connection_params(), "user": role, "password": password, "dbname": database}
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    try:
+        yield params
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP OWNED BY "{role}"')
+            cursor.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+def _exists(cursor, role: str) -> bool:
+    cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
+    return cursor.fetchone() is not None
+
+
+def _as_app(params, *statements):
+    """Run ``statements`` in one transaction as the app role; the error the last one raised (None: all ran)."""
+    with psycopg.connect(**params, autocommit=False) as conn:
+        try:
+            with conn.cursor() as cursor:
+                for statement in statements:
+                    cursor.execute(statement)
+        except psycopg.Error as exc:
+            conn.rollback()
+            return exc
+        conn.rollback()
+        return None
+
+
+def test_the_app_role_cannot_change_an_audit_row_by_any_statement(app_role):
+    employee = EmployeeFactory()
+    row = chain_append(
+        EmployeeTransitionLog, employee=employee, transition="activate", source_state="pending", target_state="active"
+    )
+    # The exact value pgtrigger.ignore() sets, the one that lets the owner's UPDATE through.
+    with pgtrigger.ignore("fsm.EmployeeTransitionLog:append_only"), connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('pgtrigger.ignore', true)")
+        [value] = cursor.fetchone()
+    assert value
+    ignore = f"SELECT set_config('pgtrigger.ignore', '{value}', true)"
+    attempts = {
+        "update": f"UPDATE {TABLE} SET reason = 'x' WHERE id = {row.pk}",
+        "delete": f"DELETE FROM {TABLE} WHERE id = {row.pk}",
+        "truncate": f"TRUNCATE {TABLE} CASCADE",
+    }
+    for name, statement in attempts.items():
+        for prefix in ([], [ignore]):
+            error = _as_app(app_role, *prefix, statement)
+            assert isinstance(error, psycopg.errors.InsufficientPrivilege), (name, prefix, error)
+    for statement in (
+        f"ALTER TABLE {TABLE} DISABLE TRIGGER ALL",
+        "SET session_replication_role = replica",
+    ):
+        assert isinstance(_as_app(app_role, statement), psycopg.errors.InsufficientPrivilege), statement
+
+    # What it may do: read the log, append to it, and change domain rows.
+    assert _as_app(app_role, f"SELECT count(*) FROM {TABLE}") is None
+    assert _as_app(app_role, f"UPDATE api_employee SET first_name = 'Ok' WHERE id = {employee.pk}") is None
+    assert EmployeeTransitionLog.objects.get(pk=row.pk).hash == row.hash
