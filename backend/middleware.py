@@ -5,6 +5,7 @@ import re
 import uuid
 
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.middleware.common import CommonMiddleware
@@ -135,3 +136,9 @@ class HistoryContextMiddleware(HistoryMiddleware):
 
     def get_context(self, request: HttpRequest) -> dict:
         return {**super().get_context(request), "request_id": getattr(request, "request_id", "")}
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        # The context travels in PostgreSQL settings (set_config) to the triggers; SQLite has neither.
+        if connection.vendor != "postgresql":
+            return self.get_response(request)
+        return super().__call__(request)

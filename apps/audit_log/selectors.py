@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import models
+from django.db import connection, models
 from pghistory.models import Events
 
 from apps.api.models import Employee
@@ -127,7 +127,9 @@ def change_queryset(*, model: str | None = None):
     and the context (``pgh_context``: user, url, request_id, reason). Filter it, page it, then ``change_rows``.
     """
     events = [CHANGE_MODELS[model]] if model else list(CHANGE_MODELS.values())
-    return Events.objects.across(*events).order_by("pgh_created_at", "pgh_model", "pgh_id")
+    queryset = Events.objects.across(*events).order_by("pgh_created_at", "pgh_model", "pgh_id")
+    # The triggers, and pghistory's aggregate query, are PostgreSQL's: elsewhere (local SQLite) nothing is recorded.
+    return queryset if connection.vendor == "postgresql" else queryset.none()
 
 
 def _field_names(event_model) -> dict[str, str]:

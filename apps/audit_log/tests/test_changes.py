@@ -193,3 +193,26 @@ def test_the_change_history_is_chained_and_a_tampered_row_is_reported(auditor):
     body = auditor.get(VERIFY_URL).json()
     broken = {t["table"]: t["first_broken_id"] for t in body["tables"] if not t["ok"]}
     assert broken == {"audit_log_employeeevent": target.pk}
+
+
+def test_the_history_query_count_does_not_grow_with_the_history(auditor, hr):
+    client, user = hr
+    employee = EmployeeFactory()
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert auditor.get(f"/api/audit/employees/{employee.pk}/history/").status_code == 200
+        return len(ctx.captured_queries)
+
+    with pghistory.context(user=user.pk):
+        Employee.objects.filter(pk=employee.pk).update(first_name="One")
+    employee_transition(employee_id=employee.pk, name="activate", actor=user)
+    few = count()
+    with pghistory.context(user=user.pk):
+        for name in ("Two", "Three", "Four"):
+            Employee.objects.filter(pk=employee.pk).update(first_name=name)
+    employee_transition(employee_id=employee.pk, name="start_leave", actor=user)
+    employee_transition(employee_id=employee.pk, name="return_from_leave", actor=user)
+    many = count()
+    assert many == few, many
+    assert few <= 8

@@ -127,3 +127,11 @@ def test_digest_and_verify_need_an_audit_role(auth_client, db):
     client = auth_client("employee")[0]
     assert client.get(DIGEST_URL).status_code == 403
     assert client.post(VERIFY_URL, {}, format="json").status_code == 403
+
+
+def test_the_change_history_endpoints_answer_on_every_database(auditor, db):
+    """On SQLite (local development) nothing records changes, but the endpoints answer, never a 500."""
+    employee = EmployeeFactory()
+    assert auditor.get("/api/audit/changes/").status_code == 200
+    assert auditor.get("/api/audit/changes/", {"format": "csv"}).status_code == 200
+    assert auditor.get(f"/api/audit/employees/{employee.pk}/history/").status_code == 200
