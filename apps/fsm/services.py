@@ -18,6 +18,7 @@ from rest_framework import exceptions
 from apps.api.models import Employee
 from apps.api.timezones import org_unit_zones
 from apps.audit_core.chain import chain_append, chain_append_many
+from apps.audit_core.context import audit_context
 from apps.business_rules.engine import (
     active_rules,
     applicable_rules,
@@ -173,7 +174,9 @@ def transition_perform(*, kind: TransitionKind, pk: Any, request: TransitionRequ
     if request.override_reason and getattr(request.actor, "role", None) != Role.ADMIN:
         raise exceptions.PermissionDenied("Only an admin may override a blocking rule.")
 
-    with transaction.atomic():
+    # Fields a transition sets (termination_date, hire_date) reach the change history with its reason and name.
+    context = audit_context(user=getattr(request.actor, "pk", None), reason=request.reason, transition=request.name)
+    with transaction.atomic(), context:
         if kind.lock_related:
             kind.lock_related(pk)
         # A fresh, locked read: never refresh_from_db on a protected FSM field (docs/adr/0005).
@@ -385,7 +388,8 @@ def transition_perform_many(*, kind: TransitionKind, pks, request: TransitionReq
 
     event = f"{kind.event_prefix}.{request.name}"
     actor = request.actor
-    with transaction.atomic():
+    context = audit_context(user=getattr(actor, "pk", None), reason=request.reason, transition=request.name)
+    with transaction.atomic(), context:
         _lock_batch_related(kind, ordered)
         instances = list(
             kind.model.objects.select_for_update(of=("self",))

@@ -216,3 +216,12 @@ def test_the_history_query_count_does_not_grow_with_the_history(auditor, hr):
     many = count()
     assert many == few, many
     assert few <= 8
+
+
+def test_a_field_a_transition_sets_carries_the_transitions_reason_and_actor(auditor, hr):
+    _, user = hr
+    employee = EmployeeFactory()
+    employee_transition(employee_id=employee.pk, name="terminate", actor=user, reason="contract ended")
+    [row] = _changes(auditor, model="employee", object=employee.pk, action="update")
+    assert set(row["changes"]) == {"termination_date"}
+    assert (row["reason"], row["actor"]) == ("contract ended", user.pk)

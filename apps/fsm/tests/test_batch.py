@@ -503,7 +503,9 @@ def test_a_facts_relation_the_batch_does_not_preload_makes_it_save_per_object(hr
     def assignment_updates(batch) -> int:
         with CaptureQueriesContext(connection) as ctx:
             transition_perform_many(kind=ASSIGNMENT_TRANSITIONS, pks=batch, request=_request("approve", hr))
-        return sum(q["sql"].startswith('UPDATE "assignments_assignment"') for q in ctx.captured_queries)
+        return sum(
+            'UPDATE "assignments_assignment"' in q["sql"] for q in ctx.captured_queries
+        )  # a context may prefix SQL
 
     assert assignment_updates(pks[:3]) == 1
     monkeypatch.setattr(services, "_lazy_facts", lambda: {"other_open_assignments", "salary_history"})
