@@ -74,7 +74,7 @@ def kpi_summary(
     lo, hi = period.weeks_start, period.weeks_end
 
     coverage = coverage_totals(positions=positions, period=period)
-    supply = supply_totals_rolled(employees=employees, units=units, start=lo, end=hi) if units is not None else None
+    supply = supply_totals_rolled(units=units, start=lo, end=hi) if units is not None else None
     if supply is None:
         supply = supply_totals(employees=employees, start=lo, end=hi)
     contracted, leave, assigned, worked, overtime = supply

@@ -104,6 +104,18 @@ class TransitionWeek(models.Model):
         return f"{self.kind} {self.org_unit_id} {self.week} {self.transition}: {self.count}"
 
 
+class LedgerlessEmployee(models.Model):
+    """The employees without any hours-ledger entry (the ``contract`` source of supply), kept by PostgreSQL triggers
+    on employee and ledger inserts, so the KPIs find them without reading the whole ledger."""
+
+    employee = models.OneToOneField(
+        "api.Employee", on_delete=models.DO_NOTHING, db_constraint=False, primary_key=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return str(self.employee_id)
+
+
 class RollupHorizon(models.Model):
     """The ISO weeks the rollups hold (one row): reports inside them read the rollups, others compute live."""
 

@@ -130,6 +130,7 @@ END $$"""
 # --- supply: the hours ledger per org unit and week ------------------------------------------------------------
 
 SUPPLY = "demand_supplyweek"
+LEDGERLESS = "demand_ledgerlessemployee"
 LEDGER = "offer_ledgerentry"
 EMP = "api_employee"
 # The column an entry counts in, and its share of one week (apps/demand/supply.py computes the same per period).
@@ -175,6 +176,19 @@ BEGIN
     SELECT first_week, last_week INTO h0, h1 FROM {HORIZON} LIMIT 1;
     IF h0 IS NULL THEN RETURN NULL; END IF;
     WITH {_supply_delta(entries)}{_SUPPLY_UPSERT};
+    DELETE FROM {LEDGERLESS} WHERE employee_id IN (SELECT employee_id FROM new_rows);
+    RETURN NULL;
+END $$"""
+
+
+def _employee_insert_function() -> str:
+    """A new employee has no ledger entry yet: the KPIs count them from their contract (the ``contract`` source)."""
+    return f"""
+CREATE OR REPLACE FUNCTION demand_rollup_employee_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO {LEDGERLESS} (employee_id)
+    SELECT n.id FROM new_rows n WHERE NOT EXISTS (SELECT 1 FROM {LEDGER} x WHERE x.employee_id = n.id)
+    ON CONFLICT DO NOTHING;
     RETURN NULL;
 END $$"""
 
@@ -331,6 +345,10 @@ def install_sql() -> list[str]:
         f"DROP TRIGGER IF EXISTS demand_rollup_ledger_insert ON {LEDGER}",
         f"CREATE TRIGGER demand_rollup_ledger_insert AFTER INSERT ON {LEDGER} REFERENCING NEW TABLE AS new_rows "
         "FOR EACH STATEMENT EXECUTE FUNCTION demand_rollup_ledger_insert()",
+        _employee_insert_function(),
+        f"DROP TRIGGER IF EXISTS demand_rollup_employee_insert ON {EMP}",
+        f"CREATE TRIGGER demand_rollup_employee_insert AFTER INSERT ON {EMP} REFERENCING NEW TABLE AS new_rows "
+        "FOR EACH STATEMENT EXECUTE FUNCTION demand_rollup_employee_insert()",
         _employee_move_function(),
         f"DROP TRIGGER IF EXISTS demand_rollup_employee_update ON {EMP}",
         f"CREATE TRIGGER demand_rollup_employee_update AFTER UPDATE ON {EMP} "
@@ -364,6 +382,8 @@ def uninstall_sql() -> list[str]:
         "DROP FUNCTION IF EXISTS demand_rollup_ledger_insert()",
         f"DROP TRIGGER IF EXISTS demand_rollup_employee_update ON {EMP}",
         "DROP FUNCTION IF EXISTS demand_rollup_employee_update()",
+        f"DROP TRIGGER IF EXISTS demand_rollup_employee_insert ON {EMP}",
+        "DROP FUNCTION IF EXISTS demand_rollup_employee_insert()",
         "DROP INDEX IF EXISTS demand_ledger_worked_end",
     ]
     for name, table, *_ in _transition_triggers():
@@ -408,7 +428,7 @@ def rollup_rebuild(*, first_week: datetime.date, last_week: datetime.date) -> in
     while the API serves.
     """
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"LOCK TABLE {WEEK}, {SUPPLY}, {TRANSITIONS} IN SHARE ROW EXCLUSIVE MODE")
+        cursor.execute(f"LOCK TABLE {WEEK}, {SUPPLY}, {TRANSITIONS}, {LEDGERLESS} IN SHARE ROW EXCLUSIVE MODE")
         cursor.execute(f"DELETE FROM {HORIZON}")
         cursor.execute(f"INSERT INTO {HORIZON} (id, first_week, last_week) VALUES (1, %s, %s)", [first_week, last_week])
         cursor.execute(f"DELETE FROM {WEEK}")
@@ -422,6 +442,11 @@ def rollup_rebuild(*, first_week: datetime.date, last_week: datetime.date) -> in
         columns = "org_unit_id, week, contracted, leave_h, assigned, worked"
         cursor.execute(f"INSERT INTO {SUPPLY} ({columns}) {supply_from_scratch_sql()}", [first_week, last_week])
         written += cursor.rowcount
+        cursor.execute(f"DELETE FROM {LEDGERLESS}")
+        cursor.execute(
+            f"INSERT INTO {LEDGERLESS} (employee_id) SELECT e.id FROM {EMP} e "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {LEDGER} x WHERE x.employee_id = e.id)"
+        )
         cursor.execute(f"DELETE FROM {TRANSITIONS}")
         columns = "kind, org_unit_id, week, transition, count"
         cursor.execute(

@@ -124,22 +124,21 @@ def supply_totals(*, employees: QuerySet[Employee], start, end) -> tuple:
         return cursor.fetchone()
 
 
-def supply_totals_rolled(*, employees: QuerySet[Employee], units: QuerySet, start, end) -> tuple | None:
-    """``supply_totals`` from the weekly supply rollup (apps/demand/rollups.py), or None when the rollup does not
-    hold [start, end] (whole ISO weeks) or the database is not PostgreSQL: one query.
+def supply_totals_rolled(*, units: QuerySet, start, end) -> tuple | None:
+    """``supply_totals`` of the employees of ``units`` from the weekly supply rollup (apps/demand/rollups.py), or None
+    when the rollup does not hold [start, end] (whole ISO weeks) or the database is not PostgreSQL: one query.
 
-    ``units`` must be the org units of exactly the employees in ``employees`` (scope is by unit path for both).
-    Ledger employees' columns come from the rollup. Employees without any ledger entry (the ``contract`` source)
-    are computed live, as in ``supply_sql``. Overtime is per employee over the whole period, so it is computed live
-    for the only employees who can have any: those with a worked entry, or a contracted adjustment (the one way
-    contracted hours go negative), overlapping the period.
+    Scope is by org unit (the employees in scope are exactly those of the units in scope: both are a unit-path
+    prefix). Ledger employees' columns come from the rollup. Employees without any ledger entry (the ``contract``
+    source, listed by ``demand_ledgerlessemployee``) are computed live, as in ``supply_sql``. Overtime is per
+    employee over the whole period, so it is computed live for the only employees who can have any: those with a
+    worked entry, or a contracted adjustment (the one way contracted hours go negative), overlapping the period.
     """
     if connection.vendor != "postgresql":
         return None
-    from apps.demand.rollups import SUPPLY, horizon_covers_sql
+    from apps.demand.rollups import LEDGERLESS, SUPPLY, horizon_covers_sql
 
     d = DateSQL.current()
-    pool_sql, pool_params = queryset_sql(employees.order_by().values("id"))
     units_sql, units_params = queryset_sql(units.order_by().values("id"))
     states_sql, states = in_list([s.value for s in COVERING_STATES])
     adjustment, weekly = EntryKind.ADJUSTMENT.value, EntryBasis.WEEKLY_RATE.value
@@ -151,34 +150,35 @@ def supply_totals_rolled(*, employees: QuerySet[Employee], units: QuerySet, star
     asg_days = d.overlap_days("a.start_date", "a.end_date", "b.lo", "b.hi")
     employed = d.overlap_days("e.hire_date", "e.termination_date", "b.lo", "b.hi")
     worked, contracted = EntryKind.WORKED.value, EntryKind.CONTRACTED.value
+    counts_overtime = (
+        f"l.kind IN ('{worked}', '{adjustment}') AND (l.kind = '{worked}' OR l.adjusts IN ('{worked}', '{contracted}'))"
+    )
     sql = f"""
     WITH bounds AS (SELECT {d.param()} AS lo, {d.param()} AS hi),
-    pool(id) AS MATERIALIZED ({pool_sql}),
+    scope(id) AS MATERIALIZED ({units_sql}),
     rolled AS (
         SELECT SUM(contracted) AS contracted, SUM(leave_h) AS leave_h, SUM(assigned) AS assigned, SUM(worked) AS worked
         FROM {SUPPLY} r CROSS JOIN bounds b
-        WHERE r.week BETWEEN b.lo AND b.hi AND r.org_unit_id IN ({units_sql})
+        WHERE r.week BETWEEN b.lo AND b.hi AND r.org_unit_id IN (SELECT id FROM scope)
     ),
     contract AS (
         SELECT SUM(CASE WHEN {d.overlaps("e.hire_date", "e.termination_date", "b.lo", "b.hi")}
                         THEN e.contracted_weekly_hours * {employed} / 7.0 ELSE 0 END) AS contracted,
                SUM(COALESCE(asg.hours, 0)) AS assigned
-        FROM pool JOIN {EMP} e ON e.id = pool.id CROSS JOIN bounds b
+        FROM {LEDGERLESS} c JOIN {EMP} e ON e.id = c.employee_id CROSS JOIN bounds b
         LEFT JOIN LATERAL (
             SELECT SUM(a.weekly_hours * {asg_days} / 7.0) AS hours FROM {ASG} a
             WHERE a.employee_id = e.id AND a.state IN {states_sql}
               AND {d.overlaps("a.start_date", "a.end_date", "b.lo", "b.hi")}
         ) asg ON TRUE
-        WHERE NOT EXISTS (SELECT 1 FROM {LEDGER} x WHERE x.employee_id = e.id)
+        WHERE e.org_unit_id IN (SELECT id FROM scope)
     ),
     touched AS (
-        SELECT DISTINCT l.employee_id AS id FROM {LEDGER} l CROSS JOIN bounds b
-        WHERE l.kind IN ('{worked}', '{adjustment}') AND l.period_end >= b.lo AND l.period_start <= b.hi
-          AND (l.kind = '{worked}' OR l.adjusts IN ('{worked}', '{contracted}'))
+        SELECT l.employee_id AS id FROM {LEDGER} l CROSS JOIN bounds b
+        WHERE {counts_overtime} AND l.period_end >= b.lo AND l.period_start <= b.hi
         UNION
         SELECT l.employee_id FROM {LEDGER} l CROSS JOIN bounds b
-        WHERE l.kind IN ('{worked}', '{adjustment}') AND l.period_end IS NULL AND l.period_start <= b.hi
-          AND (l.kind = '{worked}' OR l.adjusts IN ('{worked}', '{contracted}'))
+        WHERE {counts_overtime} AND l.period_end IS NULL AND l.period_start <= b.hi
     ),
     overtime AS (
         SELECT SUM(CASE WHEN o.worked > o.contracted THEN o.worked - o.contracted ELSE 0 END) AS hours
@@ -186,9 +186,9 @@ def supply_totals_rolled(*, employees: QuerySet[Employee], units: QuerySet, star
             SELECT l.employee_id,
                    SUM(CASE WHEN {column} = '{worked}' THEN {share} ELSE 0 END) AS worked,
                    SUM(CASE WHEN {column} = '{contracted}' THEN {share} ELSE 0 END) AS contracted
-            FROM {LEDGER} l JOIN touched t ON t.id = l.employee_id JOIN pool ON pool.id = l.employee_id
+            FROM touched t JOIN {EMP} e ON e.id = t.id JOIN {LEDGER} l ON l.employee_id = t.id
             CROSS JOIN bounds b
-            WHERE {overlapping}
+            WHERE e.org_unit_id IN (SELECT id FROM scope) AND {overlapping}
             GROUP BY l.employee_id
         ) o
     )
@@ -197,9 +197,11 @@ def supply_totals_rolled(*, employees: QuerySet[Employee], units: QuerySet, star
            COALESCE(rolled.assigned, 0) + COALESCE(contract.assigned, 0), COALESCE(rolled.worked, 0),
            COALESCE(overtime.hours, 0)
     FROM rolled, contract, overtime"""  # noqa: S608 -- fragments, table names and choice values are constants
-    lo, hi = start, end
-    monday_lo, monday_hi = lo - datetime.timedelta(days=lo.weekday()), hi - datetime.timedelta(days=hi.weekday())
-    params = [lo, hi, *pool_params, *units_params, *states, monday_lo, monday_hi]
+    monday_lo, monday_hi = (
+        start - datetime.timedelta(days=start.weekday()),
+        end - datetime.timedelta(days=end.weekday()),
+    )
+    params = [start, end, *units_params, *states, monday_lo, monday_hi]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()

@@ -2,20 +2,13 @@
 
 import django.db.models.deletion
 from django.db import migrations, models
-from django.utils import timezone
 
 from apps.demand import rollups
 
 
 def build(apps, schema_editor):
-    """Install the triggers and fill the rollup from the rows already there (PostgreSQL only)."""
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    with schema_editor.connection.cursor() as cursor:
-        for statement in rollups.install_sql():
-            cursor.execute(statement)
-    first, last = rollups.default_horizon(timezone.now().date())
-    rollups.rollup_rebuild(first_week=first, last_week=last)
+    """Nothing any more: 0004 installs the triggers (from apps/demand/rollups.py, which now also needs 0004's table)
+    and builds the rollups, on PostgreSQL."""
 
 
 def unbuild(apps, schema_editor):
@@ -24,8 +17,6 @@ def unbuild(apps, schema_editor):
     with schema_editor.connection.cursor() as cursor:
         for statement in rollups.uninstall_sql():
             cursor.execute(statement)
-
-
 
 
 class Migration(migrations.Migration):

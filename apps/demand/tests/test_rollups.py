@@ -250,6 +250,11 @@ def test_the_supply_rollup_follows_postings_and_moves_and_kpis_agree_with_the_li
         if step % 10 == 9:
             assert _supply_held() == _supply_from_scratch(), f"after step {step}"
     assert _supply_held(), "the postings left something to hold"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT employee_id FROM demand_ledgerlessemployee")
+        ledgerless = {row[0] for row in cursor.fetchall()}
+    assert ledgerless == set(Employee.objects.filter(ledger_entries__isnull=True).values_list("pk", flat=True))
+    assert contract_only.pk in ledgerless
     # Contracted hours below zero (an adjustment larger than the contract) count as overtime without any clocking.
     from apps.offer.models import LedgerEntry
 
@@ -275,7 +280,7 @@ def test_the_supply_rollup_follows_postings_and_moves_and_kpis_agree_with_the_li
             if unit is not None:
                 employees = employees.filter(org_unit__path__startswith=unit.path)
                 scope = scope.filter(path__startswith=unit.path)
-            rolled = supply_totals_rolled(employees=employees, units=scope, start=start, end=end)
+            rolled = supply_totals_rolled(units=scope, start=start, end=end)
             live = supply_totals(employees=employees, start=start, end=end)
             assert rolled is not None
             assert [round(x, 8) for x in rolled] == [round(x, 8) for x in live], (start, end, unit)
