@@ -56,23 +56,24 @@ def supply_ctes(*, employees: QuerySet[Employee], start, end) -> tuple[str, list
     )
     asg_days = d.overlap_days("a.start_date", "a.end_date", "b.lo", "b.hi")
     employed = d.overlap_days("e.hire_date", "e.termination_date", "b.lo", "b.hi")
+    materialized = "MATERIALIZED " if d.pg else ""  # PostgreSQL would inline a CTE read once; SQLite < 3.35 lacks it
     sql = f"""
     bounds AS (SELECT {d.param()} AS lo, {d.param()} AS hi),
-    pool(id) AS ({pool_sql}),
+    pool(id) AS {materialized}(SELECT DISTINCT p.id FROM ({pool_sql}) p),
     led AS (
         SELECT l.employee_id AS employee_id, {sums}
-        FROM {LEDGER} l CROSS JOIN bounds b
-        WHERE l.employee_id IN (SELECT id FROM pool) AND {d.overlaps("l.period_start", "l.period_end", "b.lo", "b.hi")}
+        FROM {LEDGER} l JOIN pool ON pool.id = l.employee_id CROSS JOIN bounds b
+        WHERE {d.overlaps("l.period_start", "l.period_end", "b.lo", "b.hi")}
         GROUP BY l.employee_id
     ),
     asg AS (
         SELECT a.employee_id AS employee_id, SUM(a.weekly_hours * {asg_days} / 7.0) AS hours
-        FROM {ASG} a CROSS JOIN bounds b
-        WHERE a.employee_id IN (SELECT id FROM pool) AND a.state IN {states_sql}
-          AND {d.overlaps("a.start_date", "a.end_date", "b.lo", "b.hi")}
+        FROM {ASG} a JOIN pool ON pool.id = a.employee_id CROSS JOIN bounds b
+        WHERE a.state IN {states_sql} AND {d.overlaps("a.start_date", "a.end_date", "b.lo", "b.hi")}
         GROUP BY a.employee_id
     ),
-    raw AS (
+    -- Materialized: its from_ledger is read four times below, and PostgreSQL would otherwise repeat the EXISTS.
+    raw AS {materialized}(
         SELECT e.id AS id,
                CASE WHEN EXISTS (SELECT 1 FROM {LEDGER} x WHERE x.employee_id = e.id) THEN 1 ELSE 0 END AS from_ledger,
                COALESCE(led.contracted, 0) AS l_contracted, COALESCE(led.leave_h, 0) AS l_leave,
@@ -80,10 +81,9 @@ def supply_ctes(*, employees: QuerySet[Employee], start, end) -> tuple[str, list
                CASE WHEN {d.overlaps("e.hire_date", "e.termination_date", "b.lo", "b.hi")}
                     THEN e.contracted_weekly_hours * {employed} / 7.0 ELSE 0 END AS c_contracted,
                COALESCE(asg.hours, 0) AS c_assigned
-        FROM {EMP} e CROSS JOIN bounds b
+        FROM pool JOIN {EMP} e ON e.id = pool.id CROSS JOIN bounds b
         LEFT JOIN led ON led.employee_id = e.id
         LEFT JOIN asg ON asg.employee_id = e.id
-        WHERE e.id IN (SELECT id FROM pool)
     ),
     supply AS (
         SELECT id, from_ledger,
