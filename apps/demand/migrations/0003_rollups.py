@@ -7,7 +7,7 @@ from apps.demand import rollups
 
 
 def build(apps, schema_editor):
-    """Nothing any more: 0004 installs the triggers (from apps/demand/rollups.py, which now also needs 0004's table)
+    """Nothing any more: 0005 installs the triggers (from apps/demand/rollups.py, which now also needs 0005's table)
     and builds the rollups, on PostgreSQL."""
 
 

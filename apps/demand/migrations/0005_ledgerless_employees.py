@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('api', '0002_input_bounds'),
-        ('demand', '0003_rollups'),
+        ('demand', '0004_plan'),
     ]
 
     operations = [
