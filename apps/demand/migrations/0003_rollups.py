@@ -7,7 +7,7 @@ from apps.demand import rollups
 
 
 def build(apps, schema_editor):
-    """Nothing any more: 0005 installs the triggers (from apps/demand/rollups.py, which now also needs 0005's table)
+    """Nothing any more: 0006 installs the triggers (from apps/demand/rollups.py, which now also needs 0006's table)
     and builds the rollups, on PostgreSQL."""
 
 

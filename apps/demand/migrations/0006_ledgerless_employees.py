@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('api', '0002_input_bounds'),
-        ('demand', '0004_plan'),
+        ('demand', '0005_history_triggers'),
     ]
 
     operations = [
