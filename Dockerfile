@@ -48,7 +48,8 @@ ENV PYTHONUNBUFFERED=1 \
     PATH="/app/.venv/bin:${PATH}" \
     DJANGO_SETTINGS_MODULE=config.settings.production \
     PORT=8000 \
-    WEB_CONCURRENCY=2
+    WEB_CONCURRENCY=2 \
+    TRUSTED_PROXIES="10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,169.254.0.0/16"
 
 RUN groupadd --system --gid 10001 coveris \
     && useradd --system --uid 10001 --gid coveris --no-create-home --home-dir /app --shell /usr/sbin/nologin coveris

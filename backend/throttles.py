@@ -1,33 +1,154 @@
-"""Throttles; counters live in Django's cache (Redis when REDIS_URL is set, shared by all workers)."""
+"""Throttles; counters live in Django's cache (Redis when REDIS_URL is set, shared by all workers).
+
+Three decisions live here (ADR 0020, docs/stack/api-conventions.md "Throttles"):
+
+- **Who the client is**: the socket peer, unless that peer is a configured proxy (``TRUSTED_PROXIES``,
+  CIDRs); only then is ``X-Forwarded-For`` read, right to left, skipping trusted hops.
+- **What a budget is keyed on**: anonymous and sign-in budgets on the client address; a signed-in user's
+  on the user; refresh and logout on the session the token belongs to, so colleagues behind one address
+  (an office NAT) do not share a budget.
+- **What an unreachable cache means**: general budgets (anon, user, refresh, logout, schema) fail open to a
+  per-process counter with a warning — an outage of Redis must not be an outage of the API; budgets that
+  guard passwords fail closed with ``503`` and ``Retry-After`` (``FAIL_CLOSED``), never 500.
+"""
 
 import hashlib
+import ipaddress
+import logging
+import time
+from functools import lru_cache
 
+from django.conf import settings
+from django.core.cache.backends.locmem import LocMemCache
+from redis.exceptions import RedisError
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from apps.users.emails import login_email
+from backend.exceptions import ServiceUnavailableError
+
+logger = logging.getLogger("coveris.throttles")
+
+# What an unreachable cache raises: redis-py's errors, socket errors underneath them.
+CACHE_ERRORS = (RedisError, OSError)
+CACHE_DOWN_RETRY_AFTER = 30
+_WARN_EVERY_SECONDS = 60
+_last_warning = 0.0
+# Per process: while the shared cache is down, fail-open budgets still count here (limits become per worker).
+_fallback_cache = LocMemCache("coveris-throttle-fallback", {"OPTIONS": {"MAX_ENTRIES": 10000}})
 
 
-class CoverisAnonRateThrottle(AnonRateThrottle):
+# --- the client address ----------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=8)
+def _networks(cidrs: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(cidr, strict=False) for cidr in cidrs)
+
+
+def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    value = value.strip()
+    if value.startswith("[") and "]" in value:  # "[2001:db8::1]:443"
+        value = value[1 : value.index("]")]
+    elif value.count(":") == 1:  # "203.0.113.7:443"
+        value = value.split(":", 1)[0]
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return None
+    return address.ipv4_mapped or address if isinstance(address, ipaddress.IPv6Address) else address
+
+
+def client_address(request) -> str:
+    """The client's address: the socket peer, or — when the peer is a trusted proxy — the rightmost
+    ``X-Forwarded-For`` entry that is not itself a trusted proxy. Entries left of it were written by the
+    client and are never believed; without ``TRUSTED_PROXIES`` the header is ignored altogether."""
+    meta = getattr(request, "META", request)
+    remote = meta.get("REMOTE_ADDR") or ""
+    networks = _networks(tuple(settings.TRUSTED_PROXIES))
+    peer = _address(remote)
+    if not networks or peer is None or not any(peer in network for network in networks):
+        return str(peer) if peer is not None else remote
+    hops = [hop for hop in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        address = _address(hop)
+        if address is None:
+            return str(peer)  # an entry no proxy of ours wrote: stop believing the header here
+        if not any(address in network for network in networks):
+            return str(address)
+    return str(peer)
+
+
+# --- failure of the shared cache ----------------------------------------------------------------------
+
+
+def _warn_cache_down(scope: str, exc: Exception) -> None:
+    global _last_warning
+    now = time.monotonic()
+    if now - _last_warning >= _WARN_EVERY_SECONDS:
+        _last_warning = now
+        logger.warning("throttles: cache unreachable (%s); per-process limits, sign-in refused: %s", scope, exc)
+
+
+class CoverisThrottle(SimpleRateThrottle):
+    """Base for every throttle: our client address, and a decided answer when the cache is unreachable."""
+
+    fail_closed = False  # True: refuse with 503 when the cache is down (budgets that guard passwords)
+
+    def get_ident(self, request) -> str:
+        return client_address(request)
+
+    def allow_request(self, request, view) -> bool:
+        try:
+            return super().allow_request(request, view)
+        except CACHE_ERRORS as exc:
+            _warn_cache_down(self.scope, exc)
+            if self.fail_closed:
+                raise ServiceUnavailableError(
+                    "Sign-in is briefly unavailable (its attempt counters cannot be read); retry later.",
+                    retry_after=CACHE_DOWN_RETRY_AFTER,
+                ) from exc
+            self.cache = _fallback_cache
+            return super().allow_request(request, view)
+
+
+class CoverisAnonRateThrottle(CoverisThrottle, AnonRateThrottle):
+    """Anonymous requests per client address (100/h); the CSRF and schema endpoints are budgeted apart."""
+
     scope = "anon"
 
 
-class CoverisUserRateThrottle(UserRateThrottle):
+class CoverisUserRateThrottle(CoverisThrottle, UserRateThrottle):
+    """Signed-in requests per user (1000/h), anonymous ones per client address."""
+
     scope = "user"
 
 
-class LoginIPRateThrottle(SimpleRateThrottle):
+class SchemaRateThrottle(CoverisThrottle):
+    """``/api/schema/`` per client address, apart from the anonymous budget (generating it is not free)."""
+
+    scope = "schema"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class LoginIPRateThrottle(CoverisThrottle):
     """Login attempts per client IP; every attempt counts, failed ones included."""
 
     scope = "login"
+    fail_closed = True
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": "login-ip", "ident": self.get_ident(request)}
 
 
-class LoginEmailRateThrottle(SimpleRateThrottle):
+class LoginEmailRateThrottle(CoverisThrottle):
     """Login attempts per submitted email, so rotating IPs does not buy more guesses at one account."""
 
     scope = "login"
+    fail_closed = True
 
     def get_cache_key(self, request, view):
         data = request.data if hasattr(request, "data") else {}
@@ -39,21 +160,72 @@ class LoginEmailRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": "login-email", "ident": ident}
 
 
-class TokenRefreshRateThrottle(SimpleRateThrottle):
+class _VerifiedRefresh(RefreshToken):
+    """Signature and expiry verified; whether it was already used is the view's business (reuse detection)."""
+
+    def check_blacklist(self) -> None:
+        return None
+
+
+def _session_ident(raw, token_class) -> str | None:
+    """``fam:<session>`` (``user:<id>`` for tokens from before sessions) of a token that verifies, else None."""
+    if not raw or not isinstance(raw, str):
+        return None
+    try:
+        token = token_class(raw)
+    except TokenError:
+        return None
+    if token.get("fam"):
+        return f"fam:{token['fam']}"
+    user_id = token.get(settings.SIMPLE_JWT["USER_ID_CLAIM"])
+    return f"user:{user_id}" if user_id is not None else None
+
+
+class _SessionRateThrottle(CoverisThrottle):
+    """Per session (the token's family) when the request carries a token that verifies; else per address.
+
+    Colleagues behind one NAT each have their own session, so they never share a budget; garbage tokens
+    share one budget per address, which is all an attacker without a valid token can spend.
+    """
+
+    def session_ident(self, request) -> str | None:
+        data = request.data if hasattr(request, "data") else {}
+        body = data.get("refresh") if isinstance(data, dict) else None
+        ident = _session_ident(body, _VerifiedRefresh)
+        if ident is None:
+            ident = _session_ident(request.COOKIES.get(settings.AUTH_COOKIE_REFRESH), _VerifiedRefresh)
+        if ident is None:
+            ident = _session_ident(request.COOKIES.get(settings.AUTH_COOKIE_ACCESS), AccessToken)
+        return ident
+
+    def get_cache_key(self, request, view):
+        user = getattr(request, "user", None)
+        ident = self.session_ident(request)
+        if ident is None and user is not None and user.is_authenticated:
+            ident = f"user:{user.pk}"
+        if ident is None:
+            ident = f"addr:{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class TokenRefreshRateThrottle(_SessionRateThrottle):
+    """Refreshes per session (20/h: a tab refreshes ~12 times an hour with 5-minute access tokens)."""
+
     scope = "token_refresh"
 
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
+class LogoutRateThrottle(_SessionRateThrottle):
+    """Logouts per session (20/h); log out everywhere per user."""
 
-class LogoutRateThrottle(SimpleRateThrottle):
     scope = "logout"
 
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
-
-class AuditVerifyRateThrottle(UserRateThrottle):
+class AuditVerifyRateThrottle(CoverisThrottle):
     """Per user: digests and verifications walk the rows appended since the last checkpoint, so each one is work."""
 
     scope = "audit_verify"
+
+    def get_cache_key(self, request, view):
+        user = getattr(request, "user", None)
+        ident = f"user:{user.pk}" if user is not None and user.is_authenticated else f"addr:{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from backend import views as backend_views
+from backend.throttles import SchemaRateThrottle
 
 api_patterns = [
     path("auth/", include("apps.users.api.urls")),
@@ -15,7 +16,8 @@ api_patterns = [
     path("", include("apps.offer.api.urls")),
     path("", include("apps.demand.api.urls")),
     path("audit/", include("apps.audit_log.api.urls")),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    # A budget of its own per address, not the anonymous one an office's page loads spend (issue 11 item 8).
+    path("schema/", SpectacularAPIView.as_view(throttle_classes=[SchemaRateThrottle]), name="schema"),
 ]
 
 urlpatterns = [

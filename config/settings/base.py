@@ -1,5 +1,6 @@
 """Settings shared by every environment. Every value that varies comes from the environment."""
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -295,6 +296,16 @@ PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
 COVERIS_PAGE_SIZE = env_int("COVERIS_PAGE_SIZE", 25)
 COVERIS_MAX_PAGE_SIZE = 100
 
+# Networks (CIDRs) of the reverse proxies in front of the app. Only a request whose socket peer is in one
+# of them has its X-Forwarded-For read (right to left, skipping these networks); anyone else is the client.
+# Default none: the socket peer is the client. App Runner: docs/stack/deployment.md.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+for _cidr in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_cidr, strict=False)
+    except ValueError as _exc:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES must be comma-separated CIDRs, got {_cidr!r}") from _exc
+
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
@@ -318,8 +329,8 @@ REST_FRAMEWORK = {
         "token_refresh": env_str("THROTTLE_RATE_TOKEN_REFRESH", "20/hour"),
         "logout": env_str("THROTTLE_RATE_LOGOUT", "20/hour"),
         "audit_verify": env_str("THROTTLE_RATE_AUDIT_VERIFY", "60/hour"),
+        "schema": env_str("THROTTLE_RATE_SCHEMA", "300/hour"),
     },
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
     "EXCEPTION_HANDLER": "backend.exceptions.coveris_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "backend.schema.CoverisAutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

@@ -116,8 +116,4 @@ REST_FRAMEWORK = {
         "backend.authentication.CognitoJWTAuthentication",
         "backend.authentication.CookieJWTAuthentication",
     ],
-    # App Runner's request router appends the caller's address to X-Forwarded-For: throttles key on
-    # the last NUM_PROXIES-th entry, which a client cannot forge (the leftmost entries it can).
-    # 0 means "use the socket peer address" (no proxy in front).
-    "NUM_PROXIES": env_int("NUM_PROXIES", 1),
 }

@@ -111,7 +111,7 @@ print(json.dumps({
     "cache_location": cache.get("LOCATION"),
     "cache_key_prefix": cache.get("KEY_PREFIX"),
     "auth_classes": s.REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"],
-    "num_proxies": s.REST_FRAMEWORK["NUM_PROXIES"],
+    "trusted_proxies": s.TRUSTED_PROXIES,
     "auth_cookie_secure": s.AUTH_COOKIE_SECURE,
     "csrf_cookie_secure": s.CSRF_COOKIE_SECURE,
     "session_cookie_secure": s.SESSION_COOKIE_SECURE,
@@ -139,7 +139,7 @@ def test_production_settings_with_redis_use_the_pool_redis_and_secure_defaults()
     assert dumped["cache_location"] == "redis://cache.internal:6379/0"
     assert dumped["cache_key_prefix"] == "coveris"
     assert dumped["auth_classes"][0] == "backend.authentication.CognitoJWTAuthentication"
-    assert dumped["num_proxies"] == 1
+    assert dumped["trusted_proxies"] == []  # the socket peer is the client unless proxies are configured
     assert dumped["auth_cookie_secure"] is dumped["csrf_cookie_secure"] is dumped["session_cookie_secure"] is True
     assert dumped["log_formatter"] == "json"
     assert dumped["staticfiles"] == "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -193,3 +193,12 @@ def test_database_from_url_without_pool_when_disabled_or_not_postgres(monkeypatc
     sqlite = database_from_url("sqlite:////tmp/coveris.sqlite3")
     assert sqlite["ENGINE"] == "django.db.backends.sqlite3"
     assert "pool" not in sqlite.get("OPTIONS", {})
+
+
+def test_trusted_proxies_are_cidrs_and_a_typo_stops_start_up():
+    dumped = _dump_settings(**REALISTIC_PRODUCTION_ENV, TRUSTED_PROXIES="10.0.0.0/8, 2001:db8::/32")
+    assert dumped["trusted_proxies"] == ["10.0.0.0/8", "2001:db8::/32"]
+
+    outcome = _run(["-c", _DUMP], **REALISTIC_PRODUCTION_ENV, TRUSTED_PROXIES="10.0.0.0/8,not-a-network")
+    assert outcome.returncode != 0
+    assert "TRUSTED_PROXIES" in outcome.stderr

@@ -2,10 +2,21 @@
 
 import pytest
 from rest_framework.settings import api_settings
+from rest_framework.test import APIClient
+from rest_framework.throttling import SimpleRateThrottle
 
-from apps.users.tests.conftest import LOGIN_URL, LOGOUT_URL, REFRESH_URL, TOKEN_URL, assert_error
+from apps.users.tests.conftest import CSRF_URL, LOGIN_URL, LOGOUT_URL, ME_URL, REFRESH_URL, TOKEN_URL, assert_error
 from apps.users.tests.factories import DEFAULT_PASSWORD
-from backend.throttles import LoginEmailRateThrottle, LoginIPRateThrottle, LogoutRateThrottle, TokenRefreshRateThrottle
+from backend.throttles import (
+    CoverisAnonRateThrottle,
+    CoverisUserRateThrottle,
+    LoginEmailRateThrottle,
+    LoginIPRateThrottle,
+    LogoutRateThrottle,
+    SchemaRateThrottle,
+    TokenRefreshRateThrottle,
+    client_address,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -87,7 +98,7 @@ def test_malformed_login_bodies_count_against_the_ip(api_client, make_user):
     _assert_throttled(_login(api_client, user.email), 3600)
 
 
-def test_twenty_first_refresh_is_throttled(api_client, db):
+def test_twenty_first_refresh_with_garbage_tokens_is_throttled_per_address(api_client, db):
     for _ in range(20):
         assert_error(api_client.post(REFRESH_URL, {"refresh": "garbage"}, format="json"), 401, "token_invalid")
 
@@ -112,35 +123,48 @@ def test_refresh_throttle_uses_its_own_rate(api_client, db, monkeypatch):
     assert api_client.post(LOGOUT_URL).status_code == 204
 
 
-# --- client IP behind proxies ---------------------------------------------------------------------
+# --- client address: X-Forwarded-For only from trusted proxies (issue 11 item 9) ------------------------
 
 
-def _spoofed_logins(client, user, count=5):
+def _spoofed_logins(client, count=5, **extra):
     """Failed logins from one socket address, each claiming a different X-Forwarded-For."""
     for n in range(count):
-        _login(
-            client, f"spray{n}@coveris.test", "wrong", REMOTE_ADDR="192.0.2.10", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}"
-        )
+        _login(client, f"spray{n}@coveris.test", "wrong", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}", **extra)
 
 
-def test_spoofed_forwarded_for_does_not_bypass_the_ip_throttle_without_proxies(api_client, make_user, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 0}
+def test_reached_directly_a_forwarded_for_header_buys_no_fresh_budget(api_client, make_user, settings):
+    settings.TRUSTED_PROXIES = []
     user = make_user("employee")
-    _spoofed_logins(api_client, user)
+    _spoofed_logins(api_client, REMOTE_ADDR="192.0.2.10")
 
     response = _login(api_client, user.email, REMOTE_ADDR="192.0.2.10", HTTP_X_FORWARDED_FOR="203.0.113.200")
 
     _assert_throttled(response, 3600)
 
 
-def test_behind_one_proxy_the_client_is_the_last_forwarded_address(api_client, make_user, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+def test_a_peer_outside_the_trusted_networks_is_the_client_even_with_proxies_configured(
+    api_client, make_user, settings
+):
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    user = make_user("employee")
+    _spoofed_logins(api_client, REMOTE_ADDR="192.0.2.10")  # not a proxy of ours: its header is ignored
+
+    _assert_throttled(_login(api_client, user.email, REMOTE_ADDR="192.0.2.10", HTTP_X_FORWARDED_FOR="1.2.3.4"), 3600)
+
+
+def test_behind_a_trusted_proxy_the_client_is_the_rightmost_untrusted_address(api_client, make_user, settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
     user = make_user("employee")
     proxy = {"REMOTE_ADDR": "10.1.0.1"}
-    # One client prepends fake addresses; the proxy appends the real one (198.51.100.7).
+    # One client prepends fake addresses; the proxy appends the real one (198.51.100.7), then a second
+    # trusted hop (10.2.0.9) appends its own peer.
     for n in range(5):
         _login(
-            api_client, f"spray{n}@coveris.test", "wrong", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}, 198.51.100.7", **proxy
+            api_client,
+            f"spray{n}@coveris.test",
+            "wrong",
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{n}, 198.51.100.7, 10.2.0.9",
+            **proxy,
         )
 
     blocked = _login(api_client, user.email, HTTP_X_FORWARDED_FOR="203.0.113.99, 198.51.100.7", **proxy)
@@ -150,10 +174,183 @@ def test_behind_one_proxy_the_client_is_the_last_forwarded_address(api_client, m
     assert other_client.status_code == 200
 
 
-def test_default_settings_do_not_trust_a_client_supplied_forwarded_for(api_client, make_user):
+@pytest.mark.parametrize(
+    ("remote", "forwarded", "trusted", "client"),
+    [
+        ("192.0.2.1", "", [], "192.0.2.1"),
+        ("192.0.2.1", "203.0.113.5", [], "192.0.2.1"),
+        ("10.0.0.1", "203.0.113.5", ["10.0.0.0/8"], "203.0.113.5"),
+        ("10.0.0.1", "198.51.100.1, 203.0.113.5", ["10.0.0.0/8"], "203.0.113.5"),
+        ("10.0.0.1", "203.0.113.5:4711", ["10.0.0.0/8"], "203.0.113.5"),
+        ("10.0.0.1", "[2001:db8::7]:443", ["10.0.0.0/8"], "2001:db8::7"),
+        ("10.0.0.1", "10.0.0.2, 10.0.0.3", ["10.0.0.0/8"], "10.0.0.1"),  # only proxies: the peer
+        ("10.0.0.1", "", ["10.0.0.0/8"], "10.0.0.1"),
+        ("10.0.0.1", "not-an-address", ["10.0.0.0/8"], "10.0.0.1"),
+        ("::ffff:10.0.0.1", "203.0.113.5", ["10.0.0.0/8"], "203.0.113.5"),
+    ],
+)
+def test_client_address(rf, settings, remote, forwarded, trusted, client):
+    settings.TRUSTED_PROXIES = trusted
+    request = rf.get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+
+    assert client_address(request) == client
+
+
+# --- budgets that must not be shared by an office (issue 11 items 7 and 8) ------------------------------------
+
+
+def test_two_colleagues_behind_one_address_refresh_more_than_twenty_times_together(token_pair, make_user):
+    office = {"REMOTE_ADDR": "198.51.100.20"}
+    pairs = [token_pair(make_user("employee"))[1] for _ in range(2)]
+    clients = [APIClient() for _ in pairs]
+    refresh = [pair.refresh for pair in pairs]
+
+    for _ in range(15):  # 5-minute access tokens: ~12 refreshes an hour each; 30 together is above 20
+        for n, client in enumerate(clients):
+            response = client.post(REFRESH_URL, {"refresh": refresh[n]}, format="json", **office)
+            assert response.status_code == 200, response.content
+            refresh[n] = response.json()["refresh"]
+
+
+def test_the_refresh_budget_is_per_session(token_pair, monkeypatch):
+    monkeypatch.setattr(TokenRefreshRateThrottle, "THROTTLE_RATES", {"token_refresh": "2/minute"})
+    _, pair = token_pair()
+    client = APIClient()
+    token = pair.refresh
+    for _ in range(2):
+        token = client.post(REFRESH_URL, {"refresh": token}, format="json").json()["refresh"]
+
+    _assert_throttled(client.post(REFRESH_URL, {"refresh": token}, format="json"), 60)
+    # Another session of the same address is untouched.
+    _, other = token_pair()
+    assert client.post(REFRESH_URL, {"refresh": other.refresh}, format="json").status_code == 200
+
+
+def test_csrf_and_schema_do_not_spend_the_anonymous_budget(api_client, db, monkeypatch):
+    monkeypatch.setattr(CoverisAnonRateThrottle, "THROTTLE_RATES", {"anon": "3/hour"})
+
+    csrf = [api_client.get(CSRF_URL).status_code for _ in range(10)]
+    schema = [api_client.get("/api/schema/").status_code for _ in range(5)]
+
+    assert csrf == [200] * 10
+    assert schema == [200] * 5
+
+
+def test_the_schema_has_its_own_budget(api_client, db, monkeypatch):
+    monkeypatch.setattr(SchemaRateThrottle, "THROTTLE_RATES", {"schema": "2/hour"})
+    for _ in range(2):
+        assert api_client.get("/api/schema/").status_code == 200
+
+    _assert_throttled(api_client.get("/api/schema/"), 3600)
+
+
+class _Clock:
+    def __init__(self):
+        self.now = 1_800_000_000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_a_working_day_of_fifty_colleagues_behind_one_address_never_sees_a_429(rf, token_pair, make_user, monkeypatch):
+    """8 hours, 50 signed-in users, one office address: each tab loads the SPA (CSRF token, /me/, schema
+    now and then), calls the API every minute and refreshes every 5 minutes (access tokens live 5).
+    Every throttle decision is asked of the real throttle classes of the real views, on a simulated clock."""
+    from apps.users.api.views import CsrfView, MeView, RefreshView
+
+    clock = _Clock()
+    monkeypatch.setattr(SimpleRateThrottle, "timer", staticmethod(clock))
+    office = "198.51.100.20"
+    users = [token_pair(make_user("employee")) for _ in range(50)]
+
+    def allowed(view_class, request) -> bool:
+        view = view_class()
+        drf_request = view.initialize_request(request)
+        return all(throttle.allow_request(drf_request, view) for throttle in view.get_throttles())
+
+    def get(path, access=None):
+        request = rf.get(path, REMOTE_ADDR=office)
+        if access is not None:
+            request.META["HTTP_AUTHORIZATION"] = f"Bearer {access}"
+        return request
+
+    refused = []
+    for minute in range(8 * 60):
+        clock.now += 60
+        for n, (_user, pair) in enumerate(users):
+            checks = []
+            if minute % 60 == n % 60:  # a page load an hour
+                checks += [(CsrfView, get("/api/auth/csrf/")), (MeView, get("/api/auth/me/", access=pair.access))]
+            if minute % 5 == n % 5:
+                request = rf.post(
+                    REFRESH_URL, {"refresh": pair.refresh}, REMOTE_ADDR=office, content_type="application/json"
+                )
+                checks.append((RefreshView, request))
+            checks.append((MeView, get("/api/employees/", access=pair.access)))  # the user budget
+            refused += [(minute, n, view.__name__) for view, request in checks if not allowed(view, request)]
+
+    assert refused == []
+
+
+# --- the cache unreachable (issue 11 item 3): general budgets fail open, sign-in fails closed, never 500 -----
+
+CLOSED_PORT_REDIS = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+        "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+    }
+}
+
+
+@pytest.fixture
+def cache_down(settings, caplog):
+    settings.CACHES = CLOSED_PORT_REDIS
+    caplog.set_level("WARNING", logger="coveris.throttles")
+    return caplog
+
+
+def test_with_the_cache_down_reads_and_writes_go_on_with_a_warning(cache_down, auth_client, make_user):
+    client, user = auth_client("admin")
+
+    assert client.get(ME_URL).json()["id"] == user.id
+    assert client.get("/api/employees/").status_code == 200
+    assert client.post("/api/org-units/", {"code": "X1", "name": "Unit"}, format="json").status_code == 201
+    assert any("cache unreachable" in record.getMessage() for record in cache_down.records)
+
+
+def test_with_the_cache_down_the_general_budget_still_counts_per_process(cache_down, auth_client, monkeypatch):
+    monkeypatch.setattr(CoverisUserRateThrottle, "THROTTLE_RATES", {"user": "3/hour"})
+    client, _ = auth_client("admin")
+
+    statuses = [client.get(ME_URL).status_code for _ in range(4)]
+
+    assert statuses == [200, 200, 200, 429]
+
+
+@pytest.mark.parametrize("url", [LOGIN_URL, TOKEN_URL])
+def test_with_the_cache_down_sign_in_is_refused_with_503_and_retry_after(cache_down, api_client, make_user, url):
     user = make_user("employee")
-    _spoofed_logins(api_client, user)
 
-    response = _login(api_client, user.email, REMOTE_ADDR="192.0.2.10", HTTP_X_FORWARDED_FOR="203.0.113.200")
+    response = api_client.post(url, {"email": user.email, "password": DEFAULT_PASSWORD}, format="json")
 
-    assert response.status_code == 429
+    error = assert_error(response, 503, "service_unavailable")
+    assert int(response["Retry-After"]) > 0
+    assert error["details"] == {"retry_after_seconds": int(response["Retry-After"])}
+    assert "coveris_access" not in response.cookies
+
+
+def test_with_the_cache_down_refresh_and_logout_go_on(cache_down, api_client, token_pair):
+    _, pair = token_pair()
+
+    rotated = api_client.post(REFRESH_URL, {"refresh": pair.refresh}, format="json")
+
+    assert rotated.status_code == 200, rotated.content
+    assert api_client.post(LOGOUT_URL, {"refresh": rotated.json()["refresh"]}, format="json").status_code == 204
+
+
+def test_with_the_cache_down_readyz_names_the_cache(cache_down, api_client, db):
+    response = api_client.get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["checks"]["cache"] == "unreachable"
