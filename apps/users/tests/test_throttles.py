@@ -7,6 +7,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from apps.users.tests.conftest import CSRF_URL, LOGIN_URL, LOGOUT_URL, ME_URL, REFRESH_URL, TOKEN_URL, assert_error
 from apps.users.tests.factories import DEFAULT_PASSWORD
+from backend import throttles
 from backend.throttles import (
     CoverisAnonRateThrottle,
     CoverisUserRateThrottle,
@@ -306,6 +307,7 @@ CLOSED_PORT_REDIS = {
 @pytest.fixture
 def cache_down(settings, caplog):
     settings.CACHES = CLOSED_PORT_REDIS
+    throttles._fallback_cache.clear()  # per process: other tests' fallback counts must not leak in
     caplog.set_level("WARNING", logger="coveris.throttles")
     return caplog
 
