@@ -8,11 +8,10 @@ Three decisions live here (ADR 0020, docs/stack/api-conventions.md "Throttles"):
   on the user; refresh and logout on the session the token belongs to, so colleagues behind one address
   (an office NAT) do not share a budget.
 - **What an unreachable cache means**: general budgets (anon, user, refresh, logout, schema) fail open to a
-  per-process counter with a warning — an outage of Redis must not be an outage of the API; budgets that
-  guard passwords fail closed with ``503`` and ``Retry-After`` (``FAIL_CLOSED``), never 500.
+  per-process counter with a warning — an outage of Redis must not be an outage of the API; the sign-in
+  policy (``backend.signin``), which guards passwords, fails closed with ``503`` and ``Retry-After``.
 """
 
-import hashlib
 import ipaddress
 import logging
 import time
@@ -25,7 +24,6 @@ from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, User
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
-from apps.users.emails import login_email
 from backend.exceptions import ServiceUnavailableError
 
 logger = logging.getLogger("coveris.throttles")
@@ -132,32 +130,6 @@ class SchemaRateThrottle(CoverisThrottle):
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
-
-
-class LoginIPRateThrottle(CoverisThrottle):
-    """Login attempts per client IP; every attempt counts, failed ones included."""
-
-    scope = "login"
-    fail_closed = True
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": "login-ip", "ident": self.get_ident(request)}
-
-
-class LoginEmailRateThrottle(CoverisThrottle):
-    """Login attempts per submitted email, so rotating IPs does not buy more guesses at one account."""
-
-    scope = "login"
-    fail_closed = True
-
-    def get_cache_key(self, request, view):
-        data = request.data if hasattr(request, "data") else {}
-        email = data.get("email") if isinstance(data, dict) else None
-        if not isinstance(email, str) or not email.strip():
-            return None
-        # Hashed: any submitted string makes a safe cache key, and no addresses sit in the cache.
-        ident = hashlib.sha256(login_email(email).encode("utf-8", "surrogatepass")).hexdigest()
-        return self.cache_format % {"scope": "login-email", "ident": ident}
 
 
 class _VerifiedRefresh(RefreshToken):

@@ -1,8 +1,15 @@
+import math
+
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.core.exceptions import ValidationError
+from rest_framework.exceptions import Throttled
 
 from apps.users.models import User
+from backend.exceptions import ServiceUnavailableError
+from backend.signin import SignInPolicy
 
 
 class CoverisUserCreationForm(UserCreationForm):
@@ -39,3 +46,29 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
     filter_horizontal = ()
+
+
+class CoverisAdminAuthenticationForm(AdminAuthenticationForm):
+    """The admin's sign-in under the API's sign-in policy: the same counters, limits and lockouts (ADR 0021)."""
+
+    def clean(self):
+        policy = SignInPolicy(self.request, self.cleaned_data.get("username"))
+        try:
+            policy.check()
+        except Throttled as exc:
+            minutes = max(1, math.ceil((exc.wait or 60) / 60))
+            raise ValidationError(
+                f"Too many failed sign-ins. Try again in {minutes} minute(s).", code="throttled"
+            ) from exc
+        except ServiceUnavailableError as exc:
+            raise ValidationError("Sign-in is briefly unavailable. Try again in a minute.", code="unavailable") from exc
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            policy.failed()
+            raise
+        policy.succeeded()
+        return cleaned
+
+
+admin.site.login_form = CoverisAdminAuthenticationForm

@@ -306,6 +306,10 @@ for _cidr in TRUSTED_PROXIES:
     except ValueError as _exc:
         raise ImproperlyConfigured(f"TRUSTED_PROXIES must be comma-separated CIDRs, got {_cidr!r}") from _exc
 
+# Failed sign-ins on one email, from all clients together, before each further failure locks it for an
+# exponentially growing time (1 min, 2, 4 … 1 h). Far above typing mistakes: see backend/signin.py, ADR 0021.
+SIGNIN_EMAIL_FAILURE_CEILING = env_int("SIGNIN_EMAIL_FAILURE_CEILING", 50)
+
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
@@ -326,6 +330,7 @@ REST_FRAMEWORK = {
         "anon": env_str("THROTTLE_RATE_ANON", "100/hour"),
         "user": env_str("THROTTLE_RATE_USER", "1000/hour"),
         "login": env_str("THROTTLE_RATE_LOGIN", "5/hour"),
+        "login_client": env_str("THROTTLE_RATE_LOGIN_CLIENT", "20/hour"),
         "token_refresh": env_str("THROTTLE_RATE_TOKEN_REFRESH", "20/hour"),
         "logout": env_str("THROTTLE_RATE_LOGOUT", "20/hour"),
         "audit_verify": env_str("THROTTLE_RATE_AUDIT_VERIFY", "60/hour"),

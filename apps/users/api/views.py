@@ -6,6 +6,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,14 +22,11 @@ from apps.users.api.serializers import (
     user_representation,
 )
 from backend.authentication import enforce_csrf
+from backend.exceptions import InvalidCredentials
 from backend.permissions import IsAuthenticatedWithRole
 from backend.schema import documents_errors
-from backend.throttles import (
-    LoginEmailRateThrottle,
-    LoginIPRateThrottle,
-    LogoutRateThrottle,
-    TokenRefreshRateThrottle,
-)
+from backend.signin import SignInPolicy, SignInThrottle, submitted_email
+from backend.throttles import LogoutRateThrottle, TokenRefreshRateThrottle
 
 
 def _set_auth_cookies(response: Response, pair: services.TokenPair) -> None:
@@ -82,17 +80,29 @@ class _PublicAuthView(APIView):
         return 'Bearer realm="api"'
 
 
+def _sign_in(request):
+    """Check the credentials under the sign-in policy (shared with the admin): every failure counts."""
+    policy = SignInPolicy(request, submitted_email(request))  # SignInThrottle has already run its check()
+    try:
+        data = LoginInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_authenticate(request=request, **data.validated_data)
+    except (ValidationError, ParseError, InvalidCredentials):
+        policy.failed()
+        raise
+    policy.succeeded()
+    return user
+
+
 class LoginView(_PublicAuthView):
     """Email + password → HttpOnly access/refresh cookies and the user."""
 
-    throttle_classes = [LoginIPRateThrottle, LoginEmailRateThrottle]
+    throttle_classes = [SignInThrottle]
 
     @extend_schema(request=LoginInputSerializer, responses={200: UserSerializer}, auth=[])
     @documents_errors("not_authenticated")
     def post(self, request):
-        data = LoginInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        user = services.user_authenticate(request=request, **data.validated_data)
+        user = _sign_in(request)
         pair = services.token_pair_issue(user=user)
         response = Response(user_representation(user))
         _set_auth_cookies(response, pair)
@@ -103,14 +113,12 @@ class LoginView(_PublicAuthView):
 class TokenObtainView(_PublicAuthView):
     """Email + password → {access, refresh} in the body, for non-browser clients (no cookies)."""
 
-    throttle_classes = [LoginIPRateThrottle, LoginEmailRateThrottle]
+    throttle_classes = [SignInThrottle]
 
     @extend_schema(request=LoginInputSerializer, responses={200: TokenPairSerializer}, auth=[])
     @documents_errors("not_authenticated")
     def post(self, request):
-        data = LoginInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        user = services.user_authenticate(request=request, **data.validated_data)
+        user = _sign_in(request)
         pair = services.token_pair_issue(user=user)
         return Response({"access": pair.access, "refresh": pair.refresh})
 

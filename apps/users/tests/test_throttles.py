@@ -1,4 +1,4 @@
-"""Throttles on the auth endpoints: login per IP and per email (5/h), refresh and logout (20/h)."""
+"""Throttles and the sign-in policy: login per (email, client), per client, per email; refresh, logout per session."""
 
 import pytest
 from rest_framework.settings import api_settings
@@ -7,12 +7,10 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from apps.users.tests.conftest import CSRF_URL, LOGIN_URL, LOGOUT_URL, ME_URL, REFRESH_URL, TOKEN_URL, assert_error
 from apps.users.tests.factories import DEFAULT_PASSWORD
-from backend import throttles
+from backend import signin, throttles
 from backend.throttles import (
     CoverisAnonRateThrottle,
     CoverisUserRateThrottle,
-    LoginEmailRateThrottle,
-    LoginIPRateThrottle,
     LogoutRateThrottle,
     SchemaRateThrottle,
     TokenRefreshRateThrottle,
@@ -33,70 +31,157 @@ def _assert_throttled(response, max_wait: int):
     assert error["details"] == {"retry_after_seconds": retry_after}
 
 
-def test_rates_are_the_specified_ones():
+def test_rates_are_the_specified_ones(settings):
     rates = api_settings.DEFAULT_THROTTLE_RATES
     assert rates["login"] == "5/hour"
+    assert rates["login_client"] == "20/hour"
     assert rates["token_refresh"] == "20/hour"
     assert rates["logout"] == "20/hour"
-    assert LoginIPRateThrottle().num_requests == LoginEmailRateThrottle().num_requests == 5
+    assert settings.SIGNIN_EMAIL_FAILURE_CEILING == 50
     assert TokenRefreshRateThrottle().num_requests == LogoutRateThrottle().num_requests == 20
 
 
-def test_sixth_login_from_one_ip_is_throttled_and_failed_attempts_count(api_client, make_user):
-    user = make_user("employee")
-    # Five failures, each on a different email so only the per-IP counter can add up.
-    for n in range(5):
-        assert_error(_login(api_client, f"guess{n}@coveris.test", "wrong"), 401, "not_authenticated")
+# --- the sign-in policy (issue 11 items 5 and 6; ADR 0021) -------------------------------------------------
 
-    response = _login(api_client, user.email)
+
+def test_five_failures_on_one_account_from_one_client_refuse_the_sixth_attempt(api_client, make_user):
+    user = make_user("employee")
+    for _ in range(5):
+        assert_error(_login(api_client, user.email, "wrong"), 401, "not_authenticated")
+
+    response = _login(api_client, f"  {user.email.upper()} ")  # the right password, written differently
 
     _assert_throttled(response, 3600)
     assert "coveris_access" not in response.cookies
 
 
-def test_successful_logins_count_too(api_client, make_user):
+def test_a_stranger_cannot_lock_the_owner_out(api_client, make_user):
     user = make_user("employee")
-    for _ in range(5):
-        assert _login(api_client, user.email).status_code == 200
+    for n in range(5):  # five guesses from each of four addresses
+        for _ in range(5):
+            _login(api_client, user.email, "wrong", REMOTE_ADDR=f"203.0.113.{n}")
+
+    response = _login(api_client, user.email, REMOTE_ADDR="198.51.100.1")  # the owner, at the office
+
+    assert response.status_code == 200, response.content
+
+
+def test_past_the_per_email_ceiling_the_account_backs_off_exponentially(api_client, make_user, settings, monkeypatch):
+    settings.SIGNIN_EMAIL_FAILURE_CEILING = 10
+    clock = _Clock()
+    monkeypatch.setattr(signin, "timer", clock)
+    user = make_user("employee")
+    for n in range(10):  # a botnet: one guess from each of ten addresses
+        _login(api_client, user.email, "wrong", REMOTE_ADDR=f"203.0.113.{n}")
+
+    _assert_throttled(_login(api_client, user.email, REMOTE_ADDR="198.51.100.1"), 60)  # locked 1 minute
+    clock.now += 61
+    assert_error(_login(api_client, user.email, "wrong", REMOTE_ADDR="203.0.113.99"), 401, "not_authenticated")
+    response = _login(api_client, user.email, REMOTE_ADDR="198.51.100.1")
+    _assert_throttled(response, 120)  # the next failure doubled it
+    assert int(response["Retry-After"]) > 60
+    clock.now += 121
+    assert _login(api_client, user.email, REMOTE_ADDR="198.51.100.1").status_code == 200
+
+
+def test_successful_sign_ins_never_count_so_an_office_signs_in_behind_one_address(api_client, make_user):
+    for _ in range(30):
+        assert _login(api_client, make_user("employee").email, REMOTE_ADDR="198.51.100.20").status_code == 200
+
+
+def test_a_success_forgives_the_persons_earlier_mistakes(api_client, make_user):
+    user = make_user("employee")
+    for _ in range(4):
+        _login(api_client, user.email, "wrong")
+    assert _login(api_client, user.email).status_code == 200
+
+    for _ in range(4):
+        assert_error(_login(api_client, user.email, "wrong"), 401, "not_authenticated")
+    assert _login(api_client, user.email).status_code == 200
+
+
+def test_twenty_failures_from_one_client_on_any_emails_refuse_it(api_client, make_user):
+    user = make_user("employee")
+    for n in range(20):
+        assert_error(_login(api_client, f"guess{n}@coveris.test", "wrong"), 401, "not_authenticated")
 
     _assert_throttled(_login(api_client, user.email), 3600)
+    assert _login(api_client, user.email, REMOTE_ADDR="10.9.9.9").status_code == 200  # another client is not
 
 
-def test_login_throttle_is_per_ip(api_client, make_user):
+def test_token_endpoint_shares_the_sign_in_policy(api_client, make_user):
     user = make_user("employee")
-    for n in range(5):
-        _login(api_client, f"guess{n}@coveris.test", "wrong", REMOTE_ADDR="10.0.0.1")
-
-    assert _login(api_client, user.email, REMOTE_ADDR="10.0.0.2").status_code == 200
-
-
-def test_per_email_throttle_holds_across_ip_addresses(api_client, make_user):
-    user = make_user("employee")
-    for n in range(5):
-        assert_error(_login(api_client, user.email, "wrong", REMOTE_ADDR=f"10.0.1.{n}"), 401, "not_authenticated")
-
-    # Right password, fresh IP, differently written address: still the same account, still refused.
-    response = _login(api_client, f"  {user.email.upper()} ", REMOTE_ADDR="10.0.2.99")
-
-    _assert_throttled(response, 3600)
-
-
-def test_token_endpoint_shares_the_login_throttle(api_client, make_user):
-    user = make_user("employee")
-    for n in range(5):
-        _login(api_client, f"guess{n}@coveris.test", "wrong")
+    for _ in range(5):
+        _login(api_client, user.email, "wrong")
 
     response = api_client.post(TOKEN_URL, {"email": user.email, "password": DEFAULT_PASSWORD}, format="json")
 
     _assert_throttled(response, 3600)
 
 
-def test_malformed_login_bodies_count_against_the_ip(api_client, make_user):
+def test_malformed_login_bodies_count_against_the_client(api_client, make_user):
     user = make_user("employee")
-    for _ in range(5):
+    for _ in range(20):
         assert_error(api_client.post(LOGIN_URL, {}, format="json"), 400, "validation_error")
 
     _assert_throttled(_login(api_client, user.email), 3600)
+
+
+# --- the admin signs in under the same policy ---------------------------------------------------------------
+
+
+def _admin_login(client, email, password=DEFAULT_PASSWORD, **extra):
+    return client.post("/admin/login/?next=/admin/", {"username": email, "password": password}, **extra)
+
+
+def _signed_in_to_admin(response) -> bool:
+    return response.status_code == 302 and response["Location"] == "/admin/"
+
+
+def test_the_admin_refuses_the_right_password_after_ten_wrong_ones(client, make_user):
+    user = make_user("hr")
+    for _ in range(10):
+        response = _admin_login(client, user.email, "wrong")
+        assert response.status_code == 200
+        assert not _signed_in_to_admin(response)
+
+    response = _admin_login(client, user.email)
+
+    assert not _signed_in_to_admin(response)
+    assert "Too many failed sign-ins" in response.content.decode()
+
+
+def test_an_account_locked_on_the_api_is_locked_in_the_admin_too(client, api_client, make_user):
+    user = make_user("hr")
+    for _ in range(5):
+        _login(api_client, user.email, "wrong", REMOTE_ADDR="192.0.2.50")
+
+    response = _admin_login(client, user.email, REMOTE_ADDR="192.0.2.50")
+
+    assert not _signed_in_to_admin(response)
+    assert "Too many failed sign-ins" in response.content.decode()
+
+
+def test_admin_failures_count_on_the_api(client, api_client, make_user):
+    user = make_user("hr")
+    for _ in range(5):
+        _admin_login(client, user.email, "wrong", REMOTE_ADDR="192.0.2.51")
+
+    _assert_throttled(_login(api_client, user.email, REMOTE_ADDR="192.0.2.51"), 3600)
+
+
+def test_the_admin_still_signs_in_with_the_right_password(client, make_user):
+    assert _signed_in_to_admin(_admin_login(client, make_user("hr").email))
+
+
+def test_with_the_cache_down_the_admin_refuses_sign_in_without_a_500(client, make_user, settings):
+    settings.CACHES = CLOSED_PORT_REDIS
+    user = make_user("hr")
+
+    response = _admin_login(client, user.email)
+
+    assert response.status_code == 200
+    assert "briefly unavailable" in response.content.decode()
 
 
 def test_twenty_first_refresh_with_garbage_tokens_is_throttled_per_address(api_client, db):
@@ -127,7 +212,7 @@ def test_refresh_throttle_uses_its_own_rate(api_client, db, monkeypatch):
 # --- client address: X-Forwarded-For only from trusted proxies (issue 11 item 9) ------------------------
 
 
-def _spoofed_logins(client, count=5, **extra):
+def _spoofed_logins(client, count=20, **extra):
     """Failed logins from one socket address, each claiming a different X-Forwarded-For."""
     for n in range(count):
         _login(client, f"spray{n}@coveris.test", "wrong", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}", **extra)
@@ -159,7 +244,7 @@ def test_behind_a_trusted_proxy_the_client_is_the_rightmost_untrusted_address(ap
     proxy = {"REMOTE_ADDR": "10.1.0.1"}
     # One client prepends fake addresses; the proxy appends the real one (198.51.100.7), then a second
     # trusted hop (10.2.0.9) appends its own peer.
-    for n in range(5):
+    for n in range(20):
         _login(
             api_client,
             f"spray{n}@coveris.test",
