@@ -239,3 +239,29 @@ def test_the_seeder_reports_what_it_built(db, debug):
     assert seeder.add_employees(10) == 10
     assert seeder.add_employees(10) == 0
     assert any(line.startswith("batch 1/1: 10 employees") for line in lines)
+
+
+@pytest.mark.postgres
+def test_ends_with_analyze_so_the_planner_knows_the_new_rows(db, debug):
+    from django.db import connection
+
+    output = seed()
+    assert "ANALYZE: planner statistics refreshed" in output
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [Employee._meta.db_table])
+        assert cursor.fetchone()[0] == N  # -1 (never analyzed) without it
+
+
+def test_requirements_for_a_huge_organisation_fit_their_column(db, debug):
+    """At 100,000 employees a position's base requirement would overflow the 7-digit hours column: it is capped."""
+    import random
+
+    from apps.api.management.commands.seed_demo import MAX_REQUIRED_HOURS
+    from apps.api.tests.factories import PositionFactory
+
+    positions = [PositionFactory(standard_weekly_hours=40) for _ in range(3)]
+    DemoSeeder(seed=1, batch=10, say=lambda line: None)._requirements(random.Random(1), positions, employees=100_000)
+    base = CoverageRequirement.objects.filter(notes="Base staffing")
+    assert base.count() == 3
+    assert all(r.required_weekly_hours <= MAX_REQUIRED_HOURS for r in base)
+    assert max(r.required_headcount for r in base) == 2499  # 99,999.99 h // 40 h

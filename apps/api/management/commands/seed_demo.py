@@ -24,6 +24,9 @@ effective date and reason (dates come from a few intake Mondays and month ends, 
 employees are written in transactions of ``--batch`` (default 5,000). What stays per object is the
 after-transition hooks (ledger postings) and the clock events, which go through their services one by one.
 
+On PostgreSQL it ends with ``ANALYZE``: after a bulk load autovacuum may not have caught up, and the planner (and the
+lists' estimated counts, docs/stack/api-conventions.md) need the new tables' statistics.
+
 Idempotent: a second run finds the marker and adds only the employees missing up to ``--employees`` (none: it says
 so and writes nothing). Employee *i* is planned from ``(--seed, i)`` alone, so 200 then 300 gives the same people
 as 300 at once, and an interrupted run resumes with the batches it had not committed. Dates are relative to the
@@ -45,7 +48,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 
 from apps.api.models import Employee, OrgUnit, Position
@@ -248,6 +251,7 @@ CLOCK_SHARE = 0.02  # of active employees clock in on the last three weekdays (p
 # completed it on their last day first. The cascade runs one transition per assignment, so it is kept to a sample.
 CASCADE_SHARE = 0.25
 FORCED_CASCADE = 4
+MAX_REQUIRED_HOURS = Decimal("99999.99")  # CoverageRequirement.required_weekly_hours: max_digits=7, 2 places
 
 
 # --- the plan: pure data, from (seed, index) and today ---------------------------------------------------------
@@ -635,6 +639,9 @@ class DemoSeeder:
         rows = []
         for position in positions:
             headcount = max(1, round(per_position * rng.uniform(0.6, 1.3)))
+            # required_weekly_hours holds at most 99,999.99 h (7 digits): at 100,000 employees a base requirement of
+            # ~2,000 people would overflow it, so the largest ones are capped (those positions show as over-staffed).
+            headcount = min(headcount, int(MAX_REQUIRED_HOURS // position.standard_weekly_hours))
             rows.append(
                 CoverageRequirement(
                     position=position,
@@ -867,6 +874,17 @@ class DemoSeeder:
         }
 
 
+def analyze() -> float | None:
+    """``ANALYZE`` the database (PostgreSQL): after a bulk load autovacuum may not have run yet, and without statistics
+    the planner guesses table sizes, picks sequential scans and lists' estimated counts are wrong. Returns seconds."""
+    if connection.vendor != "postgresql":
+        return None
+    began = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return time.perf_counter() - began
+
+
 class Command(BaseCommand):
     help = "Build (or top up) a believable demo organisation through the real services. Refuses with DEBUG off."
 
@@ -903,6 +921,10 @@ class Command(BaseCommand):
         finally:
             current_request_id.reset(token)
 
+        if created or added:
+            analyzed = analyze()
+            if analyzed is not None:
+                say(f"ANALYZE: planner statistics refreshed ({analyzed:.1f} s).")
         present = Employee.objects.filter(employee_number__startswith=NUMBER_PREFIX).count()
         if not created and not added:
             say(f"Nothing to do: the demo already has {present} employees (asked for {employees}).")
