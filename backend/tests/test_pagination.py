@@ -4,6 +4,7 @@ import pytest
 from django.conf import settings
 
 from apps.users.models import User
+from backend.pagination import ESTIMATED_HEADER
 from backend.tests.utils import assert_error
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("backend.tests.urls")]
@@ -93,3 +94,102 @@ def test_a_single_page_has_no_links(reader):
 def test_bad_page_is_not_found_in_the_error_shape(reader, page):
     error = assert_error(reader.get(USERS, {"page": page}), 404, "not_found")
     assert error["message"] == "Invalid page."
+
+
+# --- the cheap count: exact up to COVERIS_EXACT_COUNT_LIMIT, the planner's estimate above it -----------------
+
+
+def test_count_is_exact_up_to_the_limit(reader, settings):
+    _add_users(29)
+    settings.COVERIS_EXACT_COUNT_LIMIT = 30
+    response = reader.get(USERS)
+    assert response.json()["count"] == 30
+    assert ESTIMATED_HEADER not in response
+
+
+def test_count_query_stops_at_the_limit(reader, settings, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _add_users(29)
+    settings.COVERIS_EXACT_COUNT_LIMIT = 40
+    with CaptureQueriesContext(connection) as queries:
+        reader.get(USERS)
+    counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+    assert len(counts) == 1
+    assert "LIMIT 41" in counts[0]
+
+
+def _estimate(monkeypatch, value):
+    calls = []
+
+    def fake(queryset):
+        calls.append(queryset)
+        return value
+
+    monkeypatch.setattr("backend.pagination.planner_row_estimate", fake)
+    return calls
+
+
+def test_above_the_limit_the_count_is_the_estimate_and_says_so(reader, settings, monkeypatch):
+    _add_users(29)
+    settings.COVERIS_EXACT_COUNT_LIMIT = 5
+    calls = _estimate(monkeypatch, 1000)
+    response = reader.get(USERS)
+    body = response.json()
+    assert len(calls) == 1
+    assert (body["count"], body["total_pages"]) == (1000, 40)
+    assert response[ESTIMATED_HEADER] == "true"
+    assert body["next"].endswith(f"{USERS}?page=2")
+    assert len(body["results"]) == 25
+
+
+def test_the_last_page_corrects_an_estimate_that_was_too_high(reader, settings, monkeypatch):
+    _add_users(29)
+    settings.COVERIS_EXACT_COUNT_LIMIT = 5
+    _estimate(monkeypatch, 1000)
+    response = reader.get(USERS, {"page": 2})
+    body = response.json()
+    assert (body["count"], body["total_pages"], len(body["results"])) == (30, 2, 5)
+    assert body["next"] is None
+    assert ESTIMATED_HEADER not in response
+    assert_error(reader.get(USERS, {"page": 3}), 404, "not_found")
+
+
+def test_pages_past_an_estimate_that_was_too_low_are_served(reader, settings, monkeypatch):
+    _add_users(59)
+    settings.COVERIS_EXACT_COUNT_LIMIT = 5
+    _estimate(monkeypatch, 6)
+    first = reader.get(USERS).json()
+    assert first["count"] == 26  # at least the rows seen and the one that proves a next page
+    assert first["next"].endswith(f"{USERS}?page=2")
+    second = reader.get(USERS, {"page": 2}).json()
+    assert (second["count"], second["total_pages"], len(second["results"])) == (51, 3, 25)
+    third = reader.get(USERS, {"page": 3}).json()
+    assert (third["count"], third["total_pages"], len(third["results"]), third["next"]) == (60, 3, 10, None)
+    assert [r["id"] for r in first["results"] + second["results"] + third["results"]] == sorted(
+        User.objects.values_list("id", flat=True)
+    )
+    assert_error(reader.get(USERS, {"page": 4}), 404, "not_found")
+
+
+def test_without_a_planner_the_count_is_exact(reader, settings, monkeypatch):
+    _add_users(29)
+    settings.COVERIS_EXACT_COUNT_LIMIT = 5
+    _estimate(monkeypatch, None)  # what SQLite answers
+    response = reader.get(USERS)
+    assert response.json()["count"] == 30
+    assert ESTIMATED_HEADER not in response
+
+
+@pytest.mark.postgres
+def test_planner_estimate_follows_the_statistics(reader, settings):
+    from django.db import connection
+
+    _add_users(299)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE users_user")
+    settings.COVERIS_EXACT_COUNT_LIMIT = 50
+    response = reader.get(USERS)
+    assert response[ESTIMATED_HEADER] == "true"
+    assert 250 <= response.json()["count"] <= 350  # the planner's figure from ANALYZE, not a count

@@ -246,7 +246,7 @@ CORS_ALLOW_HEADERS = (
     "x-request-id",
     "x-requested-with",
 )
-CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After", "X-Count-Estimated"]
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -295,6 +295,8 @@ PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
 # --- DRF -----------------------------------------------------------------------------------------
 COVERIS_PAGE_SIZE = env_int("COVERIS_PAGE_SIZE", 25)
 COVERIS_MAX_PAGE_SIZE = 100
+# Lists count exactly up to this many rows; above it the count is the planner's estimate (backend/pagination.py).
+COVERIS_EXACT_COUNT_LIMIT = 10_000
 
 # Networks (CIDRs) of the reverse proxies in front of the app. Only a request whose socket peer is in one
 # of them has its X-Forwarded-For read (right to left, skipping these networks); anyone else is the client.
