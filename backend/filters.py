@@ -124,3 +124,16 @@ def in_callers_scope(selector):
         return selector(user=getattr(request, "user", None))  # no request (schema generation): nothing
 
     return queryset
+
+
+class ColumnMultipleChoiceFilter(filters.MultipleChoiceFilter):
+    """``?state=a&state=b`` on a plain column, without ``DISTINCT``.
+
+    django-filter's MultipleChoiceFilter adds ``.distinct()`` by default (meant for to-many lookups, which can repeat
+    rows). On a column of the listed table no row can repeat, and ``SELECT DISTINCT`` over every selected column makes
+    PostgreSQL sort the whole filtered table for one page (issue 8: 58,000 rows sorted for 25 assignments).
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("distinct", False)
+        super().__init__(*args, **kwargs)

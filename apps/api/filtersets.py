@@ -22,7 +22,7 @@ from apps.api.models import Employee, OrgUnit, Position
 from apps.api.selectors import org_unit_list
 from apps.fsm.choices import EmployeeState
 from apps.tags.models import EmployeeTag, TagCatalog
-from backend.filters import StableOrderingFilter, StrictBooleanFilter, in_callers_scope
+from backend.filters import ColumnMultipleChoiceFilter, StableOrderingFilter, StrictBooleanFilter, in_callers_scope
 
 visible_org_units = in_callers_scope(org_unit_list)  # the choices of every org-unit filter
 
@@ -127,7 +127,7 @@ class PositionFilterSet(filters.FilterSet):
 
 
 class EmployeeFilterSet(filters.FilterSet):
-    state = filters.MultipleChoiceFilter(
+    state = ColumnMultipleChoiceFilter(
         choices=EmployeeState.choices,
         widget=CommaSeparatedArrayWidget,
         help_text="One or more states (repeat the parameter or separate with commas).",

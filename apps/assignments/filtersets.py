@@ -4,7 +4,7 @@ from django.db.models import Q
 from apps.api.selectors import employee_list, org_unit_list, position_list
 from apps.assignments.choices import AssignmentState
 from apps.assignments.models import Assignment
-from backend.filters import in_callers_scope
+from backend.filters import ColumnMultipleChoiceFilter, in_callers_scope
 
 # States of an assignment that runs (or ran) over its dates: what ``active_on`` means by "running that day".
 RAN_STATES = (AssignmentState.APPROVED, AssignmentState.ACTIVE, AssignmentState.COMPLETED)
@@ -15,7 +15,7 @@ class AssignmentFilterSet(django_filters.FilterSet):
 
     employee = django_filters.ModelChoiceFilter(queryset=in_callers_scope(employee_list))
     position = django_filters.ModelChoiceFilter(queryset=in_callers_scope(position_list))
-    state = django_filters.MultipleChoiceFilter(choices=AssignmentState.choices)
+    state = ColumnMultipleChoiceFilter(choices=AssignmentState.choices)
     org_unit = django_filters.ModelChoiceFilter(
         queryset=in_callers_scope(org_unit_list), field_name="position__org_unit", method="filter_org_unit"
     )

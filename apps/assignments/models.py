@@ -36,7 +36,10 @@ class Assignment(ProtectedFSMRefreshMixin, models.Model):
 
     class Meta:
         ordering = ["-start_date", "id"]
-        indexes = [models.Index(fields=["employee", "state"], name="assign_employee_state")]
+        indexes = [
+            models.Index(fields=["employee", "state"], name="assign_employee_state"),
+            models.Index(fields=["-start_date", "id"], name="assign_start_order"),  # the default order
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(state__in=S.values), name="assignments_state_valid"),
             models.CheckConstraint(
@@ -85,4 +88,7 @@ class AssignmentTransitionLog(TransitionLogBase):
 
     class Meta(TransitionLogBase.Meta):
         triggers = append_only_triggers()
-        indexes = [models.Index(fields=["assignment", "created_at"], name="assign_log_assignment_time")]
+        indexes = [
+            models.Index(fields=["assignment", "created_at"], name="assign_log_assignment_time"),
+            models.Index(fields=["created_at", "id"], name="assign_log_time_order"),  # the audit list's order
+        ]

@@ -5,7 +5,7 @@ import django_filters
 from apps.api.selectors import org_unit_list, position_list
 from apps.demand.models import CoverageRequirement, Plan, PlanStatus
 from apps.demand.selectors import requirement_active_on
-from backend.filters import IdFilter, UTCDateTimeFilter, in_callers_scope
+from backend.filters import ColumnMultipleChoiceFilter, IdFilter, UTCDateTimeFilter, in_callers_scope
 
 
 class CoverageRequirementFilterSet(django_filters.FilterSet):
@@ -16,7 +16,7 @@ class CoverageRequirementFilterSet(django_filters.FilterSet):
         queryset=in_callers_scope(org_unit_list), field_name="position__org_unit", method="filter_org_unit"
     )
     active_on = django_filters.DateFilter(method="filter_active_on", help_text="Valid on this date (YYYY-MM-DD).")
-    priority = django_filters.MultipleChoiceFilter(choices=[(i, str(i)) for i in range(1, 6)])
+    priority = ColumnMultipleChoiceFilter(choices=[(i, str(i)) for i in range(1, 6)])
     valid_from_after = django_filters.DateFilter(field_name="valid_from", lookup_expr="gte")
     valid_from_before = django_filters.DateFilter(field_name="valid_from", lookup_expr="lte")
 

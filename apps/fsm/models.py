@@ -152,4 +152,7 @@ class EmployeeTransitionLog(TransitionLogBase):
 
     class Meta(TransitionLogBase.Meta):
         triggers = append_only_triggers()
-        indexes = [models.Index(fields=["employee", "created_at"], name="fsm_emplog_employee_time")]
+        indexes = [
+            models.Index(fields=["employee", "created_at"], name="fsm_emplog_employee_time"),
+            models.Index(fields=["created_at", "id"], name="fsm_emplog_time_order"),  # the audit list's order
+        ]

@@ -7,7 +7,7 @@ from apps.api.selectors import employee_list
 from apps.assignments.selectors import assignment_list
 from apps.offer.choices import BALANCE_KINDS, EntryKind, EntrySource
 from apps.offer.models import ClockEvent, LedgerEntry
-from backend.filters import SinceUntilForm, StrictBooleanFilter, in_callers_scope
+from backend.filters import ColumnMultipleChoiceFilter, SinceUntilForm, StrictBooleanFilter, in_callers_scope
 
 
 class LedgerEntryFilterSet(filters.FilterSet):
@@ -15,13 +15,13 @@ class LedgerEntryFilterSet(filters.FilterSet):
 
     employee = filters.ModelChoiceFilter(queryset=in_callers_scope(employee_list))
     assignment = filters.ModelChoiceFilter(queryset=in_callers_scope(assignment_list))
-    kind = filters.MultipleChoiceFilter(choices=EntryKind.choices)
-    column = filters.MultipleChoiceFilter(
+    kind = ColumnMultipleChoiceFilter(choices=EntryKind.choices)
+    column = ColumnMultipleChoiceFilter(
         choices=[(k.value, k.label) for k in BALANCE_KINDS],
         method="filter_column",
         help_text="The balance column counted in: the kind, or for adjustments the column adjusted.",
     )
-    source = filters.MultipleChoiceFilter(choices=EntrySource.choices)
+    source = ColumnMultipleChoiceFilter(choices=EntrySource.choices)
     since = filters.DateFilter(method="filter_since", help_text="Period ends on or after this date (YYYY-MM-DD).")
     until = filters.DateFilter(method="filter_until", help_text="Period starts on or before this date (YYYY-MM-DD).")
     ordering = filters.OrderingFilter(

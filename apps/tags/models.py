@@ -96,7 +96,10 @@ class TagChangeLog(ChainedModel):
     class Meta:
         ordering = ["id"]
         triggers = append_only_triggers()
-        indexes = [models.Index(fields=["target_type", "target_id"], name="tags_log_target")]
+        indexes = [
+            models.Index(fields=["target_type", "target_id"], name="tags_log_target"),
+            models.Index(fields=["created_at", "id"], name="tags_log_time_order"),  # the audit list's order
+        ]
 
     def __str__(self) -> str:
         return f"{self.action} {self.target_type} tag {self.tag.code}"
