@@ -1,26 +1,33 @@
-"""Benchmark: the list endpoints' cost as a ratio against a raw query loop over the same rows, same process.
+"""Benchmark: page 1 of every list endpoint against a hand-written psycopg floor, at 10,000 and 100,000 employees.
 
-    uv run python apps/api/benchmarks/bench_lists.py
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/coveris uv run python apps/api/benchmarks/bench_lists.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/coveris_perf uv run python apps/api/benchmarks/bench_lists.py
+    ... bench_lists.py --sizes 10000 --repeat 30
 
-It builds a throw-away test database, fills one page (25 rows) per endpoint, then times, best of ``--repeat``:
+For each size it builds a throw-away database (``test_<name>_bench_lists``) holding that many employees, each with an
+assignment, an employee and an assignment transition, a tag change and a ledger entry (``scale.scale_fill``:
+``generate_series``, then ``ANALYZE``). Then, per endpoint, side by side in one run:
 
-- the baseline: a raw cursor ``SELECT`` of the page's rows and their joined names, turned into dicts in a loop
-  and dumped to JSON — the least any JSON answer must do;
-- the endpoint: one GET through the whole stack (middleware, auth, permissions, filters, pagination, serializer).
+- **endpoint**: ``GET`` page 1 in process through the whole stack (middleware, JWT authentication, permissions,
+  filters, pagination with its cheap count, serializers, JSON rendering), as the admin user;
+- **floor**: the least any implementation must do for the same answer, written by hand on a separate psycopg
+  connection: the same counting strategy (bounded ``COUNT`` then ``EXPLAIN``), one ``SELECT`` of the page's columns
+  joined, a dict per row built in a loop, ``json.dumps``. Its body is checked equal to the endpoint's before timing
+  (results exactly; ``count`` exactly when exact, both estimated above the limit);
 
-It prints, per endpoint, the ratio endpoint ÷ baseline and the query count, so a regression (an N+1 query, a
-slow serializer) shows as a jump in either. No absolute times are printed or asserted; they depend on the
-machine. Not collected by pytest (the file name does not start with ``test_``).
+and prints the query count, the medians and the ratio endpoint ÷ floor (target ≤ 2×). Balances' floor replays the
+balance SQL of ``apps/offer/selectors.py`` (the weekly windows are the endpoint's business rule, not overhead).
+PostgreSQL only. Not collected by pytest. No times are asserted anywhere.
 """
 
 import argparse
 import datetime
 import json
 import os
+import statistics
 import sys
 import time
 import warnings
+from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -31,92 +38,265 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.core.serializers.json import DjangoJSONEncoder  # noqa: E402
+import psycopg  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
-# endpoint → the raw SQL a hand-written answer would run for the same page
-ENDPOINTS = {
+PAGE = 25
+BALANCE_FROM, BALANCE_TO = "2026-11-02", "2026-11-29"
+
+# endpoint → (table the count runs over, page SQL: the serializer's fields by name, in its default order)
+LISTS = {
     "/api/employees/": (
-        "SELECT e.id, e.employee_number, e.first_name, e.last_name, e.email, e.state, u.code, u.name "
-        "FROM api_employee e JOIN api_orgunit u ON u.id = e.org_unit_id ORDER BY e.last_name, e.id LIMIT 25"
+        "api_employee",
+        """SELECT e.id, e.employee_number, e.first_name, e.last_name, e.first_name || ' ' || e.last_name AS full_name,
+                  e.email, e.user_id AS "user", e.org_unit_id AS org_unit, u.code AS org_unit_code,
+                  u.name AS org_unit_name, e.contracted_weekly_hours, e.hire_date, e.termination_date, e.state,
+                  e.created_at, e.updated_at
+           FROM api_employee e JOIN api_orgunit u ON u.id = e.org_unit_id
+           ORDER BY e.last_name, e.first_name, e.id LIMIT %s OFFSET %s""",
     ),
     "/api/assignments/": (
-        "SELECT a.id, a.start_date, a.end_date, a.weekly_hours, a.state, e.first_name, e.last_name, p.code, p.title "
-        "FROM assignments_assignment a JOIN api_employee e ON e.id = a.employee_id "
-        "JOIN api_position p ON p.id = a.position_id ORDER BY a.start_date DESC, a.id LIMIT 25"
+        "assignments_assignment",
+        """SELECT a.id, a.employee_id AS employee, e.first_name || ' ' || e.last_name AS employee_name,
+                  a.position_id AS position, p.code AS position_code, p.title AS position_title,
+                  p.org_unit_id AS org_unit, a.start_date, a.end_date, a.weekly_hours, a.notes, a.state,
+                  a.created_by_id AS created_by, a.created_at, a.updated_at
+           FROM assignments_assignment a JOIN api_employee e ON e.id = a.employee_id
+           JOIN api_position p ON p.id = a.position_id
+           ORDER BY a.start_date DESC, a.id LIMIT %s OFFSET %s""",
     ),
     "/api/audit/employee-transitions/": (
-        "SELECT l.id, l.employee_id, l.transition, l.source_state, l.target_state, l.actor_email, l.created_at, "
-        "l.reason, l.hash FROM fsm_employeetransitionlog l ORDER BY l.created_at, l.id LIMIT 25"
+        "fsm_employeetransitionlog",
+        """SELECT id, transition, source_state AS source, target_state AS target, actor_id AS actor, actor_email,
+                  created_at, reason, effective_date, rule_results, override_reason, request_id, prev_hash, hash,
+                  employee_id AS employee
+           FROM fsm_employeetransitionlog ORDER BY created_at, id LIMIT %s OFFSET %s""",
+    ),
+    "/api/audit/assignment-transitions/": (
+        "assignments_assignmenttransitionlog",
+        """SELECT id, transition, source_state AS source, target_state AS target, actor_id AS actor, actor_email,
+                  created_at, reason, effective_date, rule_results, override_reason, request_id, prev_hash, hash,
+                  assignment_id AS assignment
+           FROM assignments_assignmenttransitionlog ORDER BY created_at, id LIMIT %s OFFSET %s""",
+    ),
+    "/api/audit/tag-changes/": (
+        "tags_tagchangelog",
+        """SELECT l.id, l.action, l.target_type, l.target_id, l.employee_id AS employee, l.position_id AS position,
+                  l.tag_id AS tag, t.code AS tag_code, l.before, l.after, l.actor_id AS actor, l.actor_email,
+                  l.created_at, l.request_id
+           FROM tags_tagchangelog l JOIN tags_tagcatalog t ON t.id = l.tag_id
+           ORDER BY l.created_at, l.id LIMIT %s OFFSET %s""",
+    ),
+    "/api/hours-ledger/entries/": (
+        "offer_ledgerentry",
+        """SELECT l.id, l.employee_id AS employee, l.kind, l.adjusts,
+                  CASE WHEN l.kind = 'adjustment' THEN l.adjusts ELSE l.kind END AS "column", l.basis, l.hours,
+                  l.period_start, l.period_end, l.source, l.assignment_id AS assignment,
+                  l.clock_event_id AS clock_event, l.reverses_id AS reverses,
+                  ARRAY(SELECT r.id FROM offer_ledgerentry r WHERE r.reverses_id = l.id ORDER BY r.id) AS reversed_by,
+                  l.reason, l.actor_id AS actor, l.actor_email, l.created_at, l.request_id
+           FROM offer_ledgerentry l ORDER BY l.id LIMIT %s OFFSET %s""",
     ),
 }
 
 
-def build() -> object:
-    """25 employees (activated through the service, so 25 log rows) and 25 assignments; returns an HR user."""
-    from apps.api.tests.factories import EmployeeFactory, OrgUnitFactory, PositionFactory
-    from apps.assignments.tests.factories import AssignmentFactory
-    from apps.fsm.services import employee_transition
-    from apps.users.models import User
-
-    hr = User.objects.create_user("bench-hr@coveris.test", "bench-password", role="hr")
-    unit = OrgUnitFactory()
-    position = PositionFactory(org_unit=unit)
-    for _ in range(25):
-        employee = EmployeeFactory(org_unit=unit)
-        employee_transition(employee_id=employee.pk, name="activate", actor=hr)
-        AssignmentFactory(employee=employee, position=position, start_date=datetime.date(2026, 2, 2))
-    return hr
+def _value(value):
+    """A column value as DRF renders it."""
+    if isinstance(value, datetime.datetime):
+        text = value.isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
 
 
-def best_of(repeat: int, func) -> float:
+class Floor:
+    """The hand-written answers, on their own psycopg connection."""
+
+    def __init__(self, params: dict):
+        self.conn = psycopg.connect(
+            dbname=params["dbname"],
+            host=params.get("host"),
+            port=params.get("port"),
+            user=params.get("user"),
+            password=params.get("password"),
+            autocommit=True,
+            options="-c timezone=UTC",
+        )
+        self.limit = settings.COVERIS_EXACT_COUNT_LIMIT
+
+    def count(self, cur, table: str) -> tuple[int, bool]:
+        cur.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT %s) s", [self.limit + 1])  # noqa: S608
+        bounded = cur.fetchone()[0]
+        if bounded <= self.limit:
+            return bounded, False
+        cur.execute(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {table}")  # noqa: S608
+        return max(int(cur.fetchone()[0][0]["Plan"]["Plan Rows"]), bounded), True
+
+    def page_body(self, url: str, count: int, results: list) -> dict:
+        pages = max(1, -(-count // PAGE))
+        return {
+            "count": count,
+            "total_pages": pages,
+            "page": 1,
+            "page_size": PAGE,
+            "next": self.next_link(url) if len(results) > PAGE else None,
+            "previous": None,
+            "results": results[:PAGE],
+        }
+
+    @staticmethod
+    def next_link(url: str) -> str:
+        path, _, query = url.partition("?")
+        params = sorted([*filter(None, query.split("&")), "page=2"])  # DRF's replace_query_param sorts them
+        return f"http://testserver{path}?{'&'.join(params)}"
+
+    def list_page(self, url: str) -> str:
+        table, sql = LISTS[url]
+        with self.conn.cursor() as cur:
+            count, _ = self.count(cur, table)
+            cur.execute(sql, [PAGE + 1, 0])
+            names = [c.name for c in cur.description]
+            results = [{name: _value(v) for name, v in zip(names, row, strict=True)} for row in cur.fetchall()]
+        return json.dumps(self.page_body(url, count, results))
+
+    def balances(self, url: str, statements: list[str]) -> str:
+        """The endpoint's balance SQL replayed: the page of employee ids, the weekly rows, the totals."""
+        from apps.offer.selectors import COLUMNS
+
+        with self.conn.cursor() as cur:
+            count, _ = self.count(cur, "api_employee")
+            cur.execute(
+                "SELECT id FROM api_employee ORDER BY last_name, first_name, id LIMIT %s", [PAGE + 1]
+            )  # the page of employees
+            ids = [row[0] for row in cur.fetchall()]
+            rows_sql, totals_sql = statements
+            cur.execute(rows_sql)
+            found = {(e, w): values for e, w, *values in cur.fetchall()}
+            cur.execute(totals_sql)
+            totals = cur.fetchone()
+        first = datetime.date.fromisoformat(BALANCE_FROM)
+        weeks = [first + datetime.timedelta(weeks=n) for n in range(4)]
+
+        def balance(values):
+            row = {n: Decimal(str(v or 0)).quantize(Decimal("0.01")) + 0 for n, v in zip(COLUMNS, values, strict=True)}
+            row["available"] = row["contracted"] - row["leave"] - row["assigned"]
+            return {k: str(v) for k, v in row.items()}
+
+        results = [
+            {"employee": e, "week": w.isoformat(), **balance(found.get((e, w), (0,) * len(COLUMNS)))}
+            for e in ids[:PAGE]
+            for w in weeks
+        ]
+        body = self.page_body(url, count, [None] * len(ids))
+        body.update(
+            {
+                "week_from": BALANCE_FROM,
+                "week_to": "2026-11-29",
+                "weeks": 4,
+                "totals": balance(totals),
+                "results": results,
+            }
+        )
+        return json.dumps(body)
+
+
+def median_ms(repeat: int, func) -> float:
     times = []
     for _ in range(repeat):
-        started = time.perf_counter()
+        began = time.perf_counter()
         func()
-        times.append(time.perf_counter() - started)
-    return min(times)
+        times.append(time.perf_counter() - began)
+    return statistics.median(times) * 1000
+
+
+def same(endpoint: dict, floor: dict, limit: int) -> None:
+    for key in ("results", "page", "page_size", "next", "previous", "totals", "week_from", "weeks"):
+        assert endpoint.get(key) == floor.get(key), (key, endpoint.get(key), floor.get(key))
+    if endpoint["count"] <= limit or floor["count"] <= limit:
+        assert endpoint["count"] == floor["count"], (endpoint["count"], floor["count"])
+    else:  # both estimated: the planner's figure for two spellings of the same question
+        assert abs(endpoint["count"] - floor["count"]) <= 0.05 * floor["count"], (endpoint["count"], floor["count"])
+
+
+def run(size: int, repeat: int) -> list[tuple]:
+    from rest_framework.test import APIClient
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from apps.api.benchmarks.scale import scale_fill
+    from apps.api.tests.factories import OrgUnitFactory, PositionFactory
+    from apps.tags.models import TagCatalog
+    from apps.users.models import User
+
+    database = settings.DATABASES["default"]
+    database.setdefault("TEST", {})["NAME"] = f"test_{database['NAME']}_bench_lists"
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    rows, closing = [], []
+    try:
+        admin = User.objects.create_user("bench-admin@coveris.test", "bench-password", role="admin")
+        unit = OrgUnitFactory()
+        position = PositionFactory(org_unit=unit)
+        tag = TagCatalog.objects.create(code="forklift", name="Forklift")
+        began = time.perf_counter()
+        scale_fill(rows=size, unit_id=unit.pk, position_id=position.pk, tag_id=tag.pk, user_id=admin.pk)
+        print(f"\n{size:,} employees (filled and analyzed in {time.perf_counter() - began:.0f} s)", flush=True)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(admin)}")
+        floor = Floor(connection.get_connection_params())
+        closing.append(floor.conn)
+        limit = settings.COVERIS_EXACT_COUNT_LIMIT
+        urls = [*LISTS, f"/api/hours-ledger/balances/?from={BALANCE_FROM}&to={BALANCE_TO}"]
+        for url in urls:
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url)
+            assert response.status_code == 200, response.content
+            query_count = len(queries)
+            if "balances" in url:
+                statements = [q["sql"] for q in queries if "RECURSIVE weeks" in q["sql"] or "bounds AS" in q["sql"]]
+
+                def floor_call(url=url, statements=statements):
+                    return floor.balances(url, statements)
+            else:
+
+                def floor_call(url=url):
+                    return floor.list_page(url)
+
+            same(response.json(), json.loads(floor_call()), limit)
+
+            def endpoint_call(url=url):
+                return client.get(url).content
+
+            endpoint_ms = median_ms(repeat, endpoint_call)
+            floor_ms = median_ms(repeat, floor_call)
+            rows.append((size, url.split("?")[0], query_count, endpoint_ms, floor_ms))
+            print(
+                f"  {url.split('?')[0]:<36} {query_count:>2} queries  endpoint {endpoint_ms:7.2f} ms  "
+                f"floor {floor_ms:7.2f} ms  ratio {endpoint_ms / floor_ms:5.2f}×",
+                flush=True,
+            )
+    finally:
+        for conn in closing:
+            conn.close()
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--sizes", default="10000,100000", help="Comma-separated employee counts.")
+    parser.add_argument("--repeat", type=int, default=30, help="Requests per endpoint and size (the median is shown).")
     args = parser.parse_args()
-
+    if connection.vendor != "postgresql":
+        sys.exit("bench_lists needs PostgreSQL: set DATABASE_URL=postgres://...")
     warnings.filterwarnings("ignore", message="No directory at")  # no collectstatic here; irrelevant to timing
     setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
-        from rest_framework.test import APIClient
-        from rest_framework_simplejwt.tokens import AccessToken
-
-        hr = build()
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(hr)}")
-        print(f"database: {connection.vendor}; best of {args.repeat}; 25 rows per page")
-        for url, sql in ENDPOINTS.items():
-
-            def baseline(sql=sql):
-                with connection.cursor() as cursor:
-                    cursor.execute(sql)
-                    columns = [c[0] for c in cursor.description]
-                    rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-                    return json.dumps(rows, cls=DjangoJSONEncoder), len(rows)
-
-            def endpoint(url=url):
-                response = client.get(url)
-                assert response.status_code == 200, response.content
-                return response
-
-            assert baseline()[1] == 25
-            with CaptureQueriesContext(connection) as queries:
-                assert endpoint().json()["count"] == 25
-            query_count = len(queries)  # read now: later requests reset the connection's query log
-            ratio = best_of(args.repeat, endpoint) / best_of(args.repeat, baseline)
-            print(f"{url:<36} endpoint = {ratio:6.1f} × baseline   ({query_count} queries)")
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+    print(f"PostgreSQL; median of {args.repeat}; page 1 of {PAGE}; target: endpoint ≤ 2× floor")
+    for size in (int(s) for s in args.sizes.split(",")):
+        run(size, args.repeat)
 
 
 if __name__ == "__main__":
