@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('api', '0002_input_bounds'),
+        ('api', '0003_org_unit_time_zone'),
     ]
 
     operations = [
