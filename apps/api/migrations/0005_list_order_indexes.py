@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('api', '0003_org_unit_time_zone'),
+        ('api', '0004_history_triggers'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tags', '0004_employee_tag_valid_from_local_today'),
+        ('tags', '0005_history_triggers'),
     ]
 
     operations = [
