@@ -7,8 +7,10 @@ rules checked, log row written; a refusal becomes an error message on the change
 from django import forms
 from django.apps import apps
 from django.contrib import admin
+from import_export.admin import ImportExportMixin
 from rangefilter.filters import DateRangeFilter
 
+from apps.api.imports import EmployeeResource
 from apps.api.models import Employee, OrgUnit, Position
 from apps.api.services import (
     employee_create,
@@ -160,7 +162,7 @@ class EmployeeAdminForm(forms.ModelForm):
 
 
 @admin.register(Employee)
-class EmployeeAdmin(TransitionActionsAdminMixin, FileAdminMixin, admin.ModelAdmin):
+class EmployeeAdmin(ImportExportMixin, TransitionActionsAdminMixin, FileAdminMixin, admin.ModelAdmin):
     """An employee's page is their file: state and transition buttons, transitions (newest first), and what other
     apps add — assignments, tags with validity and their changes, the weekly hours balance."""
 
@@ -175,6 +177,8 @@ class EmployeeAdmin(TransitionActionsAdminMixin, FileAdminMixin, admin.ModelAdmi
     readonly_fields = ("state", "termination_date", "created_at", "updated_at")
     transition_kind = EMPLOYEE_TRANSITIONS
     inlines = [EmployeeTransitionLogInline]
+    # Import (CSV/XLSX, preview with per-row errors, all or nothing) and export: apps/api/imports.py.
+    resource_classes = [EmployeeResource]
 
     def save_model(self, request, obj, form, change):
         data = _model_fields(form, EmployeeAdminForm.Meta.fields)

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "rangefilter",  # date-range list filters in the admin
     "procrastinate.contrib.django",
     "pghistory",
+    "import_export",  # spreadsheet import/export in the admin (apps/api/imports.py)
     # cross-cutting plumbing (management commands, checks)
     "backend",
     # domain

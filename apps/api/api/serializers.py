@@ -134,3 +134,22 @@ class EmployeeSerializer(ModelSerializer):
                 {"hire_date": [f"Must not be after the termination date ({termination_date.isoformat()})."]}
             )
         return attrs
+
+
+class ImportRequestSerializer(serializers.Serializer):
+    """``POST …/import/``: a CSV or XLSX file; ``dry_run`` reports what would happen and writes nothing."""
+
+    file = serializers.FileField(help_text="A .csv (UTF-8) or .xlsx file whose first row names the columns.")
+    dry_run = serializers.BooleanField(default=False)
+
+
+class ImportRowErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="The row's number in the file (the header is row 1).")
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class ImportReportSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField()
+    committed = serializers.BooleanField(help_text="True when the rows were written (never on a dry run).")
+    totals = serializers.DictField(child=serializers.IntegerField(), help_text="Rows per outcome: new, update, skip.")
+    errors = ImportRowErrorSerializer(many=True)
