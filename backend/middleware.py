@@ -1,9 +1,17 @@
-"""Request id propagation, and the error shape for errors raised outside DRF views under /api/."""
+"""Request id propagation, and the error shape for errors raised outside DRF views under /api/.
+
+Every middleware here runs in the handler's own mode — ``async`` under ASGI (granian, uvicorn), plain calls under
+WSGI and the test client — so a request crosses from the event loop to a thread once, for the view, not once per
+middleware (issue 8 counted four sync-only middleware, four async↔sync hops per request). The pattern is Django's
+own for dual-mode middleware (``sync_capable``/``async_capable``, ``markcoroutinefunction``).
+"""
 
 import logging
 import re
 import uuid
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.conf import settings
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -11,6 +19,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.middleware.common import CommonMiddleware
 from django.urls import is_valid_path
 from pghistory.middleware import HistoryMiddleware
+from whitenoise.middleware import WhiteNoiseMiddleware
 
 from backend.exceptions import STATUS_CODES, error_json_response, service_unavailable_response
 from backend.request_context import current_request_id
@@ -22,31 +31,58 @@ _CLIENT_ERRORS = (Http404, PermissionDenied, BadRequest, SuspiciousOperation, Mu
 # A 400 from Django (bad Host, suspicious or malformed request) has no field details: not a validation error.
 
 
-class HealthzMiddleware:
-    """Answers GET/HEAD /healthz before Host validation and HTTPS redirects: platform probes send any Host."""
+class _DualModeMiddleware:
+    """Base for middleware that runs as a coroutine when the handler is async, and as a plain call otherwise."""
+
+    sync_capable = True
+    async_capable = True
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
+            markcoroutinefunction(self)
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path == "/healthz" and request.method in ("GET", "HEAD"):
+
+class HealthzMiddleware(_DualModeMiddleware):
+    """Answers GET/HEAD /healthz before Host validation and HTTPS redirects: platform probes send any Host."""
+
+    @staticmethod
+    def _is_healthz(request: HttpRequest) -> bool:
+        return request.path == "/healthz" and request.method in ("GET", "HEAD")
+
+    def __call__(self, request: HttpRequest):
+        if self.async_mode:
+            return self._acall(request)
+        if self._is_healthz(request):
             from backend.views import healthz
 
             return healthz(request)
         return self.get_response(request)
 
+    async def _acall(self, request: HttpRequest) -> HttpResponse:
+        if self._is_healthz(request):
+            from backend.views import healthz
 
-class RequestIDMiddleware:
+            return healthz(request)  # no I/O: answered on the event loop
+        return await self.get_response(request)
+
+
+class RequestIDMiddleware(_DualModeMiddleware):
     """Takes ``X-Request-ID`` from the request when it is sane, else generates one; echoes it back."""
 
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    @staticmethod
+    def _request_id(request: HttpRequest) -> str:
         incoming = request.headers.get("X-Request-ID", "")
         # fullmatch, not match: "$" would accept a trailing newline, which cannot go back out in a header.
         request_id = incoming if _VALID_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
         request.request_id = request_id
+        return request_id
+
+    def __call__(self, request: HttpRequest):
+        if self.async_mode:
+            return self._acall(request)
+        request_id = self._request_id(request)
         token = current_request_id.set(request_id)
         try:
             response = self.get_response(request)
@@ -54,6 +90,48 @@ class RequestIDMiddleware:
             current_request_id.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+    async def _acall(self, request: HttpRequest) -> HttpResponse:
+        request_id = self._request_id(request)
+        # The view's thread runs in a copy of this context (asgiref copies contextvars), so logs there see it too.
+        token = current_request_id.set(request_id)
+        try:
+            response = await self.get_response(request)
+        finally:
+            current_request_id.reset(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class StaticFilesMiddleware(WhiteNoiseMiddleware):
+    """WhiteNoise, able to run async: WhiteNoiseMiddleware is sync-only, which cost every request two thread hops.
+
+    Under ASGI a path that is not a static file (every API request) goes straight on, on the event loop; a static
+    file (the admin's assets) is served from a thread, as WhiteNoise opens the file.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response=None, settings=settings):
+        super().__init__(get_response, settings)
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
+            markcoroutinefunction(self)
+
+    def __call__(self, request):
+        if self.async_mode:
+            return self._acall(request)
+        return super().__call__(request)
+
+    async def _acall(self, request):
+        if self.autorefresh:  # development (DEBUG): looks at the file system
+            static_file = await sync_to_async(self.find_file)(request.path_info)
+        else:
+            static_file = self.files.get(request.path_info)
+        if static_file is not None:
+            return await sync_to_async(self.serve)(static_file, request)
+        return await self.get_response(request)
 
 
 def _is_api(request: HttpRequest) -> bool:
@@ -83,17 +161,21 @@ def _not_found_message(request: HttpRequest) -> str:
     return f"No API resource at {request.path}."
 
 
-class APIErrorMiddleware:
+class APIErrorMiddleware(_DualModeMiddleware):
     """Under /api/: Django's own 400/403/404/405/500 pages become the JSON error shape, never HTML."""
 
     # Headers the client needs to act on the error; they survive the conversion.
     _KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
 
-    def __init__(self, get_response):
-        self.get_response = get_response
+    def __call__(self, request: HttpRequest):
+        if self.async_mode:
+            return self._acall(request)
+        return self._convert(request, self.get_response(request))
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
+    async def _acall(self, request: HttpRequest) -> HttpResponse:
+        return self._convert(request, await self.get_response(request))
+
+    def _convert(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         if not _is_api(request) or response.status_code < 400 or _is_json(response):
             return response
         status = response.status_code
