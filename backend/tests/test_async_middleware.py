@@ -6,7 +6,6 @@ from django.conf import settings
 from django.test import AsyncClient
 from django.utils.module_loading import import_string
 
-
 # Sync on purpose, with the reason. Everything from such a middleware down runs in the view's thread, so the stack
 # pays one hop there — the one a sync view pays anyway.
 SYNC_BY_DESIGN = {
