@@ -33,6 +33,18 @@ EMP = Employee._meta.db_table
 COLUMNS = ("contracted", "leave_h", "assigned", "worked")
 
 
+def _ledger_share_sql(d) -> tuple[str, str]:
+    """SQL for a ledger entry ``l``: the balance column it counts in, and its hours falling in the week ``b``
+    (``b.lo``..``b.hi``) — a weekly rate pro rata per day, a total spread evenly over its own period."""
+    adjustment, weekly = EntryKind.ADJUSTMENT.value, EntryBasis.WEEKLY_RATE.value
+    column = f"(CASE WHEN l.kind = '{adjustment}' THEN l.adjusts ELSE l.kind END)"
+    days = d.overlap_days("l.period_start", "l.period_end", "b.lo", "b.hi")
+    # Total entries always have an end (a database constraint), so their own length is known.
+    own_days = f"({d.days_between('l.period_start', 'l.period_end')} + 1.0)"
+    share = f"(CASE WHEN l.basis = '{weekly}' THEN l.hours * {days} / 7.0 ELSE l.hours * {days} / {own_days} END)"
+    return column, share
+
+
 def supply_ctes(*, employees: QuerySet[Employee], start, end) -> tuple[str, list]:
     """CTEs (without ``WITH``) ending in ``supply(id, from_ledger, contracted, leave_h, assigned, worked)``.
 
@@ -42,12 +54,7 @@ def supply_ctes(*, employees: QuerySet[Employee], start, end) -> tuple[str, list
     d = DateSQL.current()
     pool_sql, pool_params = queryset_sql(employees.order_by().values("id"))
     states_sql, states = in_list([s.value for s in COVERING_STATES])
-    adjustment, weekly = EntryKind.ADJUSTMENT.value, EntryBasis.WEEKLY_RATE.value
-    column = f"(CASE WHEN l.kind = '{adjustment}' THEN l.adjusts ELSE l.kind END)"
-    days = d.overlap_days("l.period_start", "l.period_end", "b.lo", "b.hi")
-    # Total entries always have an end (a database constraint), so their own length is known.
-    own_days = f"({d.days_between('l.period_start', 'l.period_end')} + 1.0)"
-    share = f"(CASE WHEN l.basis = '{weekly}' THEN l.hours * {days} / 7.0 ELSE l.hours * {days} / {own_days} END)"
+    column, share = _ledger_share_sql(d)
     sums = ",\n".join(
         f"SUM(CASE WHEN {column} = '{kind.value}' THEN {share} ELSE 0 END) AS {name}"
         for kind, name in zip(
@@ -141,15 +148,11 @@ def supply_totals_rolled(*, units: QuerySet, start, end) -> tuple | None:
     d = DateSQL.current()
     units_sql, units_params = queryset_sql(units.order_by().values("id"))
     states_sql, states = in_list([s.value for s in COVERING_STATES])
-    adjustment, weekly = EntryKind.ADJUSTMENT.value, EntryBasis.WEEKLY_RATE.value
-    column = f"(CASE WHEN l.kind = '{adjustment}' THEN l.adjusts ELSE l.kind END)"
-    days = d.overlap_days("l.period_start", "l.period_end", "b.lo", "b.hi")
-    own_days = f"({d.days_between('l.period_start', 'l.period_end')} + 1.0)"
-    share = f"(CASE WHEN l.basis = '{weekly}' THEN l.hours * {days} / 7.0 ELSE l.hours * {days} / {own_days} END)"
+    column, share = _ledger_share_sql(d)
     overlapping = d.overlaps("l.period_start", "l.period_end", "b.lo", "b.hi")
     asg_days = d.overlap_days("a.start_date", "a.end_date", "b.lo", "b.hi")
     employed = d.overlap_days("e.hire_date", "e.termination_date", "b.lo", "b.hi")
-    worked, contracted = EntryKind.WORKED.value, EntryKind.CONTRACTED.value
+    worked, contracted, adjustment = EntryKind.WORKED.value, EntryKind.CONTRACTED.value, EntryKind.ADJUSTMENT.value
     counts_overtime = (
         f"l.kind IN ('{worked}', '{adjustment}') AND (l.kind = '{worked}' OR l.adjusts IN ('{worked}', '{contracted}'))"
     )
