@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 class BackendConfig(AppConfig):
-    """Cross-cutting API plumbing (auth, errors, pagination, health, serve command)."""
+    """Cross-cutting plumbing (auth, errors, pagination, health, serve command, the audit machinery, checkpoints)."""
 
     name = "backend"
     label = "backend"

@@ -4,8 +4,8 @@ from django.db.models import Q
 from django_fsm import FSMField, transition
 
 from apps.assignments.choices import AssignmentState
-from apps.audit_core.db import append_only_triggers
 from apps.fsm.models import ProtectedFSMRefreshMixin, TransitionLogBase
+from backend.audit.db import append_only_triggers
 from backend.bounds import TEXT_MAX_LENGTH, validate_date_in_range
 
 S = AssignmentState

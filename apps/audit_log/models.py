@@ -13,7 +13,7 @@ twice; a field a transition also sets (``termination_date``) is linked to its lo
 
 Every event table is append-only and hash-chained *in the database*: a BEFORE INSERT trigger takes the table's
 chain lock, numbers the row, and seals it with ``coveris_chain_hash`` (migration ``0001``), because the rows are
-written by triggers, never by Python. ``apps.audit_core.chain.chain_verify`` checks them with the same function.
+written by triggers, never by Python. ``backend.audit.chain.chain_verify`` checks them with the same function.
 """
 
 import pghistory
@@ -22,10 +22,10 @@ from django.contrib.auth import get_user_model
 from django.db import models
 
 from apps.api.models import Employee, OrgUnit, Position
-from apps.audit_core.db import append_only_triggers
 from apps.business_rules.models import BusinessRule
 from apps.demand.models import CoverageRequirement
 from apps.tags.models import EmployeeTag, PositionTag
+from backend.audit.db import append_only_triggers
 
 # The chain is sealed by the database: lock the table's chain, take the next id only now (so ids follow the chain
 # under concurrency), link to the last row and hash this one. ``coveris_chain_hash`` runs in UTC whatever the

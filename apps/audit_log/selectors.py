@@ -12,8 +12,6 @@ from pghistory.models import Events
 
 from apps.api.models import Employee
 from apps.assignments.models import AssignmentTransitionLog
-from apps.audit_core.chain import chained_log_models
-from apps.audit_core.checkpoints import last_checkpoint, verify_since
 from apps.audit_log.models import (
     BusinessRuleEvent,
     CoverageRequirementEvent,
@@ -27,6 +25,8 @@ from apps.audit_log.models import (
 from apps.fsm.models import EmployeeTransitionLog, TransitionLogBase
 from apps.fsm.selectors import state_drift
 from apps.tags.models import TagChangeLog
+from backend.audit.chain import chained_log_models
+from backend.audit.checkpoints import last_checkpoint, verify_since
 
 
 class BeforeCreationError(ValueError):

@@ -6,10 +6,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django_fsm import FSMField, FSMFieldMixin, transition
 
-from apps.audit_core.db import append_only_triggers
-from apps.audit_core.models import ChainedModel
 from apps.fsm.choices import EmployeeState
 from backend import timezones
+from backend.audit.db import append_only_triggers
+from backend.audit.models import ChainedModel
 
 S = EmployeeState
 

@@ -17,8 +17,6 @@ from rest_framework import exceptions
 
 from apps.api.models import Employee
 from apps.api.timezones import org_unit_zones
-from apps.audit_core.chain import chain_append, chain_append_many
-from apps.audit_core.context import audit_context
 from apps.business_rules.engine import (
     active_rules,
     applicable_rules,
@@ -32,6 +30,8 @@ from apps.fsm.choices import EmployeeTransition
 from apps.fsm.models import EmployeeTransitionLog
 from apps.users.choices import Role
 from backend import timezones
+from backend.audit.chain import chain_append, chain_append_many
+from backend.audit.context import audit_context
 from backend.db import retry_on_conflict
 from backend.exceptions import TransitionNotAllowedError
 from backend.request_context import request_id_for_storage

@@ -3,9 +3,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.audit_core.db import append_only_triggers
-from apps.audit_core.models import ChainedModel
 from apps.offer.choices import BALANCE_KINDS, EntryBasis, EntryKind, EntrySource
+from backend.audit.db import append_only_triggers
+from backend.audit.models import ChainedModel
 from backend.bounds import TEXT_MAX_LENGTH
 
 

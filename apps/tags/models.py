@@ -3,10 +3,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.audit_core.db import append_only_triggers
-from apps.audit_core.models import ChainedModel
 from apps.tags.choices import TagAction, TagCategory, TagTarget
 from backend import timezones
+from backend.audit.db import append_only_triggers
+from backend.audit.models import ChainedModel
 from backend.bounds import validate_date_in_range
 
 

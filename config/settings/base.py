@@ -41,7 +41,6 @@ INSTALLED_APPS = [
     # cross-cutting plumbing (management commands, checks)
     "backend",
     # domain
-    "apps.audit_core",
     "apps.users",
     "apps.api",
     "apps.fsm",
@@ -397,7 +396,7 @@ LOGGING = {
 # (clock_timestamp()), not its transaction's start, so changes made in one transaction keep their order in time.
 PGHISTORY_CREATED_AT_FUNCTION = "CLOCK_TIMESTAMP()"
 
-# Signed audit digests (apps/audit_core/checkpoints.py): "id:secret[,id:secret...]", the first signs, all verify.
+# Signed audit digests (backend/audit/checkpoints.py): "id:secret[,id:secret...]", the first signs, all verify.
 AUDIT_DIGEST_KEYS = env_str("AUDIT_DIGEST_KEYS", "")
 # The most rows of one table a verify request walks (the rest waits for the next checkpoint or the command).
 AUDIT_VERIFY_MAX_ROWS = env_int("AUDIT_VERIFY_MAX_ROWS", 100_000)

@@ -18,11 +18,11 @@ from apps.api.models import Employee
 from apps.api.tests.factories import EmployeeFactory, OrgUnitFactory, PositionFactory
 from apps.assignments.models import Assignment
 from apps.assignments.tests.factories import AssignmentFactory
-from apps.audit_core.db import AppendOnlyModel
 from apps.business_rules.models import BusinessRule
 from apps.business_rules.registry import REGISTRY
 from apps.demand.tests.factories import CoverageRequirementFactory
 from apps.tags.tests.factories import EmployeeTagFactory, TagCatalogFactory
+from backend.audit.db import AppendOnlyModel
 from backend.serializers import BoundedDateField, IdField, StrictIntegerField, StrictPrimaryKeyRelatedField
 
 pytestmark = pytest.mark.django_db

@@ -20,7 +20,6 @@ from apps.api.management.commands.seed_demo import (
 )
 from apps.api.models import Employee, OrgUnit, Position
 from apps.assignments.models import Assignment, AssignmentTransitionLog
-from apps.audit_core.chain import chain_verify_all
 from apps.business_rules.models import BusinessRule
 from apps.demand.models import CoverageRequirement
 from apps.fsm.models import EmployeeTransitionLog
@@ -28,6 +27,7 @@ from apps.fsm.selectors import state_drift, transition_log_models
 from apps.offer.models import ClockEvent, LedgerEntry
 from apps.tags.models import EmployeeTag, PositionTag, TagChangeLog
 from apps.users.models import User
+from backend.audit.chain import chain_verify_all
 
 N = 30
 EMPLOYEE_STATES = {"pending", "active", "on_leave", "suspended", "terminated"}

@@ -8,10 +8,10 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from apps.api.tests.factories import EmployeeFactory, PositionFactory
 from apps.assignments.models import Assignment, AssignmentTransitionLog
 from apps.assignments.services import assignment_create, assignment_transition, assignment_update
-from apps.audit_core.chain import chain_verify
 from apps.business_rules.services import rule_create
 from apps.fsm.models import EmployeeTransitionLog
 from apps.fsm.services import employee_transition
+from backend.audit.chain import chain_verify
 from backend.exceptions import ConflictError, RuleViolationError, TransitionNotAllowedError
 from backend.request_context import current_request_id
 

@@ -22,7 +22,6 @@ from rest_framework.viewsets import ReadOnlyModelViewSet
 
 from apps.api.models import Employee
 from apps.assignments.models import AssignmentTransitionLog
-from apps.audit_core.checkpoints import DigestError, checkpoint_take, digest_check_signature, digest_of
 from apps.audit_log.api.serializers import (
     AsOfSerializer,
     ChainReportSerializer,
@@ -49,6 +48,7 @@ from apps.audit_log.selectors import (
 )
 from apps.fsm.models import EmployeeTransitionLog
 from apps.tags.models import TagChangeLog
+from backend.audit.checkpoints import DigestError, checkpoint_take, digest_check_signature, digest_of
 from backend.exceptions import ConflictError
 from backend.permissions import AUDIT_READERS, RolePermission
 from backend.renderers import CSVRenderer

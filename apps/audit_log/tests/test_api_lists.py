@@ -7,9 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.api.tests.factories import EmployeeFactory
-from apps.audit_core.chain import row_hash
 from apps.audit_log.tests.conftest import EMPLOYEE_TRANSITIONS_URL, TAG_CHANGES_URL, assert_error
 from apps.tags.models import TagCatalog
+from backend.audit.chain import row_hash
 
 PAGE_KEYS = {"count", "total_pages", "page", "page_size", "next", "previous", "results"}
 

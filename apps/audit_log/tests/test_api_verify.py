@@ -8,9 +8,9 @@ from django.db import connection
 
 from apps.api.models import Employee
 from apps.api.tests.factories import EmployeeFactory
-from apps.audit_core.chain import chained_log_models
 from apps.audit_log.tests.conftest import VERIFY_URL
 from apps.fsm.models import EmployeeTransitionLog
+from backend.audit.chain import chained_log_models
 
 TABLE = EmployeeTransitionLog._meta.db_table
 
@@ -98,7 +98,7 @@ def test_deleted_row_breaks_the_link_of_the_next_one(reader, chain):
 
 def test_rehashed_edit_is_still_caught_by_the_next_link(reader, chain):
     """Someone who edits a row and recomputes its hash still breaks the next row's prev_hash."""
-    from apps.audit_core.chain import row_hash
+    from backend.audit.chain import row_hash
 
     row = EmployeeTransitionLog.objects.get(pk=chain[0].pk)
     row.reason = "forged"

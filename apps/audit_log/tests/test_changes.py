@@ -14,10 +14,10 @@ from django.utils import timezone
 
 from apps.api.models import Employee
 from apps.api.tests.factories import EmployeeFactory, OrgUnitFactory
-from apps.audit_core.chain import chain_verify
 from apps.audit_log.models import EmployeeEvent
 from apps.audit_log.tests.conftest import VERIFY_URL, assert_error
 from apps.fsm.services import employee_transition
+from backend.audit.chain import chain_verify
 
 pytestmark = pytest.mark.postgres
 

@@ -9,10 +9,10 @@ import pytest
 from django.db import connection
 
 from apps.api.tests.factories import EmployeeFactory
-from apps.audit_core.chain import chain_append, chain_verify, chained_log_models, row_hash
-from apps.audit_core.checkpoints import digest_check_signature
 from apps.audit_log.tests.conftest import VERIFY_URL, assert_error
 from apps.fsm.models import EmployeeTransitionLog
+from backend.audit.chain import chain_append, chain_verify, chained_log_models, row_hash
+from backend.audit.checkpoints import digest_check_signature
 
 DIGEST_URL = "/api/audit/digest/"
 TABLE = EmployeeTransitionLog._meta.db_table

@@ -12,7 +12,6 @@ from django.db import connection
 from apps.api.tests.factories import EmployeeFactory, PositionFactory
 from apps.assignments.models import AssignmentTransitionLog
 from apps.assignments.services import assignment_create, assignment_transition
-from apps.audit_core.chain import chain_verify, chained_log_models
 from apps.audit_log.tests.conftest import VERIFY_URL
 from apps.business_rules.models import BusinessRuleVersion
 from apps.business_rules.services import rule_create
@@ -21,6 +20,7 @@ from apps.fsm.services import employee_transition
 from apps.offer.models import LedgerEntry
 from apps.tags.models import TagCatalog, TagChangeLog
 from apps.tags.services import employee_tag_add
+from backend.audit.chain import chain_verify, chained_log_models
 
 # (model, a text column an attacker might rewrite)
 TABLES = [

@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-from apps.audit_core.chain import rechain_existing
+from backend.audit.chain import rechain_existing
 
 
 class Migration(migrations.Migration):

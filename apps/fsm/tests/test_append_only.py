@@ -5,10 +5,10 @@ from django.apps import apps
 from django.core.management import call_command
 from django.db import DatabaseError, connection, models, transaction
 
-from apps.audit_core.chain import chain_verify
-from apps.audit_core.db import AppendOnlyError, AppendOnlyModel
 from apps.fsm.models import EmployeeTransitionLog
 from apps.fsm.services import employee_transition
+from backend.audit.chain import chain_verify
+from backend.audit.db import AppendOnlyError, AppendOnlyModel
 
 TABLE = EmployeeTransitionLog._meta.db_table
 
@@ -101,7 +101,7 @@ def test_the_database_refuses_even_when_python_is_bypassed(log_row):
 
 @pytest.mark.postgres
 def test_truncate_is_refused_outside_test_databases(log_row):
-    """TRUNCATE is refused everywhere but in databases named ``test_*`` (see ``apps.audit_core.db``), and pytest runs in
+    """TRUNCATE is refused everywhere but in databases named ``test_*`` (see ``backend.audit.db``), and pytest runs in
     ``test_<name>``. To see the refusal without a second database, this test makes ``current_database()`` answer
     a production-like name for one savepoint: a function of that name in a scratch schema placed before
     ``pg_catalog`` on the search path (PostgreSQL resolves built-ins through the path when pg_catalog is listed

@@ -13,7 +13,6 @@ from apps.api.models import Employee
 from apps.api.tests.factories import EmployeeFactory, OrgUnitFactory, PositionFactory
 from apps.assignments.models import Assignment, AssignmentTransitionLog
 from apps.assignments.services import ASSIGNMENT_TRANSITIONS, assignment_create
-from apps.audit_core.chain import chain_append, chain_append_many, chain_verify, chain_verify_all
 from apps.business_rules.models import BusinessRule
 from apps.business_rules.tests.factories import BusinessRuleFactory
 from apps.fsm import services
@@ -26,6 +25,7 @@ from apps.fsm.services import (
 )
 from apps.offer.models import LedgerEntry
 from apps.tags.tests.factories import EmployeeTagFactory, PositionTagFactory
+from backend.audit.chain import chain_append, chain_append_many, chain_verify, chain_verify_all
 from backend.exceptions import RuleViolationError, TransitionNotAllowedError
 
 D = datetime.date

@@ -9,15 +9,15 @@ import pgtrigger
 import pytest
 from django.db import connection, transaction
 
-from apps.audit_core.chain import (
+from apps.fsm.models import EmployeeTransitionLog, TransitionLogBase
+from apps.fsm.services import employee_transition
+from backend.audit.chain import (
     chain_append,
     chain_verify,
     chain_verify_all,
     chained_log_models,
     row_hash,
 )
-from apps.fsm.models import EmployeeTransitionLog, TransitionLogBase
-from apps.fsm.services import employee_transition
 
 TABLE = EmployeeTransitionLog._meta.db_table
 

@@ -7,10 +7,10 @@ from django.core.management import call_command, execute_from_command_line
 from django.core.management.base import CommandError
 
 from apps.api.models import Employee
-from apps.audit_core.chain import chained_log_models
 from apps.fsm.models import EmployeeTransitionLog
 from apps.fsm.services import employee_transition
 from apps.fsm.tests.test_chain import TABLE, raw
+from backend.audit.chain import chained_log_models
 
 
 def run(*args) -> tuple[int, str, str]:

@@ -12,9 +12,9 @@ import pytest
 from django.db import connection
 
 from apps.api.models import Employee
-from apps.audit_core.chain import chain_verify
 from apps.fsm.models import EmployeeTransitionLog
 from apps.fsm.services import TransitionOutcome, employee_transition
+from backend.audit.chain import chain_verify
 from backend.exceptions import TransitionNotAllowedError
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -9,11 +9,11 @@ from django.utils import timezone
 from rest_framework import exceptions
 
 from apps.api.models import Employee
-from apps.audit_core.chain import chain_verify
 from apps.fsm import services
 from apps.fsm.models import EmployeeTransitionLog
 from apps.fsm.services import EMPLOYEE_TRANSITIONS, employee_transition, transition_options
 from apps.fsm.tests.conftest import HIRE_DATE, LIFECYCLE, STATES, allowed_from, rule_result, snapshot
+from backend.audit.chain import chain_verify
 from backend.exceptions import RuleViolationError, TransitionNotAllowedError
 from backend.request_context import current_request_id
 

@@ -7,10 +7,10 @@ import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from rest_framework import exceptions
 
-from apps.audit_core.db import AppendOnlyError
 from apps.offer.models import LedgerEntry
 from apps.offer.services import ledger_adjust, ledger_reverse
 from apps.offer.tests.conftest import D, assert_error, column
+from backend.audit.db import AppendOnlyError
 
 JAN = (D(2026, 1, 5), D(2026, 2, 1))
 URL = "/api/hours-ledger/entries/"

@@ -3,9 +3,9 @@
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from apps.audit_core.db import AppendOnlyError
 from apps.tags.models import TagChangeLog
 from apps.tags.services import employee_tag_add
+from backend.audit.db import AppendOnlyError
 
 
 @pytest.fixture

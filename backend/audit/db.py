@@ -13,7 +13,7 @@ application can flip; a deployment would have to name its database ``test_*`` (d
 are refused there too. Both halves are tested in ``apps/fsm/tests/test_append_only.py`` (the refusal by making
 ``current_database()`` answer another name for one savepoint). Whoever owns the table can still disable the
 triggers on purpose (``pgtrigger.ignore``, ``ALTER TABLE ... DISABLE TRIGGER``): that is why the rows are also
-hash-chained (``apps.audit_core.chain``), and ``manage.py verify_audit_chain`` shows any edit that got past them.
+hash-chained (``backend.audit.chain``), and ``manage.py verify_audit_chain`` shows any edit that got past them.
 SQLite (local development) has no triggers; there only the Python refusal below applies.
 """
 

@@ -27,8 +27,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
-from apps.audit_core.chain import ChainReport, chain_verify_rows, chained_log_models, lock_chain
-from apps.audit_core.models import Checkpoint
+from backend.audit.chain import ChainReport, chain_verify_rows, chained_log_models, lock_chain
+from backend.audit.models import Checkpoint
 
 
 class DigestError(ValueError):

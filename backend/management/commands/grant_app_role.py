@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
-from apps.audit_core.roles import grant_app_role
+from backend.audit.roles import grant_app_role
 
 
 class Command(BaseCommand):

@@ -3,9 +3,9 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from apps.audit_core.chain import chain_verify, chained_log_models
 from apps.fsm.models import TransitionLogBase
 from apps.fsm.selectors import state_drift
+from backend.audit.chain import chain_verify, chained_log_models
 
 
 class Command(BaseCommand):

@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.db import connection
 
 from apps.api.tests.factories import EmployeeFactory
-from apps.audit_core.chain import chain_append
 from apps.fsm.models import EmployeeTransitionLog
+from backend.audit.chain import chain_append
 
 pytestmark = pytest.mark.postgres
 

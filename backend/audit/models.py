@@ -1,15 +1,15 @@
-"""The abstract base of every hash-chained, append-only audit table (see ``apps.audit_core.chain``)."""
+"""The abstract base of every hash-chained, append-only audit table (see ``backend.audit.chain``)."""
 
 from django.db import models, transaction
 
-from apps.audit_core.db import AppendOnlyModel, AppendOnlyQuerySet, append_only_triggers
+from backend.audit.db import AppendOnlyModel, AppendOnlyQuerySet, append_only_triggers
 
 
 class ChainedQuerySet(AppendOnlyQuerySet):
     """``bulk_create`` chains the new rows in list order (one lock, one read of the last hash)."""
 
     def bulk_create(self, objs, batch_size=None, **kwargs):
-        from apps.audit_core import chain
+        from backend.audit import chain
 
         objs = list(objs)
         if not objs or all(obj.hash for obj in objs):
@@ -25,7 +25,7 @@ class ChainedModel(AppendOnlyModel):
     """An append-only row whose ``hash`` covers its content and the previous row's hash (per table).
 
     Every insert is chained, whoever makes it: ``save()`` and ``objects.bulk_create`` take the table's chain lock,
-    read the last hash and seal the row (``apps.audit_core.chain``), so services need no special call. Subclasses
+    read the last hash and seal the row (``backend.audit.chain``), so services need no special call. Subclasses
     may narrow what the hash covers by overriding ``chain_payload``; by default every concrete field but the id
     and the two hash columns, null values left out (so a nullable column added later keeps old rows valid).
     Every concrete subclass is verified by ``manage.py verify_audit_chain`` and ``/api/audit/verify/``.
@@ -41,13 +41,13 @@ class ChainedModel(AppendOnlyModel):
 
     def chain_payload(self) -> dict:
         """The content the row's hash covers (besides its table name and ``prev_hash``)."""
-        from apps.audit_core.chain import default_payload
+        from backend.audit.chain import default_payload
 
         return default_payload(self)
 
     def save(self, *args, **kwargs):
         if self._state.adding and not self.hash:
-            from apps.audit_core import chain
+            from backend.audit import chain
 
             with transaction.atomic(using=kwargs.get("using")):
                 chain.seal_many(type(self), [self])
@@ -57,7 +57,7 @@ class ChainedModel(AppendOnlyModel):
 
 
 class Checkpoint(AppendOnlyModel):
-    """A signed statement of every chained table's length and head at one moment (``apps.audit_core.checkpoints``).
+    """A signed statement of every chained table's length and head at one moment (``backend.audit.checkpoints``).
 
     ``tables`` maps each table to ``{"rows", "head_id", "head_hash"}``; ``signature`` is HMAC-SHA256 over the
     canonical JSON of ``created_at`` and ``tables`` with the key named ``key_id``. Append-only like the logs.
@@ -69,6 +69,8 @@ class Checkpoint(AppendOnlyModel):
     signature = models.CharField(max_length=64)
 
     class Meta:
+        # The table kept the name it had when the model lived in the ``audit_core`` app (backend/migrations/0001).
+        db_table = "audit_core_checkpoint"
         ordering = ["id"]
         triggers = append_only_triggers()
 

@@ -18,7 +18,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
 from django.db.models.expressions import RawSQL
 
-from apps.audit_core.models import ChainedModel
+from backend.audit.models import ChainedModel
 
 
 def _canonical(value):

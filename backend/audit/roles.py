@@ -5,14 +5,14 @@ another role (``DATABASE_URL``) that ``app_role_grants`` sets up: full DML on th
 table only ``SELECT`` and ``INSERT`` — no ``UPDATE``, ``DELETE``, ``TRUNCATE``, ``TRIGGER``, ``REFERENCES`` and no
 ownership. Then no statement the application can send changes an audit row: ``SET pgtrigger.ignore`` only skips a
 trigger, the privilege check comes first; ``ALTER TABLE ... DISABLE TRIGGER`` needs ownership;
-``session_replication_role`` needs superuser. Tested in ``apps/audit_core/tests/test_roles.py``.
+``session_replication_role`` needs superuser. Tested in ``backend/tests/test_audit_roles.py``.
 """
 
 from django.apps import apps
 from django.db import connection
 
-from apps.audit_core.chain import chained_log_models
-from apps.audit_core.models import Checkpoint
+from backend.audit.chain import chained_log_models
+from backend.audit.models import Checkpoint
 
 
 def audit_tables() -> list[str]:
