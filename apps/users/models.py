@@ -87,10 +87,13 @@ class TokenFamily(models.Model):
         LOGOUT = "logout", "Logged out"
         EVERYWHERE = "everywhere", "Logged out everywhere"
         REUSE = "reuse", "Refresh token replayed"
+        DEACTIVATED = "deactivated", "User deactivated"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="token_families")
     created_at = models.DateTimeField(default=timezone.now)
+    # The last sign-in or refresh of the session: one unused for a refresh lifetime can hold no valid token.
+    last_used_at = models.DateTimeField(default=timezone.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_reason = models.CharField(max_length=16, choices=RevokedReason.choices, blank=True, default="")
 
@@ -100,7 +103,9 @@ class TokenFamily(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(revoked_at__isnull=True, revoked_reason="")
-                | models.Q(revoked_at__isnull=False, revoked_reason__in=["logout", "everywhere", "reuse"]),
+                | models.Q(
+                    revoked_at__isnull=False, revoked_reason__in=["logout", "everywhere", "reuse", "deactivated"]
+                ),
                 name="users_tokenfamily_revoked_with_reason",
             ),
         ]

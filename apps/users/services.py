@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import update_last_login
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -109,13 +110,14 @@ class _UncheckedRefreshToken(RefreshToken):
 
 
 def _family_for_rotation(family_id, *, user_id) -> TokenFamily:
-    """The session a refresh continues; refused when revoked. Tokens from before sessions start one."""
+    """The session a refresh continues, marked used now; refused when revoked (or pruned). Tokens from before
+    sessions start one."""
     if family_id is None:
         return TokenFamily.objects.create(user_id=user_id)
-    family = TokenFamily.objects.filter(pk=family_id, user_id=user_id).first()
-    if family is None or family.revoked_at is not None:
+    live = TokenFamily.objects.filter(pk=family_id, user_id=user_id, revoked_at__isnull=True)
+    if not live.update(last_used_at=timezone.now()):
         raise InvalidToken("The session of this token was signed out.")
-    return family
+    return TokenFamily(pk=family_id, user_id=user_id)
 
 
 def _replay_revokes_family(*, used_at, family_id, user_id) -> bool:
@@ -187,3 +189,21 @@ def user_sessions_revoke(*, user: User, reason: str = TokenFamily.RevokedReason.
     user_snapshot_invalidate(user.pk)
     logger.info("auth: user %s signed out everywhere (%s sessions)", user.pk, ended)
     return ended
+
+
+def sessions_prune(*, now=None) -> tuple[int, int]:
+    """Delete what can no longer sign anyone in: sessions revoked, or unused, for longer than a refresh token
+    lives, and outstanding refresh tokens past their expiry (simplejwt's ``flushexpiredtokens``; their blacklist
+    rows go with them). Returns (sessions, tokens) deleted. Run daily by ``apps.users.tasks.prune_sessions``.
+
+    Safe at any time: a pruned session's refresh tokens are refused like a revoked one's (the session is
+    looked up on every refresh), and its access tokens expired long before (the snapshot only needs sessions
+    revoked within the access lifetime).
+    """
+    now = now or timezone.now()
+    cutoff = now - settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"]
+    dead = TokenFamily.objects.filter(Q(revoked_at__lt=cutoff) | Q(revoked_at__isnull=True, last_used_at__lt=cutoff))
+    sessions = dead.delete()[1].get(TokenFamily._meta.label, 0)
+    tokens = OutstandingToken.objects.filter(expires_at__lte=now).delete()[1].get(OutstandingToken._meta.label, 0)
+    logger.info("auth: pruned %s dead sessions and %s expired refresh-token rows", sessions, tokens)
+    return sessions, tokens

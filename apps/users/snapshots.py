@@ -84,6 +84,10 @@ class UserSnapshot:
         return self.not_before is not None and (not isinstance(issued_at, int) or issued_at <= self.not_before)
 
 
+# Markers that end every session of the user, session-less tokens included (their time is "not before").
+_ENDS_EVERY_SESSION = frozenset({TokenFamily.RevokedReason.EVERYWHERE, TokenFamily.RevokedReason.DEACTIVATED})
+
+
 def _key(user_id) -> str:
     return f"auth:user:{user_id}"
 
@@ -123,7 +127,7 @@ def _load(user_id) -> UserSnapshot | str:
             )
         )
         revoked = frozenset(str(fid) for fid, _, _ in families)
-        everywhere = [at for _, at, reason in families if reason == TokenFamily.RevokedReason.EVERYWHERE]
+        everywhere = [at for _, at, reason in families if reason in _ENDS_EVERY_SESSION]
         if everywhere:
             not_before = int(max(everywhere).timestamp())
     return UserSnapshot(values=tuple(values), revoked_families=revoked, not_before=not_before)

@@ -8,18 +8,20 @@ import logging
 from datetime import timedelta
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from apps.users import services
 from apps.users.api.views import MeView
 from apps.users.models import TokenFamily, User
 from apps.users.snapshots import user_snapshot_get
+from apps.users.tasks import prune_sessions
 from apps.users.tests.conftest import LOGOUT_URL, ME_URL, REFRESH_URL, assert_error, cookie_value
 from apps.users.tests.factories import DEFAULT_PASSWORD
 
@@ -289,3 +291,97 @@ def test_the_fast_user_representation_equals_the_serializer(make_user, last_logi
     user.last_login = last_login
 
     assert user_representation(user) == UserSerializer(user).data
+
+
+# --- deactivation ends the sessions; dead sessions are pruned ----------------------------------------
+
+
+@pytest.mark.parametrize("update_fields", [None, ["is_active"]])
+def test_reactivating_a_user_revives_none_of_their_sessions(api_client, make_user, login, update_fields):
+    user = make_user("employee")
+    login(api_client, user)
+    other_device = APIClient()
+    login(other_device, user)
+    stolen_refresh = cookie_value(other_device, settings.AUTH_COOKIE_REFRESH)
+
+    user.is_active = False
+    user.save(update_fields=update_fields)
+    user.is_active = True
+    user.save(update_fields=update_fields)
+
+    assert_error(api_client.post(REFRESH_URL), 401, "token_invalid")
+    assert_error(APIClient().post(REFRESH_URL, {"refresh": stolen_refresh}, format="json"), 401, "token_invalid")
+    assert_error(api_client.get(ME_URL), 401, "token_invalid")  # the access token issued before, too
+    reasons = set(TokenFamily.objects.filter(user=user).values_list("revoked_reason", flat=True))
+    assert reasons == {TokenFamily.RevokedReason.DEACTIVATED}
+    fresh = APIClient()
+    login(fresh, user)  # signing in again works
+    assert fresh.get(ME_URL).status_code == 200
+
+
+def test_saving_a_user_who_stays_inactive_or_active_ends_no_session(api_client, make_user, login):
+    user = make_user("employee")
+    idle = make_user("employee", is_active=False)
+    login(api_client, user)
+
+    user.first_name = "Renamed"
+    user.save()
+    idle.first_name = "Still idle"
+    idle.save()
+
+    assert api_client.post(REFRESH_URL).status_code == 200
+    assert not TokenFamily.objects.filter(revoked_at__isnull=False).exists()
+
+
+def test_a_refresh_marks_its_session_used(api_client, make_user, login):
+    login(api_client, make_user("employee"))
+    family = TokenFamily.objects.get()
+    TokenFamily.objects.filter(pk=family.pk).update(last_used_at=timezone.now() - timedelta(days=3))
+
+    assert api_client.post(REFRESH_URL).status_code == 200
+
+    assert timezone.now() - TokenFamily.objects.get(pk=family.pk).last_used_at < timedelta(minutes=1)
+
+
+def test_pruning_deletes_only_what_can_no_longer_sign_anyone_in(api_client, make_user, login):
+    user = make_user("employee")
+    lifetime = settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"]
+    now = timezone.now()
+    old = now - lifetime - timedelta(hours=1)
+    login(api_client, user)
+    live = TokenFamily.objects.get()
+    revoked_long_ago = TokenFamily.objects.create(user=user, revoked_at=old, revoked_reason="logout")
+    revoked_lately = TokenFamily.objects.create(user=user, revoked_at=now, revoked_reason="logout")
+    unused_long = TokenFamily.objects.create(user=user, created_at=old, last_used_at=old)
+    expired = RefreshToken.for_user(user)  # an outstanding row, then made expired
+    OutstandingToken.objects.filter(jti=expired["jti"]).update(expires_at=now - timedelta(seconds=1))
+
+    sessions, tokens = services.sessions_prune()
+
+    assert (sessions, tokens) == (2, 1)
+    remaining = set(TokenFamily.objects.values_list("pk", flat=True))
+    assert remaining == {live.pk, revoked_lately.pk}
+    assert revoked_long_ago.pk not in remaining
+    assert unused_long.pk not in remaining
+    assert not OutstandingToken.objects.filter(jti=expired["jti"]).exists()
+    assert api_client.post(REFRESH_URL).status_code == 200  # the live session is untouched
+
+
+def test_a_pruned_sessions_refresh_token_is_refused(api_client, make_user, login):
+    login(api_client, make_user("employee"))
+    old = timezone.now() - settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"] - timedelta(hours=1)
+    TokenFamily.objects.update(last_used_at=old)
+
+    services.sessions_prune()
+
+    assert_error(api_client.post(REFRESH_URL), 401, "token_invalid")
+
+
+def test_the_daily_job_prunes(make_user):
+    user = make_user("employee")
+    old = timezone.now() - settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"] - timedelta(hours=1)
+    TokenFamily.objects.create(user=user, revoked_at=old, revoked_reason="logout")
+
+    async_to_sync(prune_sessions.func)(timestamp=0)
+
+    assert not TokenFamily.objects.exists()
