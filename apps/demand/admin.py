@@ -3,23 +3,24 @@ with proposals and open gaps on the plan's page, and "Apply" through a preview/c
 
 import datetime
 
+from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from rest_framework.exceptions import APIException
 
 from apps.api.admin import PositionAdmin
 from apps.api.timezones import org_unit_zone
+from apps.assignments.models import Assignment
 from apps.demand import services
 from apps.demand.choices import PlanStatus
 from apps.demand.coverage import coverage_by_position_week
 from apps.demand.models import CoverageRequirement, Plan
 from apps.demand.periods import Period
-from apps.demand.planning.services import plan_apply
-from apps.demand.planning.snapshot import plan_snapshot, snapshot_changes
-from apps.fsm.admin import refusal_text
+from apps.demand.planning.preview import ApplyChoice, plan_apply_confirm, plan_apply_preview
+from apps.fsm.admin import MAX_NAMED_DONE, TransitionFlowForm, refusal_text, render_preview_confirm
+from apps.fsm.preview import REFUSALS
+from apps.users.choices import Role
 from backend import timezones
 from backend.admin import Panel, ReadOnlyInline, add_file_inline, add_file_panel
 
@@ -102,6 +103,45 @@ def _table(headers: list[str], rows: list[list]) -> str:
         "", "<tr>{}</tr>", ((format_html_join("", "<td>{}</td>", ((c,) for c in r)),) for r in rows)
     )
     return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
+
+
+class PlanApplyForm(TransitionFlowForm):
+    """The transitions' form (effective date, reason, acknowledgement, an admin's override) plus what applying a
+    plan asks: which proposals, approve them too, re-check a stale plan against today's data."""
+
+    proposals = forms.MultipleChoiceField(
+        widget=forms.CheckboxSelectMultiple, help_text="A plan is applied all or nothing: these, together."
+    )
+    approve = forms.BooleanField(
+        required=False, label="Approve them too", help_text="Approve each new assignment (on the effective date)."
+    )
+    force_revalidate = forms.BooleanField(
+        required=False,
+        label="Re-check against today's data",
+        help_text="When the data changed since solving: judge each proposal by the rules on today's data instead.",
+    )
+    field_order = ["proposals", "approve", "effective_date", "reason", "acknowledge_warnings", "force_revalidate"]
+
+    def __init__(self, *args, proposals: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["proposals"].choices = proposals
+        self.fields["effective_date"].help_text = (
+            "The day the approvals take effect (the organisation's day; default today). The assignments run over "
+            "the plan's period."
+        )
+        self.fields["reason"].help_text = "Why (kept in the approvals' log after “Auto-plan #N”; rules may need one)."
+
+    def apply_choice(self) -> ApplyChoice:
+        data = self.cleaned_data
+        return ApplyChoice(
+            proposals=sorted(int(i) for i in data["proposals"]),
+            approve=data["approve"],
+            force_revalidate=data["force_revalidate"],
+            acknowledge_warnings=data["acknowledge_warnings"],
+            reason=data.get("reason", ""),
+            override_reason=data.get("override_reason", ""),
+            effective_date=data["effective_date"],
+        )
 
 
 @admin.register(Plan)
@@ -219,39 +259,83 @@ class PlanAdmin(admin.ModelAdmin):
         return extra + super().get_urls()
 
     def apply_view(self, request, plan_id: int):
-        """Preview (what would be created, what changed since solving), then confirm: the API's plan_apply."""
+        """The shared preview/confirm page (``render_preview_confirm``): every chosen proposal with its rule results,
+        what changed since solving, then Confirm → ``plan_apply``, as ``POST /api/coverage/plans/{id}/apply/``."""
         plan = self.get_object(request, str(plan_id))
-        if plan is None or request.user.role not in ("admin", "hr"):
+        if plan is None or request.user.role not in (Role.ADMIN, Role.HR):
             return HttpResponseRedirect(reverse("admin:demand_plan_changelist"))
         back = reverse("admin:demand_plan_change", args=[plan.pk])
-        if request.method == "POST" and request.POST.get("confirm"):
-            chosen = [int(i) for i in request.POST.getlist("proposal") if i.isdecimal()]
-            try:
-                outcome = plan_apply(
-                    plan_id=plan.pk,
-                    actor=request.user,
-                    proposals=chosen,
-                    approve=bool(request.POST.get("approve")),
-                    force_revalidate=bool(request.POST.get("force_revalidate")),
-                    acknowledge_warnings=bool(request.POST.get("acknowledge_warnings")),
-                )
-            except APIException as exc:
-                self.message_user(request, f"Not applied: {refusal_text(exc)}", messages.ERROR)
-                return HttpResponseRedirect(request.get_full_path())
-            self.message_user(request, f"Plan #{plan.pk} applied: {len(outcome['assignments'])} assignment(s) made.")
-            return HttpResponseRedirect(back)
         proposals = plan.results.get("proposals", [])
-        period = Period(plan.period_start, plan.period_end)
-        employees = sorted({p["employee"] for p in proposals})
-        positions = sorted({p["position"] for p in proposals})
-        now = plan_snapshot(period=period, employee_ids=employees, position_ids=positions)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": f"Apply plan #{plan.pk}?",
-            "plan": plan,
-            "proposals": list(enumerate(proposals)),
-            "stale": snapshot_changes(plan.snapshot, now, employee_ids=employees, position_ids=positions),
-            "back": back,
-        }
-        return TemplateResponse(request, "admin/demand/plan/apply_confirm.html", context)
+        choices = [
+            (str(i), f"#{i} {p['employee_number']} {p['employee_name']} → {p['position_code']}, {p['weekly_hours']} h")
+            for i, p in enumerate(proposals)
+        ]
+        submitted = request.method == "POST" and "fingerprint" in request.POST
+        if submitted:
+            form = PlanApplyForm(request.POST, user=request.user, proposals=choices)
+        else:  # the first preview: every proposal, proposed only, today, nothing acknowledged
+            initial = {"effective_date": timezones.today().isoformat(), "proposals": [c for c, _label in choices]}
+            form = PlanApplyForm(initial, user=request.user, proposals=choices)
+        notes, preview = [], None
+        if form.is_valid():
+            choice = form.apply_choice()
+            try:
+                if submitted and "_confirm" in request.POST:
+                    confirmation = plan_apply_confirm(
+                        plan_id=plan.pk, actor=request.user, choice=choice, fingerprint=request.POST["fingerprint"]
+                    )
+                    if confirmation.applied is not None:
+                        self._report_applied(request, plan, confirmation.applied)
+                        return HttpResponseRedirect(back)
+                    notes.append("Something changed since the preview you saw: nothing was done. Review it again.")
+                    preview = confirmation.preview
+                else:
+                    preview = plan_apply_preview(plan_id=plan.pk, actor=request.user, choice=choice)
+            except REFUSALS as exc:
+                notes.append(f"Not applied: {refusal_text(exc)}")
+                preview = plan_apply_preview(plan_id=plan.pk, actor=request.user, choice=choice)
+        else:
+            notes.append("Correct the form below to see the preview.")
+        rows = []
+        if preview is not None:
+            rows = preview.rows
+            notes += [preview.refusal] if preview.refusal else []
+            if preview.stale:
+                head = "The data changed since the plan was solved"
+                tail = (
+                    "Each proposal is judged on today's data below."
+                    if choice.force_revalidate
+                    else "Nothing can be applied as solved: tick “Re-check against today's data” to apply on today's "
+                    "data, or create a new plan."
+                )
+                notes.append(f"{head}: {' '.join(preview.stale)} {tail}")
+            if preview.batch_refusal:
+                notes.append(f"Together these cannot all go ahead: {preview.batch_refusal}")
+            if rows and not all(row.allowed for row in rows):
+                notes.append("A plan is applied all or nothing: untick the proposals that will not go ahead.")
+            for row in rows:
+                if row.instance is not None:
+                    row.url = reverse("admin:api_employee_change", args=[row.instance.employee_id])
+        going = sum(1 for row in rows if row.allowed)
+        approving = preview is not None and preview.choice.approve
+        return render_preview_confirm(
+            request,
+            self,
+            title=f"Apply plan #{plan.pk} ({plan.period_start} – {plan.period_end}): preview",
+            rows=rows,
+            form=form,
+            context={
+                "action_url": reverse("admin:demand_plan_apply", args=[plan.pk]),
+                "fingerprint": preview.fingerprint if preview is not None else "",
+                "confirm_label": f"Confirm: {'create and approve' if approving else 'create'} {going} assignment(s)",
+                "can_confirm": preview is not None and preview.can_confirm,
+                "notes": notes,
+                "cancel_url": back,
+            },
+        )
+
+    def _report_applied(self, request, plan, applied: dict) -> None:
+        made = Assignment.objects.select_related("employee", "position").filter(pk__in=applied["assignments"])
+        names = ", ".join(str(a) for a in made) if len(made) <= MAX_NAMED_DONE else ""
+        text = f"Plan #{plan.pk} applied: {len(made)} assignment(s) {'approved' if applied['approved'] else 'proposed'}"
+        self.message_user(request, f"{text}: {names}" if names else f"{text}.", messages.SUCCESS)

@@ -29,7 +29,9 @@ from backend import timezones
 from backend.admin import ReadOnlyAdmin, ReadOnlyInline
 
 __all__ = [
+    "MAX_NAMED_DONE",
     "EmployeeTransitionLogInline",
+    "TransitionFlowForm",
     "TransitionActionsAdminMixin",
     "TransitionLogAdmin",
     "TransitionLogInline",

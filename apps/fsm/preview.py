@@ -56,6 +56,11 @@ class ObjectPreview:
     url: str = ""
 
     @property
+    def key(self):
+        """What identifies the row on the page (``data-pk``)."""
+        return self.instance.pk
+
+    @property
     def blocked_by(self) -> list[RuleLine]:
         return [line for line in self.rules if line.status == "block"]
 
@@ -109,17 +114,19 @@ class _Rollback(Exception):
     pass
 
 
-def _status(result: dict, request: TransitionRequest) -> str:
+def _status(result: dict, *, actor, override_reason: str) -> str:
     if result.get("outcome") != Outcome.FAIL:
         return "pass"
     if result.get("severity") == Severity.WARN:
         return "warn"
-    if request.override_reason and getattr(request.actor, "role", None) == Role.ADMIN:
+    if override_reason and getattr(actor, "role", None) == Role.ADMIN:
         return "overridden"
     return "block"
 
 
-def _rule_lines(results: list[dict], request: TransitionRequest) -> list[RuleLine]:
+def rule_lines(results: list[dict], *, actor, override_reason: str = "") -> list[RuleLine]:
+    """The engine's results as a person reads them (names of rules and related objects: two queries at most);
+    a failing block rule is ``overridden`` when an admin gives ``override_reason``."""
     from apps.business_rules.models import BusinessRule
 
     names = dict(BusinessRule.objects.filter(code__in={r["rule"] for r in results}).values_list("code", "name"))
@@ -128,7 +135,7 @@ def _rule_lines(results: list[dict], request: TransitionRequest) -> list[RuleLin
         RuleLine(
             rule=r["rule"],
             name=names.get(r["rule"], ""),
-            status=_status(r, request),
+            status=_status(r, actor=actor, override_reason=override_reason),
             message=r.get("message") or "",
             observed=r.get("observed"),
             threshold=r.get("threshold"),
@@ -162,7 +169,7 @@ def transition_preview(*, kind: TransitionKind, pks, request: TransitionRequest)
                 outcome.target,
                 outcome.allowed,
                 refusal,
-                _rule_lines(outcome.rule_results, request),
+                rule_lines(outcome.rule_results, actor=request.actor, override_reason=request.override_reason),
             )
         )
     preview = Preview(request.name, objects)

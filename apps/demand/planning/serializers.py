@@ -121,7 +121,8 @@ class PlanDetailSerializer(PlanSerializer):
 
 
 class PlanApplySerializer(serializers.Serializer):
-    """``{proposals?, approve?, force_revalidate?, acknowledge_warnings?}``: which proposals (indexes), and how."""
+    """``{proposals?, approve?, force_revalidate?, acknowledge_warnings?, reason?, override_reason?,
+    effective_date?}``: which proposals (indexes), and how (as the admin's Apply page asks)."""
 
     proposals = serializers.ListField(
         child=StrictIntegerField(min_value=0, max_value=100_000), required=False, max_length=100_000
@@ -129,3 +130,15 @@ class PlanApplySerializer(serializers.Serializer):
     approve = serializers.BooleanField(default=False)
     force_revalidate = serializers.BooleanField(default=False)
     acknowledge_warnings = serializers.BooleanField(default=False)
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, help_text="Kept in the approvals' log after the plan."
+    )
+    override_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text="Admins only: apply despite failing block rules, for this reason (kept in the log).",
+    )
+    effective_date = serializers.DateField(
+        required=False, help_text="The day the approvals take effect (the organisation's day; default today)."
+    )

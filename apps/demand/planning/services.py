@@ -8,6 +8,7 @@ an in-process thread, or the test itself) calls the same function.
 import datetime
 import logging
 import threading
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -24,6 +25,7 @@ from apps.demand.planning.snapshot import plan_snapshot, snapshot_changes
 from apps.demand.planning.verify import plan_verify
 from apps.demand.selectors import candidate_pool, positions_in_scope
 from apps.fsm.services import TransitionRequest, transition_perform_many
+from apps.users.choices import Role
 from backend import timezones
 from backend.exceptions import ConflictError, RuleViolationError
 
@@ -204,29 +206,25 @@ def plan_apply(
     approve: bool = False,
     force_revalidate: bool = False,
     acknowledge_warnings: bool = False,
+    reason: str = "",
+    override_reason: str = "",
+    effective_date: datetime.date | None = None,
 ) -> dict:
     """Turn a solved plan's proposals (all, or the indexes in ``proposals``) into real assignments, all or nothing.
 
     Stale (rules, people or gaps changed since solving): 409 naming what changed, unless ``force_revalidate``,
-    which has the engine judge each proposal on today's data instead (422 if any is refused). Assignments are
-    created as ``proposed`` through ``assignments_create_many``; with ``approve`` each is approved through the
-    transition service, its log's reason citing the plan.
+    which has the engine judge each proposal on today's data instead (422 if any is refused, unless an admin
+    overrides with ``override_reason``). Assignments are created as ``proposed`` through
+    ``assignments_create_many``; with ``approve`` each is approved through the transition service on
+    ``effective_date`` (default today), its log's reason citing the plan (and ``reason``, when given).
     """
-    plan = Plan.objects.select_related("org_unit").get(pk=plan_id)
-    if plan.status not in (PlanStatus.SOLVED, PlanStatus.STALE):
-        raise ConflictError(
-            f"Only a solved plan can be applied; this one is {plan.status}.", details={"status": plan.status}
-        )
-    chosen = _chosen(plan, proposals)
-    if not chosen:
-        raise exceptions.ValidationError({"proposals": ["Choose at least one proposal (the plan has none)."]})
+    plan, chosen = plan_apply_chosen(plan_id=plan_id, proposals=proposals)
     period = Period(plan.period_start, plan.period_end)
-    employee_ids = sorted({p["employee"] for _i, p in chosen})
-    position_ids = sorted({p["position"] for _i, p in chosen})
-    reason = PLAN_REASON.format(plan=plan.pk)
+    reason = plan_apply_reason(plan, reason)
+    if override_reason and getattr(actor, "role", None) != Role.ADMIN:
+        raise exceptions.PermissionDenied("Only an admin may override a blocking rule.")
     if not force_revalidate:
-        now = plan_snapshot(period=period, employee_ids=employee_ids, position_ids=position_ids)
-        changes = snapshot_changes(plan.snapshot, now, employee_ids=employee_ids, position_ids=position_ids)
+        changes = plan_stale_changes(plan, chosen)
         if changes:
             Plan.objects.filter(pk=plan.pk, status=PlanStatus.SOLVED).update(status=PlanStatus.STALE)
             raise ConflictError(
@@ -239,20 +237,64 @@ def plan_apply(
             proposals=[p for _i, p in chosen],
             start=period.start,
             end=period.end,
-            today=timezones.today(),  # the organisation's day (a plan may span units)
+            today=effective_date or timezones.today(),  # the organisation's day (a plan may span units)
             reason=reason,
         )
         refused = [{"proposal": i, "blocks": v.blocks} for (i, _p), v in zip(chosen, verdicts, strict=True) if v.blocks]
-        if refused:
+        if refused and not override_reason:  # an admin's override is judged, and logged, by the services below
             raise RuleViolationError(
                 "Business rules now refuse some proposals of this plan; nothing was written.",
                 details={"violations": refused},
             )
-    return _apply_write(plan, chosen, actor, approve, acknowledge_warnings, reason)
+    options = ApplyWrite(approve, acknowledge_warnings, reason, override_reason, effective_date)
+    return plan_apply_write(plan, chosen, actor, options)
+
+
+def plan_apply_chosen(*, plan_id: int, proposals: list[int] | None) -> tuple[Plan, list[tuple[int, dict]]]:
+    """The plan (409 unless solved or stale) and its chosen ``(index, proposal)`` pairs (400 for unknown ones)."""
+    plan = Plan.objects.select_related("org_unit").get(pk=plan_id)
+    if plan.status not in (PlanStatus.SOLVED, PlanStatus.STALE):
+        raise ConflictError(
+            f"Only a solved plan can be applied; this one is {plan.status}.", details={"status": plan.status}
+        )
+    chosen = _chosen(plan, proposals)
+    if not chosen:
+        raise exceptions.ValidationError({"proposals": ["Choose at least one proposal (the plan has none)."]})
+    return plan, chosen
+
+
+def plan_apply_reason(plan: Plan, reason: str = "") -> str:
+    """The reason the transition logs keep: the plan, then the caller's words."""
+    cited = PLAN_REASON.format(plan=plan.pk)
+    return f"{cited}: {reason.strip()}" if reason.strip() else cited
+
+
+def plan_stale_changes(plan: Plan, chosen: list[tuple[int, dict]]) -> list[dict]:
+    """What changed, since the plan was solved, in the data the chosen proposals depend on (empty: nothing)."""
+    employee_ids = sorted({p["employee"] for _i, p in chosen})
+    position_ids = sorted({p["position"] for _i, p in chosen})
+    now = plan_snapshot(
+        period=Period(plan.period_start, plan.period_end), employee_ids=employee_ids, position_ids=position_ids
+    )
+    return snapshot_changes(plan.snapshot, now, employee_ids=employee_ids, position_ids=position_ids)
+
+
+@dataclass(frozen=True)
+class ApplyWrite:
+    """How the chosen proposals are written (``plan_apply``'s options past the staleness check)."""
+
+    approve: bool = False
+    acknowledge_warnings: bool = False
+    reason: str = ""
+    override_reason: str = ""
+    effective_date: datetime.date | None = None
 
 
 @transaction.atomic
-def _apply_write(plan: Plan, chosen, actor, approve: bool, acknowledge_warnings: bool, reason: str) -> dict:
+def plan_apply_write(plan: Plan, chosen, actor, options: ApplyWrite) -> dict:
+    """The write of ``plan_apply`` (one transaction): the assignments in one batch, approved when asked, the plan
+    ``applied``. Returns ``{plan, assignments, approved, made, outcomes}`` (``made``: the services' results)."""
+    approve, acknowledge_warnings, reason = options.approve, options.acknowledge_warnings, options.reason
     locked = Plan.objects.select_for_update().get(pk=plan.pk)
     if locked.status not in (PlanStatus.SOLVED, PlanStatus.STALE):
         raise ConflictError(f"The plan is {locked.status} now.", details={"status": locked.status})
@@ -271,15 +313,25 @@ def _apply_write(plan: Plan, chosen, actor, approve: bool, acknowledge_warnings:
                 "start_date": datetime.date.fromisoformat(p["start"]),
                 "end_date": datetime.date.fromisoformat(p["end"]),
                 "weekly_hours": Decimal(p["weekly_hours"]),
-                "notes": f"{reason}, proposal {index}.",
+                "notes": f"{PLAN_REASON.format(plan=plan.pk)}, proposal {index}.",
             }
         )
-    made = assignments_create_many(actor=actor, proposals=rows, acknowledge_warnings=acknowledge_warnings)
+    made = assignments_create_many(
+        actor=actor,
+        proposals=rows,
+        acknowledge_warnings=acknowledge_warnings,
+        override_reason=options.override_reason,
+    )
     ids = [assignment.pk for assignment, _results in made]
-    approved = []
+    approved, outcomes = [], []
     if approve:
         request = TransitionRequest(
-            name="approve", actor=actor, reason=reason, acknowledge_warnings=acknowledge_warnings
+            name="approve",
+            actor=actor,
+            reason=reason,
+            effective_date=options.effective_date,
+            acknowledge_warnings=acknowledge_warnings,
+            override_reason=options.override_reason,
         )
         outcomes = transition_perform_many(kind=ASSIGNMENT_TRANSITIONS, pks=ids, request=request)
         approved = [o.instance.pk for o in outcomes]
@@ -293,7 +345,7 @@ def _apply_write(plan: Plan, chosen, actor, approve: bool, acknowledge_warnings:
     locked.applied_at = timezone.now()
     locked.applied_by = actor if getattr(actor, "pk", None) else None
     locked.save(update_fields=["results", "status", "applied_at", "applied_by"])
-    return {"plan": locked, "assignments": ids, "approved": approved}
+    return {"plan": locked, "assignments": ids, "approved": approved, "made": made, "outcomes": outcomes}
 
 
 def plan_run_in_thread(plan_id: int) -> threading.Thread:

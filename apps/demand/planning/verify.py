@@ -28,17 +28,28 @@ EVENTS = ("assignment.create", "assignment.approve")
 
 @dataclass
 class Verdict:
-    """One proposal's rule results: the block failures (must be empty) and the warnings."""
+    """One proposal's rule results: the block failures (must be empty), the warnings, and every result (each
+    the engine's result with the ``event`` it was judged for; what a preview shows)."""
 
     blocks: list[dict] = field(default_factory=list)
     warnings: list[dict] = field(default_factory=list)
     evaluated: int = 0
+    results: list[dict] = field(default_factory=list)
 
 
 def plan_verify(
-    *, proposals: list[dict], start: datetime.date, end: datetime.date, today: datetime.date, reason: str
+    *,
+    proposals: list[dict],
+    start: datetime.date,
+    end: datetime.date,
+    today: datetime.date,
+    reason: str,
+    events: tuple[str, ...] = EVENTS,
 ) -> list[Verdict]:
-    """Judge ``proposals`` ({employee, position, weekly_hours}) over [start, end]; a ``Verdict`` each, in order."""
+    """Judge ``proposals`` ({employee, position, weekly_hours}) over [start, end]; a ``Verdict`` each, in order.
+
+    ``today`` is the approval's effective date; ``events`` narrows the judgement (only ``assignment.create`` when
+    the proposals are to stay proposed)."""
     if not proposals:
         return []
     employee_ids = sorted({p["employee"] for p in proposals})
@@ -82,7 +93,7 @@ def plan_verify(
             verdicts.append(verdict)
             continue
         others = [a for i, a in planned[employee.pk] if i != index]
-        for event in EVENTS:
+        for event in events:
             facts = Facts.preloaded(
                 event,
                 other_open_assignments=opened.get(employee.pk, []) + others,
@@ -99,6 +110,7 @@ def plan_verify(
             for rule in applicable_rules(event, facts, rules):
                 result = evaluate_rule(rule, facts)
                 verdict.evaluated += 1
+                verdict.results.append({**result, "event": event})
                 if result["outcome"] != Outcome.FAIL:
                     continue
                 entry = {"rule": result["rule"], "event": event, "message": result["message"]}

@@ -305,6 +305,21 @@ def test_apply_creates_proposed_assignments_citing_the_plan_and_can_approve(cont
     assert_error(again, 409, "conflict")
 
 
+def test_apply_keeps_the_callers_reason_and_effective_date_and_only_admins_override(contested, client_for, post):
+    client = client_for("hr")
+    plan_id = _solved(client, post)
+    refused = post(client, f"{URL}{plan_id}/apply/", {"override_reason": "urgent"})
+    assert_error(refused, 403, "permission_denied")
+    assert not Assignment.objects.exists()
+    body = {"approve": True, "reason": "January cover", "effective_date": "2027-01-04"}
+    response = post(client, f"{URL}{plan_id}/apply/", body)
+    assert response.status_code == 200, response.content
+    logs = AssignmentTransitionLog.objects.all()
+    assert {(log.reason, str(log.effective_date)) for log in logs} == {
+        (f"Auto-plan #{plan_id}: January cover", "2027-01-04")
+    }
+
+
 def test_apply_a_subset_leaves_the_rest(contested, client_for, post):
     client = client_for("admin")
     plan_id = _solved(client, post)
@@ -354,28 +369,7 @@ def test_apply_is_all_or_nothing_when_a_rule_now_refuses_one(contested, client_f
     assert not Assignment.objects.exists()
 
 
-# --- admin ----------------------------------------------------------------------------------------------------
-
-
-def test_admin_lists_plans_shows_proposals_and_gaps_and_applies_after_a_preview(
-    contested, client, make_user, post, client_for
-):
-    plan_id = _solved(client_for("hr"), post)
-    client.force_login(make_user("hr"))
-    listing = client.get("/admin/demand/plan/?status__exact=solved")
-    assert listing.status_code == 200
-    assert "320.00" in listing.content.decode()  # gap closed
-    page = client.get(f"/admin/demand/plan/{plan_id}/change/").content.decode()
-    for text in ("E-ANA", "ICU", "Apply…"):
-        assert text in page
-    preview = client.get(f"/admin/demand/plan/{plan_id}/apply/")
-    assert preview.status_code == 200
-    assert "Apply plan" in preview.content.decode()
-    assert not Assignment.objects.exists()  # the preview writes nothing
-    done = client.post(f"/admin/demand/plan/{plan_id}/apply/", {"confirm": "1", "proposal": ["0", "1"]})
-    assert done.status_code == 302
-    assert Assignment.objects.filter(state="proposed").count() == 2
-    assert Plan.objects.get(pk=plan_id).status == PlanStatus.APPLIED
+# --- warnings ---------------------------------------------------------------------------------------------------
 
 
 def test_a_proposal_that_trips_a_warn_rule_says_so_and_applying_needs_the_acknowledgement(contested, client_for, post):
