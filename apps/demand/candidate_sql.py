@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from apps.api.models import Employee, Position
 from apps.assignments.choices import COMMITTED_STATES, OPEN_STATES
@@ -44,7 +44,7 @@ from apps.business_rules.choices import Outcome, Severity
 from apps.business_rules.engine import evaluate_rule
 from apps.business_rules.facts import Facts
 from apps.business_rules.registry import REGISTRY
-from apps.demand.sql import in_list
+from apps.demand.sql import in_list, queryset_sql
 from apps.demand.supply import supply_ctes
 from apps.fsm.choices import EmployeeState
 from apps.tags.models import EmployeeTag, PositionTag, TagCatalog
@@ -77,10 +77,11 @@ class RuleContext:
             self.flags[key] = f"f{len(self.flags)}"
         return f"COALESCE(tf.{self.flags[key]}, FALSE)"
 
-    def tag_flags_sql(self) -> tuple[str, list]:
-        """The ``tf(employee_id, f0, f1, ...)`` CTE behind ``holds()``: one pass over the pool's relevant tags."""
+    def tag_flags_sql(self, prefix: str = "") -> tuple[str, list]:
+        """The ``tf(employee_id, f0, f1, ...)`` CTE behind ``holds()``: one pass over the pool's relevant tags
+        (``{prefix}tf`` over ``{prefix}pool``)."""
         if not self.flags:
-            return "tf AS (SELECT NULL::bigint AS employee_id WHERE FALSE)", []
+            return f"{prefix}tf AS (SELECT NULL::bigint AS employee_id WHERE FALSE)", []
         columns, params, ids, codes = [], [], [], []
         for (kind, tag, level), name in self.flags.items():
             match = "t.tag_id = %s" if kind == "id" else "c.code = %s"
@@ -95,10 +96,10 @@ class RuleContext:
             )
             if part
         )
-        sql = f"""tf AS (
+        sql = f"""{prefix}tf AS (
         SELECT t.employee_id AS employee_id, {", ".join(columns)}
-        FROM {ETAG} t JOIN {TAG} c ON c.id = t.tag_id
-        WHERE t.employee_id IN (SELECT id FROM pool) AND ({wanted})
+        FROM {ETAG} t JOIN {TAG} c ON c.id = t.tag_id JOIN {prefix}pool pl ON pl.id = t.employee_id
+        WHERE ({wanted})
           AND t.valid_from <= %s AND (t.valid_until IS NULL OR t.valid_until >= %s)
         GROUP BY t.employee_id
     )"""  # noqa: S608 -- table names are constants; values are parameters
@@ -218,6 +219,133 @@ class Shortlist:
     fitting_decided: int
     supply: dict[int, tuple]  # employee id → (from_ledger, contracted, leave, assigned, worked), picked rows only
     undecided: set[int]
+    qualified_only: bool = False  # the page was decided among the qualified alone (enough of them fit)
+
+
+def _qualified(employees: QuerySet[Employee], required: list[PositionTag], start, end) -> QuerySet[Employee]:
+    """The employees of ``employees`` who *can* fit: active and holding every required tag at its level by one row
+    valid over the whole period (apps/demand/candidates.py ``_tag_check``). Found through indexes (the state, and
+    ``tags_employeetag_fit`` per tag), not by evaluating anyone."""
+    qualified = employees.filter(state=EmployeeState.ACTIVE)
+    for need in required:
+        holds = EmployeeTag.objects.filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gte=end),
+            employee=OuterRef("pk"),
+            tag_id=need.tag_id,
+            level__gte=need.min_level,
+            valid_from__lte=start,
+        )
+        qualified = qualified.filter(Exists(holds))
+    return qualified
+
+
+def _keys_sql(
+    ctx: RuleContext,
+    *,
+    employees: QuerySet[Employee],
+    rule_columns: list[str],
+    rule_params: list,
+    severity_columns: dict,
+    required: list[PositionTag],
+    prefix: str,
+    with_score: bool,
+) -> tuple[str, list]:
+    """CTEs ending in ``{prefix}keyed(id, employee_number, free, undecided, fits, warn[, score])`` for ``employees``:
+    their supply, their open assignments overlapping the period, their tags, every rule's outcome, the sort key."""
+    start, end, hours, position = ctx.start, ctx.end, ctx.hours, ctx.position
+    p = prefix
+    supply, supply_params = supply_ctes(employees=employees, start=start, end=end, prefix=p)
+    open_sql, open_states = in_list([s.value for s in OPEN_STATES])
+    committed_sql, committed_states = in_list([s.value for s in COMMITTED_STATES])
+    period_days = (end - start).days + 1
+    held = " + ".join(
+        f"(CASE WHEN {ctx.holds(tag_id=pt.tag_id, level=pt.min_level)} THEN 1 ELSE 0 END)" for pt in required
+    )
+    held = held or "0"
+
+    def outcome(columns: list[str]) -> str:
+        if not columns:
+            return "0"
+        failing = " OR ".join(f"{c} IS NOT DISTINCT FROM 1" for c in columns)
+        unknown = " OR ".join(f"{c} IS NULL" for c in columns)
+        return f"(CASE WHEN {failing} THEN 1 WHEN {unknown} THEN NULL ELSE 0 END)"
+
+    tag_flags, tag_params = ctx.tag_flags_sql(prefix=p)
+    h = _numeric(hours)
+    score = ""
+    if with_score:
+        state_score = " ".join(
+            f"WHEN '{state.value}' THEN {weight}"
+            for state, weight in (
+                (EmployeeState.ACTIVE, "1"),
+                (EmployeeState.PENDING, "0.5"),
+                (EmployeeState.ON_LEAVE, "0.25"),
+                (EmployeeState.SUSPENDED, "0"),
+            )
+        )
+        tag_part = f"(k.held::numeric / {len(required)})" if required else "1"
+        hours_part = f"LEAST(1, GREATEST(0, k.free / {h}))" if hours else "1"
+        rules_part = "(CASE WHEN k.block = 1 OR k.clashes > 0 THEN 0 WHEN k.warn = 1 THEN 0.5 ELSE 1 END)"
+        raw_score = (
+            f"40 * {tag_part} + 30 * {hours_part} + 20 * (CASE k.state {state_score} ELSE 0 END) + 10 * {rules_part}"
+        )
+        score = f", {round_half_even(f'({raw_score})', 1)} AS score"
+    sql = f"""{supply},
+    {p}ovagg AS (
+        SELECT a.employee_id AS employee_id,
+               COUNT(*) FILTER (WHERE a.state IN {committed_sql}) AS n_committed,
+               COALESCE(SUM(a.weekly_hours) FILTER (WHERE a.state IN {committed_sql}), 0) AS sum_committed,
+               COALESCE(MAX(a.weekly_hours) FILTER (WHERE a.state IN {committed_sql}), 0) AS max_committed,
+               COUNT(*) AS n_open,
+               COUNT(*) FILTER (WHERE a.position_id = %s) AS clashes
+        FROM {ASG} a JOIN {p}pool pl ON pl.id = a.employee_id
+        WHERE a.state IN {open_sql}
+          AND a.start_date <= %s AND (a.end_date IS NULL OR a.end_date >= %s)
+        GROUP BY a.employee_id
+    ),
+    {tag_flags},
+    {p}rules AS (
+        SELECT e.id, e.employee_number, e.state,
+               ROUND((s.contracted - s.leave_h - s.assigned) * 7 / {period_days}, 2) AS free,
+               {held} AS held, ov.clashes AS clashes{"".join(", " + c for c in rule_columns)}
+        FROM {EMP} e
+        JOIN {p}supply s ON s.id = e.id
+        LEFT JOIN {p}tf tf ON tf.employee_id = e.id
+        LEFT JOIN {p}ovagg o ON o.employee_id = e.id
+        CROSS JOIN LATERAL (
+            SELECT COALESCE(o.n_committed, 0) AS n_committed, COALESCE(o.sum_committed, 0) AS sum_committed,
+                   COALESCE(o.max_committed, 0) AS max_committed, COALESCE(o.n_open, 0) AS n_open,
+                   COALESCE(o.clashes, 0) AS clashes
+        ) ov
+    ),
+    {p}facts AS (
+        SELECT k.id, k.employee_number, k.state, k.free, k.held, k.clashes,
+               {outcome(severity_columns[True])} AS block, {outcome(severity_columns[False])} AS warn
+        FROM {p}rules k
+    ),
+    {p}keyed AS (
+        SELECT k.id, k.employee_number, k.free, k.warn,
+               -- out already (on the position, or a blocking rule fails) or every rule known: decided
+               NOT (k.clashes > 0 OR COALESCE(k.block = 1, FALSE)
+                    OR (k.block IS NOT NULL AND k.warn IS NOT NULL)) AS undecided,
+               COALESCE(k.state = %s AND k.held = {len(required)} AND k.free >= {h} AND k.clashes = 0
+                        AND k.block = 0, FALSE) AS fits{score}
+        FROM {p}facts k
+    )"""  # noqa: S608 -- fragments, table names and choice values are constants
+    params = [
+        *supply_params,
+        *committed_states,
+        *committed_states,
+        *committed_states,
+        position.pk,
+        *open_states,
+        end,
+        start,
+        *tag_params,
+        *rule_params,
+        EmployeeState.ACTIVE.value,
+    ]
+    return sql, params
 
 
 def candidate_shortlist(
@@ -231,135 +359,87 @@ def candidate_shortlist(
     employees: QuerySet[Employee],
     limit: int,
     template: Facts,
+    prefilter: bool = True,
 ) -> Shortlist:
-    """One query: see the module docstring. PostgreSQL only."""
+    """One query: see the module docstring. PostgreSQL only. ``prefilter=False`` skips the qualified-first path
+    (every key computed, as before it existed): the benchmark's baseline."""
     ctx = RuleContext(position, position_tags, start, end, hours, template)
-    supply, supply_params = supply_ctes(employees=employees, start=start, end=end)
-    open_sql, open_states = in_list([s.value for s in OPEN_STATES])
-    committed_sql, committed_states = in_list([s.value for s in COMMITTED_STATES])
     required = [pt for pt in position_tags if pt.required]
-    period_days = (end - start).days + 1
 
-    held = " + ".join(
-        f"(CASE WHEN {ctx.holds(tag_id=pt.tag_id, level=pt.min_level)} THEN 1 ELSE 0 END)" for pt in required
-    )
-    held = held or "0"
-
-    # One column per rule (1 fails, 0 passes, NULL undecided), then per severity: any failing, any undecided.
+    # One column per rule (1 fails, 0 passes, NULL undecided); the severity groups name them.
     rule_columns, rule_params, severity_columns = [], [], {True: [], False: []}
     for i, rule in enumerate(rules):
         sql, values = rule_sql(rule, ctx)
         rule_columns.append(f"({sql})::int AS r{i}")
         rule_params += values
         severity_columns[rule.severity == Severity.BLOCK].append(f"k.r{i}")
-
-    def outcome(columns: list[str]) -> str:
-        if not columns:
-            return "0"
-        failing = " OR ".join(f"{c} IS NOT DISTINCT FROM 1" for c in columns)
-        unknown = " OR ".join(f"{c} IS NULL" for c in columns)
-        return f"(CASE WHEN {failing} THEN 1 WHEN {unknown} THEN NULL ELSE 0 END)"
-
-    tag_flags, tag_params = ctx.tag_flags_sql()
-    state_score = " ".join(
-        f"WHEN '{state.value}' THEN {weight}"
-        for state, weight in (
-            (EmployeeState.ACTIVE, "1"),
-            (EmployeeState.PENDING, "0.5"),
-            (EmployeeState.ON_LEAVE, "0.25"),
-            (EmployeeState.SUSPENDED, "0"),
-        )
+    common = {
+        "rule_columns": rule_columns,
+        "rule_params": rule_params,
+        "severity_columns": severity_columns,
+        "required": required,
+    }
+    # Only the qualified can fit, and a fitting employee's score is 100, or 95 with a failing warning: when enough
+    # of the qualified fit, the page is decided among them alone (no score needed).
+    fast, fast_params = _keys_sql(
+        ctx,
+        employees=_qualified(employees, required, start, end),
+        prefix="q_",
+        with_score=False,
+        **common,
     )
-    h = _numeric(hours)
-    tag_part = f"(k.held::numeric / {len(required)})" if required else "1"
-    hours_part = f"LEAST(1, GREATEST(0, k.free / {h}))" if hours else "1"
-    rules_part = "(CASE WHEN k.block = 1 OR k.clashes > 0 THEN 0 WHEN k.warn = 1 THEN 0.5 ELSE 1 END)"
-    raw_score = (
-        f"40 * {tag_part} + 30 * {hours_part} + 20 * (CASE k.state {state_score} ELSE 0 END) + 10 * {rules_part}"
-    )
+    # Otherwise the page reaches employees who do not fit: everyone's key, as before (read only in that case).
+    full, full_params = _keys_sql(ctx, employees=employees, prefix="", with_score=True, **common)
+    pool_sql, pool_params = queryset_sql(employees.order_by().values("id"))
+    supply_columns = "s.from_ledger, s.contracted, s.leave_h, s.assigned, s.worked"
+    decided_fits = "COUNT(*) FILTER (WHERE fits AND NOT undecided)"
+    gate = "SELECT FALSE AS enough, 0 AS fitting"
+    if prefilter:
+        gate = f"SELECT {decided_fits} >= %s AS enough, {decided_fits} AS fitting FROM q_keyed"  # noqa: S608
+    # Each branch of ``page`` runs only on its side of the gate (a one-time filter: PostgreSQL does not even
+    # start the other side's CTEs, which it evaluates only when first read).
     sql = f"""
-    WITH {supply},
-    ovagg AS (
-        SELECT a.employee_id AS employee_id,
-               COUNT(*) FILTER (WHERE a.state IN {committed_sql}) AS n_committed,
-               COALESCE(SUM(a.weekly_hours) FILTER (WHERE a.state IN {committed_sql}), 0) AS sum_committed,
-               COALESCE(MAX(a.weekly_hours) FILTER (WHERE a.state IN {committed_sql}), 0) AS max_committed,
-               COUNT(*) AS n_open,
-               COUNT(*) FILTER (WHERE a.position_id = %s) AS clashes
-        FROM {ASG} a
-        WHERE a.employee_id IN (SELECT id FROM pool) AND a.state IN {open_sql}
-          AND a.start_date <= %s AND (a.end_date IS NULL OR a.end_date >= %s)
-        GROUP BY a.employee_id
-    ),
-    {tag_flags},
-    rules AS (
-        SELECT e.id, e.employee_number, e.state,
-               ROUND((s.contracted - s.leave_h - s.assigned) * 7 / {period_days}, 2) AS free,
-               {held} AS held, ov.clashes AS clashes{"".join(", " + c for c in rule_columns)}
-        FROM {EMP} e
-        JOIN supply s ON s.id = e.id
-        LEFT JOIN tf ON tf.employee_id = e.id
-        LEFT JOIN ovagg o ON o.employee_id = e.id
-        CROSS JOIN LATERAL (
-            SELECT COALESCE(o.n_committed, 0) AS n_committed, COALESCE(o.sum_committed, 0) AS sum_committed,
-                   COALESCE(o.max_committed, 0) AS max_committed, COALESCE(o.n_open, 0) AS n_open,
-                   COALESCE(o.clashes, 0) AS clashes
-        ) ov
-    ),
-    facts AS (
-        SELECT k.id, k.employee_number, k.state, k.free, k.held, k.clashes,
-               {outcome(severity_columns[True])} AS block, {outcome(severity_columns[False])} AS warn
-        FROM rules k
-    ),
-    scored AS (
-        SELECT k.id, k.employee_number, k.free,
-               -- out already (on the position, or a blocking rule fails) or every rule known: decided
-               NOT (k.clashes > 0 OR COALESCE(k.block = 1, FALSE)
-                    OR (k.block IS NOT NULL AND k.warn IS NOT NULL)) AS undecided,
-               COALESCE(k.state = %s AND k.held = {len(required)} AND k.free >= {h} AND k.clashes = 0
-                        AND k.block = 0, FALSE) AS fits,
-               {raw_score} AS raw_score
-        FROM facts k
-    ),
-    keyed AS (
-        SELECT id, employee_number, free, undecided, fits, {round_half_even("raw_score", 1)} AS score FROM scored
+    WITH {fast},
+    {full},
+    gate AS ({gate}),
+    page AS (
+        (SELECT k.id, FALSE AS undecided, k.rank, {supply_columns}
+         FROM (SELECT id, ROW_NUMBER() OVER () AS rank FROM (
+                   SELECT id FROM q_keyed WHERE fits AND NOT undecided AND (SELECT enough FROM gate)
+                   ORDER BY warn, free DESC, employee_number COLLATE "C", id LIMIT %s) top) k
+         JOIN q_supply s ON s.id = k.id)
+        UNION ALL
+        (SELECT k.id, TRUE, 0, {supply_columns} FROM q_keyed k JOIN q_supply s ON s.id = k.id
+         WHERE k.undecided AND (SELECT enough FROM gate))
+        UNION ALL
+        (SELECT k.id, FALSE, k.rank, {supply_columns}
+         FROM (SELECT id, ROW_NUMBER() OVER () AS rank FROM (
+                   SELECT id FROM keyed WHERE NOT undecided AND NOT (SELECT enough FROM gate)
+                   ORDER BY fits DESC, score DESC, free DESC, employee_number COLLATE "C", id LIMIT %s) top) k
+         JOIN supply s ON s.id = k.id)
+        UNION ALL
+        (SELECT k.id, TRUE, 0, {supply_columns} FROM keyed k JOIN supply s ON s.id = k.id
+         WHERE k.undecided AND NOT (SELECT enough FROM gate))
     ),
     totals AS (
-        SELECT COUNT(*) AS considered, COUNT(*) FILTER (WHERE fits AND NOT undecided) AS fitting FROM keyed
-    ),
-    picked AS (
-        (SELECT id, FALSE AS undecided FROM keyed WHERE NOT undecided
-         ORDER BY fits DESC, score DESC, free DESC, employee_number COLLATE "C", id LIMIT %s)
-        UNION ALL
-        (SELECT id, TRUE FROM keyed WHERE undecided)
+        SELECT (SELECT COUNT(*) FROM ({pool_sql}) p) AS considered,
+               CASE WHEN (SELECT enough FROM gate) THEN (SELECT fitting FROM gate)
+                    ELSE (SELECT {decided_fits} FROM keyed) END AS fitting
     )
-    SELECT t.considered, t.fitting, p.undecided, s.id, s.from_ledger, s.contracted, s.leave_h, s.assigned, s.worked
-    FROM totals t
-    LEFT JOIN picked p ON TRUE
-    LEFT JOIN supply s ON s.id = p.id"""  # noqa: S608 -- fragments, table names and choice values are constants
-    params = [
-        *supply_params,
-        *committed_states,
-        *committed_states,
-        *committed_states,
-        position.pk,
-        *open_states,
-        end,
-        start,
-        *tag_params,
-        *rule_params,
-        EmployeeState.ACTIVE.value,
-        limit,
-    ]
+    SELECT t.considered, t.fitting, p.undecided, p.id, p.from_ledger, p.contracted, p.leave_h, p.assigned, p.worked,
+           (SELECT enough FROM gate)
+    FROM totals t LEFT JOIN page p ON TRUE
+    ORDER BY p.undecided, p.rank"""  # noqa: S608 -- fragments, table names and choice values are constants
+    params = [*fast_params, *full_params, *([limit] if prefilter else []), limit, limit, *pool_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    considered, fitting = (rows[0][0], rows[0][1]) if rows else (0, 0)
+    considered, fitting, qualified_only = rows[0][0], rows[0][1], rows[0][9]
     supply_rows, undecided = {}, set()
     for row in rows:
         if row[3] is None:
             continue
-        supply_rows[row[3]] = (bool(row[4]), *row[5:])
+        supply_rows[row[3]] = (bool(row[4]), *row[5:9])
         if row[2]:
             undecided.add(row[3])
-    return Shortlist(considered, fitting, supply_rows, undecided)
+    return Shortlist(considered, fitting, supply_rows, undecided, qualified_only)

@@ -45,11 +45,12 @@ def _ledger_share_sql(d) -> tuple[str, str]:
     return column, share
 
 
-def supply_ctes(*, employees: QuerySet[Employee], start, end) -> tuple[str, list]:
+def supply_ctes(*, employees: QuerySet[Employee], start, end, prefix: str = "") -> tuple[str, list]:
     """CTEs (without ``WITH``) ending in ``supply(id, from_ledger, contracted, leave_h, assigned, worked)``.
 
     Also defines ``bounds(lo, hi)`` and ``pool(id)`` (the employees), which a caller may read too: candidate
-    ranking builds on them (apps/demand/candidates.py).
+    ranking builds on them (apps/demand/candidate_sql.py). Every CTE name starts with ``prefix``, so one query can
+    hold the supply of two different sets of employees.
     """
     d = DateSQL.current()
     pool_sql, pool_params = queryset_sql(employees.order_by().values("id"))
@@ -65,22 +66,22 @@ def supply_ctes(*, employees: QuerySet[Employee], start, end) -> tuple[str, list
     employed = d.overlap_days("e.hire_date", "e.termination_date", "b.lo", "b.hi")
     materialized = "MATERIALIZED " if d.pg else ""  # PostgreSQL would inline a CTE read once; SQLite < 3.35 lacks it
     sql = f"""
-    bounds AS (SELECT {d.param()} AS lo, {d.param()} AS hi),
-    pool(id) AS {materialized}(SELECT DISTINCT p.id FROM ({pool_sql}) p),
-    led AS (
+    {prefix}bounds AS (SELECT {d.param()} AS lo, {d.param()} AS hi),
+    {prefix}pool(id) AS {materialized}(SELECT DISTINCT p.id FROM ({pool_sql}) p),
+    {prefix}led AS (
         SELECT l.employee_id AS employee_id, {sums}
-        FROM {LEDGER} l JOIN pool ON pool.id = l.employee_id CROSS JOIN bounds b
+        FROM {LEDGER} l JOIN {prefix}pool pool ON pool.id = l.employee_id CROSS JOIN {prefix}bounds b
         WHERE {d.overlaps("l.period_start", "l.period_end", "b.lo", "b.hi")}
         GROUP BY l.employee_id
     ),
-    asg AS (
+    {prefix}asg AS (
         SELECT a.employee_id AS employee_id, SUM(a.weekly_hours * {asg_days} / 7.0) AS hours
-        FROM {ASG} a JOIN pool ON pool.id = a.employee_id CROSS JOIN bounds b
+        FROM {ASG} a JOIN {prefix}pool pool ON pool.id = a.employee_id CROSS JOIN {prefix}bounds b
         WHERE a.state IN {states_sql} AND {d.overlaps("a.start_date", "a.end_date", "b.lo", "b.hi")}
         GROUP BY a.employee_id
     ),
     -- Materialized: its from_ledger is read four times below, and PostgreSQL would otherwise repeat the EXISTS.
-    raw AS {materialized}(
+    {prefix}raw AS {materialized}(
         SELECT e.id AS id,
                CASE WHEN EXISTS (SELECT 1 FROM {LEDGER} x WHERE x.employee_id = e.id) THEN 1 ELSE 0 END AS from_ledger,
                COALESCE(led.contracted, 0) AS l_contracted, COALESCE(led.leave_h, 0) AS l_leave,
@@ -88,17 +89,17 @@ def supply_ctes(*, employees: QuerySet[Employee], start, end) -> tuple[str, list
                CASE WHEN {d.overlaps("e.hire_date", "e.termination_date", "b.lo", "b.hi")}
                     THEN e.contracted_weekly_hours * {employed} / 7.0 ELSE 0 END AS c_contracted,
                COALESCE(asg.hours, 0) AS c_assigned
-        FROM pool JOIN {EMP} e ON e.id = pool.id CROSS JOIN bounds b
-        LEFT JOIN led ON led.employee_id = e.id
-        LEFT JOIN asg ON asg.employee_id = e.id
+        FROM {prefix}pool pool JOIN {EMP} e ON e.id = pool.id CROSS JOIN {prefix}bounds b
+        LEFT JOIN {prefix}led led ON led.employee_id = e.id
+        LEFT JOIN {prefix}asg asg ON asg.employee_id = e.id
     ),
-    supply AS (
+    {prefix}supply AS (
         SELECT id, from_ledger,
                CASE WHEN from_ledger = 1 THEN l_contracted ELSE c_contracted END AS contracted,
                CASE WHEN from_ledger = 1 THEN l_leave ELSE 0 END AS leave_h,
                CASE WHEN from_ledger = 1 THEN l_assigned ELSE c_assigned END AS assigned,
                l_worked AS worked
-        FROM raw
+        FROM {prefix}raw
     )"""  # noqa: S608 -- fragments, table names and choice values are constants; values are parameters
     return sql, [start, end, *pool_params, *states]
 
