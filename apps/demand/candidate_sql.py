@@ -396,8 +396,9 @@ def candidate_shortlist(
     gate = "SELECT FALSE AS enough, 0 AS fitting"
     if prefilter:
         gate = f"SELECT {decided_fits} >= %s AS enough, {decided_fits} AS fitting FROM q_keyed"  # noqa: S608
-    # Each branch of ``page`` runs only on its side of the gate (a one-time filter: PostgreSQL does not even
-    # start the other side's CTEs, which it evaluates only when first read).
+    # Each branch of ``page`` runs only on its side of the gate: a one-time filter at the branch's top, so PostgreSQL
+    # does not even start the other side's CTEs (it evaluates a CTE only when first read; a join below the filter
+    # would read one row of its outer side first).
     sql = f"""
     WITH {fast},
     {full},
@@ -407,7 +408,7 @@ def candidate_shortlist(
          FROM (SELECT id, ROW_NUMBER() OVER () AS rank FROM (
                    SELECT id FROM q_keyed WHERE fits AND NOT undecided AND (SELECT enough FROM gate)
                    ORDER BY warn, free DESC, employee_number COLLATE "C", id LIMIT %s) top) k
-         JOIN q_supply s ON s.id = k.id)
+         JOIN q_supply s ON s.id = k.id WHERE (SELECT enough FROM gate))
         UNION ALL
         (SELECT k.id, TRUE, 0, {supply_columns} FROM q_keyed k JOIN q_supply s ON s.id = k.id
          WHERE k.undecided AND (SELECT enough FROM gate))
@@ -416,7 +417,7 @@ def candidate_shortlist(
          FROM (SELECT id, ROW_NUMBER() OVER () AS rank FROM (
                    SELECT id FROM keyed WHERE NOT undecided AND NOT (SELECT enough FROM gate)
                    ORDER BY fits DESC, score DESC, free DESC, employee_number COLLATE "C", id LIMIT %s) top) k
-         JOIN supply s ON s.id = k.id)
+         JOIN supply s ON s.id = k.id WHERE NOT (SELECT enough FROM gate))
         UNION ALL
         (SELECT k.id, TRUE, 0, {supply_columns} FROM keyed k JOIN supply s ON s.id = k.id
          WHERE k.undecided AND NOT (SELECT enough FROM gate))
