@@ -84,10 +84,40 @@ class _Loaded:
     supply: dict[int, tuple]
 
 
+def what_if_rules(events) -> list:
+    """The active rules for any of ``events`` that a what-if can evaluate (not the request-only types): one query.
+    Shared with the auto-plan (apps/demand/planning/problem.py)."""
+    wanted = set(events)
+    return [r for r in active_rules() if wanted & set(r.events or []) and r.rule_type not in REQUEST_ONLY_RULE_TYPES]
+
+
+def open_assignments_by_employee(*, employees: QuerySet[Employee], start, end) -> dict[int, list[Assignment]]:
+    """employee id → their open assignments overlapping [start, end] (the fields the rules read), by id: one query."""
+    found: dict[int, list[Assignment]] = defaultdict(list)
+    overlapping = Q(end_date__isnull=True) | Q(end_date__gte=start)
+    for assignment in (
+        Assignment.objects.filter(
+            overlapping, employee__in=employees.order_by().values("pk"), state__in=OPEN_STATES, start_date__lte=end
+        )
+        .only(*ASSIGNMENT_FIELDS)
+        .order_by("id")
+    ):
+        found[assignment.employee_id].append(assignment)
+    return found
+
+
+def tags_by_employee(*, employees: QuerySet[Employee], wanted: Q) -> dict[int, list[EmployeeTag]]:
+    """employee id → their tags matching ``wanted`` (catalogue entry joined): one query."""
+    found: dict[int, list[EmployeeTag]] = defaultdict(list)
+    for tag in EmployeeTag.objects.filter(wanted, employee__in=employees.order_by().values("pk")).select_related("tag"):
+        found[tag.employee_id].append(tag)
+    return found
+
+
 def _fixed(*, position: Position, start, end, hours: Decimal, today) -> tuple[list[PositionTag], list, Facts]:
     """The position's tags, the approval rules that apply, and the what-if without an employee: two queries."""
     position_tags = list(PositionTag.objects.filter(position=position).select_related("tag").order_by("tag__code"))
-    rules = [r for r in active_rules() if EVENT in (r.events or []) and r.rule_type not in REQUEST_ONLY_RULE_TYPES]
+    rules = what_if_rules([EVENT])
     # Scope and validity depend only on the position and the day, so one template decides them for everyone.
     template = Facts(
         event=EVENT, position=position, start_date=start, end_date=end, weekly_hours=hours, effective_date=today
@@ -100,7 +130,6 @@ def _load_people(
 ) -> _Loaded:
     """The employees, their relevant tags and open assignments overlapping the period, and (unless given) their
     supply: four queries (three with ``supply``)."""
-    pool_ids = employees.order_by().values("pk")
     extra_codes = {
         extra["tag"]
         for rule in rules
@@ -108,27 +137,16 @@ def _load_people(
         for extra in rule.params.get("extra_tags") or []
         if isinstance(extra, dict) and "tag" in extra
     }
-    tags_by_employee: dict[int, list[EmployeeTag]] = defaultdict(list)
+    held: dict[int, list[EmployeeTag]] = {}
     if position_tags or extra_codes:
         wanted = Q(tag_id__in=[pt.tag_id for pt in position_tags]) | Q(tag__code__in=sorted(extra_codes))
-        for tag in EmployeeTag.objects.filter(wanted, employee__in=pool_ids).select_related("tag"):
-            tags_by_employee[tag.employee_id].append(tag)
-
-    open_by_employee: dict[int, list[Assignment]] = defaultdict(list)
-    overlapping = Q(end_date__isnull=True) | Q(end_date__gte=start)
-    for assignment in (
-        Assignment.objects.filter(overlapping, employee__in=pool_ids, state__in=OPEN_STATES, start_date__lte=end)
-        .only(*ASSIGNMENT_FIELDS)
-        .order_by("id")
-    ):
-        open_by_employee[assignment.employee_id].append(assignment)
-
+        held = tags_by_employee(employees=employees, wanted=wanted)
     return _Loaded(
         position_tags=position_tags,
         rules=rules,
         employees=list(employees.only(*EMPLOYEE_FIELDS).order_by("pk")),
-        tags_by_employee=tags_by_employee,
-        open_by_employee=open_by_employee,
+        tags_by_employee=held,
+        open_by_employee=open_assignments_by_employee(employees=employees, start=start, end=end),
         supply=supply if supply is not None else supply_by_employee(employees=employees, start=start, end=end),
     )
 

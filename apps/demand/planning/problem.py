@@ -28,12 +28,18 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet
 
 from apps.api.models import Employee, Position
-from apps.assignments.choices import COMMITTED_STATES, OPEN_STATES, AssignmentState
+from apps.assignments.choices import COMMITTED_STATES, AssignmentState
 from apps.assignments.models import Assignment
 from apps.business_rules.choices import Outcome, Severity
-from apps.business_rules.engine import active_rules, applicable_rules, evaluate_rule
+from apps.business_rules.engine import applicable_rules, evaluate_rule
 from apps.business_rules.facts import Facts, Interval, peak
-from apps.demand.candidates import ASSIGNMENT_FIELDS, EMPLOYEE_FIELDS, REQUEST_ONLY_RULE_TYPES, fmt_hours
+from apps.demand.candidates import (
+    EMPLOYEE_FIELDS,
+    fmt_hours,
+    open_assignments_by_employee,
+    tags_by_employee,
+    what_if_rules,
+)
 from apps.demand.coverage import coverage_by_position_week
 from apps.demand.models import CoverageRequirement
 from apps.demand.periods import Period
@@ -258,16 +264,9 @@ def problem_build(
     )
     employees = list(people_qs)
     ids = [e.pk for e in employees]
-    open_by: dict[int, list[Assignment]] = defaultdict(list)
+    open_by: dict[int, list[Assignment]] = {}
     if ids and open_needs:
-        overlapping = Q(end_date__isnull=True) | Q(end_date__gte=period.start)
-        for a in (
-            Assignment.objects.filter(overlapping, employee__in=people_qs.values("pk"), state__in=OPEN_STATES)
-            .filter(start_date__lte=period.end)
-            .only(*ASSIGNMENT_FIELDS)
-            .order_by("id")
-        ):
-            open_by[a.employee_id].append(a)
+        open_by = open_assignments_by_employee(employees=people_qs, start=period.start, end=period.end)
     pending = {k: [a for a in v if a.state == AssignmentState.PROPOSED] for k, v in open_by.items()}
     free = _free_hours(people_qs, weeks, period, pending) if ids and open_needs else {}
 
@@ -290,12 +289,9 @@ def problem_build(
         )
 
     tag_ids = {t.tag_id for n in open_needs.values() for t in n.required_tags}
-    held: dict[int, list[EmployeeTag]] = defaultdict(list)
+    held: dict[int, list[EmployeeTag]] = {}
     if tag_ids and ids:
-        for t in EmployeeTag.objects.filter(employee__in=people_qs.values("pk"), tag_id__in=tag_ids).select_related(
-            "tag"
-        ):
-            held[t.employee_id].append(t)
+        held = tags_by_employee(employees=people_qs, wanted=Q(tag_id__in=tag_ids))
     # (tag, min level) → ids of the people holding it at that level over the whole period: set algebra, so a
     # position's qualified people cost one intersection, not a scan of the pool per position.
     holding: dict[tuple[int, int], set[int]] = {}
@@ -320,9 +316,7 @@ def problem_build(
         else set()
     )
 
-    all_rules = [
-        r for r in active_rules() if set(EVENTS) & set(r.events or []) and r.rule_type not in REQUEST_ONLY_RULE_TYPES
-    ]
+    all_rules = what_if_rules(EVENTS)
     problem = Problem(
         period=period,
         today=today,
