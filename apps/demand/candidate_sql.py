@@ -49,7 +49,6 @@ from apps.demand.supply import supply_ctes
 from apps.fsm.choices import EmployeeState
 from apps.tags.models import EmployeeTag, PositionTag, TagCatalog
 
-EMP = Employee._meta.db_table
 ASG = Assignment._meta.db_table
 ETAG = EmployeeTag._meta.db_table
 TAG = TagCatalog._meta.db_table
@@ -57,9 +56,10 @@ TAG = TagCatalog._meta.db_table
 
 @dataclass
 class RuleContext:
-    """What a rule compiler may read: the what-if's constants. SQL may use ``e`` (the employee row), the
-    per-employee aggregates ``ov.n_committed``, ``ov.sum_committed``, ``ov.max_committed``, ``ov.n_open``,
-    ``ov.clashes`` (open assignments overlapping the period; never NULL), and ``holds()`` flags."""
+    """What a rule compiler may read: the what-if's constants. SQL may use ``e`` (the employee's
+    ``supply.POOL_COLUMNS``), the per-employee aggregates ``ov.n_committed``, ``ov.sum_committed``,
+    ``ov.max_committed``, ``ov.n_open``, ``ov.clashes`` (open assignments overlapping the period; never NULL), and
+    ``holds()`` flags."""
 
     position: Position
     position_tags: list[PositionTag]
@@ -254,7 +254,8 @@ def _keys_sql(
     their supply, their open assignments overlapping the period, their tags, every rule's outcome, the sort key."""
     start, end, hours, position = ctx.start, ctx.end, ctx.hours, ctx.position
     p = prefix
-    supply, supply_params = supply_ctes(employees=employees, start=start, end=end, prefix=p)
+    # The pool and the qualified are employee rows filtered without joins that could repeat one: no DISTINCT pass.
+    supply, supply_params = supply_ctes(employees=employees, start=start, end=end, prefix=p, unique=True)
     open_sql, open_states = in_list([s.value for s in OPEN_STATES])
     committed_sql, committed_states = in_list([s.value for s in COMMITTED_STATES])
     period_days = (end - start).days + 1
@@ -308,7 +309,7 @@ def _keys_sql(
         SELECT e.id, e.employee_number, e.state,
                ROUND((s.contracted - s.leave_h - s.assigned) * 7 / {period_days}, 2) AS free,
                {held} AS held, ov.clashes AS clashes{"".join(", " + c for c in rule_columns)}
-        FROM {EMP} e
+        FROM {p}pool e
         JOIN {p}supply s ON s.id = e.id
         LEFT JOIN {p}tf tf ON tf.employee_id = e.id
         LEFT JOIN {p}ovagg o ON o.employee_id = e.id

@@ -45,15 +45,22 @@ def _ledger_share_sql(d) -> tuple[str, str]:
     return column, share
 
 
-def supply_ctes(*, employees: QuerySet[Employee], start, end, prefix: str = "") -> tuple[str, list]:
+POOL_COLUMNS = ("id", "employee_number", "state", "contracted_weekly_hours", "hire_date", "termination_date")
+
+
+def supply_ctes(
+    *, employees: QuerySet[Employee], start, end, prefix: str = "", unique: bool = False
+) -> tuple[str, list]:
     """CTEs (without ``WITH``) ending in ``supply(id, from_ledger, contracted, leave_h, assigned, worked)``.
 
-    Also defines ``bounds(lo, hi)`` and ``pool(id)`` (the employees), which a caller may read too: candidate
-    ranking builds on them (apps/demand/candidate_sql.py). Every CTE name starts with ``prefix``, so one query can
-    hold the supply of two different sets of employees.
+    Also defines ``bounds(lo, hi)`` and ``pool`` (the employees, with the ``POOL_COLUMNS`` of their row), which a
+    caller may read too: candidate ranking builds on them (apps/demand/candidate_sql.py), so neither joins the
+    employee table again. Every CTE name starts with ``prefix``, so one query can hold the supply of two sets of
+    employees. ``unique``: the caller knows ``employees`` has no duplicate rows (no DISTINCT pass over the pool).
     """
     d = DateSQL.current()
-    pool_sql, pool_params = queryset_sql(employees.order_by().values("id"))
+    pool_sql, pool_params = queryset_sql(employees.order_by().values(*POOL_COLUMNS))
+    pool_columns = ", ".join(f"p.{c}" for c in POOL_COLUMNS)
     states_sql, states = in_list([s.value for s in COVERING_STATES])
     column, share = _ledger_share_sql(d)
     sums = ",\n".join(
@@ -67,7 +74,7 @@ def supply_ctes(*, employees: QuerySet[Employee], start, end, prefix: str = "") 
     materialized = "MATERIALIZED " if d.pg else ""  # PostgreSQL would inline a CTE read once; SQLite < 3.35 lacks it
     sql = f"""
     {prefix}bounds AS (SELECT {d.param()} AS lo, {d.param()} AS hi),
-    {prefix}pool(id) AS {materialized}(SELECT DISTINCT p.id FROM ({pool_sql}) p),
+    {prefix}pool AS {materialized}(SELECT {"" if unique else "DISTINCT "}{pool_columns} FROM ({pool_sql}) p),
     {prefix}led AS (
         SELECT l.employee_id AS employee_id, {sums}
         FROM {LEDGER} l JOIN {prefix}pool pool ON pool.id = l.employee_id CROSS JOIN {prefix}bounds b
@@ -89,7 +96,7 @@ def supply_ctes(*, employees: QuerySet[Employee], start, end, prefix: str = "") 
                CASE WHEN {d.overlaps("e.hire_date", "e.termination_date", "b.lo", "b.hi")}
                     THEN e.contracted_weekly_hours * {employed} / 7.0 ELSE 0 END AS c_contracted,
                COALESCE(asg.hours, 0) AS c_assigned
-        FROM {prefix}pool pool JOIN {EMP} e ON e.id = pool.id CROSS JOIN {prefix}bounds b
+        FROM {prefix}pool e CROSS JOIN {prefix}bounds b
         LEFT JOIN {prefix}led led ON led.employee_id = e.id
         LEFT JOIN {prefix}asg asg ON asg.employee_id = e.id
     ),
