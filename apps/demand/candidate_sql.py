@@ -13,6 +13,13 @@ Python then ranks just those rows with the same ``_rank_one`` as before (reasons
 score and the order all come from it), so the body is identical to ranking everyone in Python: any employee
 in the true top ``limit`` is either undecided or among the ``limit`` best decided ones.
 
+**The qualified first.** Only a *qualified* employee — active, holding every required tag at its level over the
+whole period — can fit, and a decided fitting employee scores 100 (95 with a failing warning). So the query
+computes the keys of the qualified first; when at least ``limit`` of them fit, the page and ``fitting`` are
+decided among them, ordered by (warning, free hours, employee number, id). Otherwise the page reaches people who
+do not fit and the same query computes every pool member's key. A gate inside the query picks the side;
+PostgreSQL never starts the other (ADR 0012, amendment).
+
 **Rules in SQL.** The ``assignment.approve`` rules decide ``fits`` and a tenth of the score. Each rule type
 that can be stated per employee in SQL has a compiler in ``RULE_SQL`` giving an expression that is 1 (fails),
 0 (passes) or NULL (SQL cannot tell cheaply: Python decides). Exact for ``employee_state``, ``required_tags``,
@@ -224,8 +231,9 @@ class Shortlist:
 
 def _qualified(employees: QuerySet[Employee], required: list[PositionTag], start, end) -> QuerySet[Employee]:
     """The employees of ``employees`` who *can* fit: active and holding every required tag at its level by one row
-    valid over the whole period (apps/demand/candidates.py ``_tag_check``). Found through indexes (the state, and
-    ``tags_employeetag_fit`` per tag), not by evaluating anyone."""
+    valid over the whole period (apps/demand/candidates.py ``_tag_check``): the state and one ``EXISTS`` per tag
+    (a semi-join PostgreSQL answers from the tag's holders, through the tag foreign key's index when they are few),
+    before any per-person work."""
     qualified = employees.filter(state=EmployeeState.ACTIVE)
     for need in required:
         holds = EmployeeTag.objects.filter(
