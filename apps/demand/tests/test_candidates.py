@@ -460,3 +460,61 @@ def test_the_sql_shortlist_ranks_exactly_like_ranking_everyone_in_python(
     # Both ways were compared: the page decided among the qualified alone, and everyone's key (too few fit).
     assert False in branches
     assert True in branches or rules == 3
+
+
+def _plan_lines(shortlist_args: dict) -> list[str]:
+    """EXPLAIN ANALYZE of the shortlist query built for ``shortlist_args`` (captured, not run), line by line."""
+    import contextlib
+
+    from django.db import connection
+
+    from apps.demand.candidate_sql import candidate_shortlist
+
+    captured = {}
+
+    class Captured(Exception):
+        pass
+
+    def grab(execute, sql, params, many, context):
+        captured["sql"], captured["params"] = sql, params
+        raise Captured
+
+    with connection.execute_wrapper(grab), contextlib.suppress(Captured):
+        candidate_shortlist(**shortlist_args)
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + captured["sql"], captured["params"])
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("limit", [1, 100])
+def test_the_pool_is_not_evaluated_when_enough_of_the_qualified_fit(case, limit):
+    """With at least ``limit`` qualified employees fitting, PostgreSQL never starts the pool-wide keys (the gate is a
+    one-time filter); with fewer, it does. One fits in the crafted case."""
+    from apps.demand.candidates import _fixed
+    from apps.demand.selectors import candidate_pool
+    from apps.users.models import User
+
+    start, end, hours = D(2026, 3, 2), D(2026, 3, 29), Decimal(20)
+    position_tags, rules, template = _fixed(position=case.position, start=start, end=end, hours=hours, today=start)
+    args = {
+        "position": case.position,
+        "position_tags": position_tags,
+        "rules": rules,
+        "start": start,
+        "end": end,
+        "hours": hours,
+        "employees": candidate_pool(user=User.objects.create(email="plan@coveris.test", role="admin")),
+        "limit": limit,
+        "template": template,
+    }
+    lines = _plan_lines(args)
+    pool_wide = [line for line in lines if "CTE Scan on supply " in line or line.strip().startswith("CTE supply")]
+    qualified = [line for line in lines if "CTE Scan on q_supply " in line]
+    assert pool_wide, lines
+    assert qualified, lines
+    started = [line for line in pool_wide if "never executed" not in line and "CTE Scan" in line]
+    if limit == 1:
+        assert not started, "\n".join(lines)
+    else:
+        assert started, "\n".join(lines)
