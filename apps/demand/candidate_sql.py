@@ -315,10 +315,9 @@ def _keys_sql(
     {tag_flags},
     {p}rules AS (
         SELECT e.id, e.employee_number, e.state,
-               ROUND((s.contracted - s.leave_h - s.assigned) * 7 / {period_days}, 2) AS free,
+               ROUND((e.contracted - e.leave_h - e.assigned) * 7 / {period_days}, 2) AS free,
                {held} AS held, ov.clashes AS clashes{"".join(", " + c for c in rule_columns)}
-        FROM {p}pool e
-        JOIN {p}supply s ON s.id = e.id
+        FROM {p}supply e
         LEFT JOIN {p}tf tf ON tf.employee_id = e.id
         LEFT JOIN {p}ovagg o ON o.employee_id = e.id
         CROSS JOIN LATERAL (

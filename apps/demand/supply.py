@@ -51,12 +51,13 @@ POOL_COLUMNS = ("id", "employee_number", "state", "contracted_weekly_hours", "hi
 def supply_ctes(
     *, employees: QuerySet[Employee], start, end, prefix: str = "", unique: bool = False
 ) -> tuple[str, list]:
-    """CTEs (without ``WITH``) ending in ``supply(id, from_ledger, contracted, leave_h, assigned, worked)``.
+    """CTEs (without ``WITH``) ending in ``supply(id, from_ledger, contracted, leave_h, assigned, worked)`` (plus
+    the employee's other ``POOL_COLUMNS``).
 
     Also defines ``bounds(lo, hi)`` and ``pool`` (the employees, with the ``POOL_COLUMNS`` of their row), which a
-    caller may read too: candidate ranking builds on them (apps/demand/candidate_sql.py), so neither joins the
-    employee table again. Every CTE name starts with ``prefix``, so one query can hold the supply of two sets of
-    employees. ``unique``: the caller knows ``employees`` has no duplicate rows (no DISTINCT pass over the pool).
+    caller may read too: candidate ranking builds on them (apps/demand/candidate_sql.py), so it joins neither the
+    employee table nor the pool again. Every CTE name starts with ``prefix``, so one query can hold the supply of
+    two sets of employees. ``unique``: the caller knows ``employees`` has no duplicate rows (no DISTINCT pass).
     """
     d = DateSQL.current()
     pool_sql, pool_params = queryset_sql(employees.order_by().values(*POOL_COLUMNS))
@@ -89,7 +90,7 @@ def supply_ctes(
     ),
     -- Materialized: its from_ledger is read four times below, and PostgreSQL would otherwise repeat the EXISTS.
     {prefix}raw AS {materialized}(
-        SELECT e.id AS id,
+        SELECT {", ".join(f"e.{c}" for c in POOL_COLUMNS)},
                CASE WHEN EXISTS (SELECT 1 FROM {LEDGER} x WHERE x.employee_id = e.id) THEN 1 ELSE 0 END AS from_ledger,
                COALESCE(led.contracted, 0) AS l_contracted, COALESCE(led.leave_h, 0) AS l_leave,
                COALESCE(led.assigned, 0) AS l_assigned, COALESCE(led.worked, 0) AS l_worked,
@@ -101,7 +102,7 @@ def supply_ctes(
         LEFT JOIN {prefix}asg asg ON asg.employee_id = e.id
     ),
     {prefix}supply AS (
-        SELECT id, from_ledger,
+        SELECT {", ".join(POOL_COLUMNS)}, from_ledger,
                CASE WHEN from_ledger = 1 THEN l_contracted ELSE c_contracted END AS contracted,
                CASE WHEN from_ledger = 1 THEN l_leave ELSE 0 END AS leave_h,
                CASE WHEN from_ledger = 1 THEN l_assigned ELSE c_assigned END AS assigned,
