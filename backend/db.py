@@ -5,11 +5,11 @@ Two kinds of database error are not bugs and must never answer 500:
 - **Transaction conflicts**: PostgreSQL aborts a transaction with a deadlock (SQLSTATE ``40P01``) or a
   serialization failure (``40001``). Running the same transaction again normally succeeds, so
   :func:`retry_on_conflict` re-runs the whole transaction a bounded number of times, then raises
-  :class:`~backend.exceptions.ConflictError` (409 ``conflict``).
+  :class:`~backend.errors.ConflictError` (409 ``conflict``).
 - **Unavailability**: no connection could be had (pool exhausted or database unreachable:
   ``psycopg_pool.PoolTimeout``), the connection broke (server restart, ``pg_terminate_backend``) or the
   server refused work (too many connections, statement timeout). These answer 503 ``service_unavailable``
-  with ``Retry-After`` (see ``backend.exceptions.database_error_as_api_error``).
+  with ``Retry-After`` (see ``backend.exceptions.database_error_as_domain_error``).
 
 Every other database error (an ``IntegrityError``, a programming error) keeps its own handling.
 """
@@ -97,7 +97,7 @@ def retry_on_conflict(func: F | None = None, *, attempts: int | None = None, usi
                         logger.warning(
                             "%s: %s after %d attempts; answering 409", function.__qualname__, sqlstate(exc), tries
                         )
-                        from backend.exceptions import ConflictError
+                        from backend.errors import ConflictError
 
                         raise ConflictError(
                             "The change collided with concurrent changes to the same data; try again.",

@@ -21,7 +21,7 @@ from django.urls import is_valid_path
 from pghistory.middleware import HistoryMiddleware
 from whitenoise.middleware import WhiteNoiseMiddleware
 
-from backend.exceptions import STATUS_CODES, error_json_response, service_unavailable_response
+from backend.exceptions import STATUS_CODES, error_json_response, plain_error_response
 from backend.request_context import current_request_id
 
 logger = logging.getLogger("coveris.errors")
@@ -205,7 +205,7 @@ class APIErrorMiddleware(_DualModeMiddleware):
         if not _is_api(request) or isinstance(exception, _CLIENT_ERRORS):
             return None
         # Database down, pool exhausted, deadlock: 503/409 in the error shape, not a crash.
-        if (response := service_unavailable_response(exception)) is not None:
+        if (response := plain_error_response(exception)) is not None:
             return response
         logger.exception("unhandled error under /api/", exc_info=exception)
         return error_json_response(500, "server_error", "An unexpected error occurred.")

@@ -9,6 +9,8 @@ from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
+from backend.errors import ERROR_CODES  # the codes and their statuses: the ErrorCode enum
+
 
 class CookieJWTScheme(OpenApiAuthenticationExtension):
     target_class = "backend.authentication.CookieJWTAuthentication"
@@ -59,26 +61,6 @@ class CognitoJWTScheme(OpenApiAuthenticationExtension):
 # service knows about (409 transition_not_allowed, 412, 422 rule_violation) are declared on the view with
 # ``documents_errors(...)``. A domain app that types an error's ``details`` registers a serializer for them with
 # ``register_error_details`` (backend imports no domain app).
-
-# code → HTTP status, in the order SPEC §3 documents them. The ``ErrorCode`` enum of the schema is this list.
-ERROR_CODES: dict[str, int] = {
-    "validation_error": 400,
-    "not_authenticated": 401,
-    "token_invalid": 401,
-    "permission_denied": 403,
-    "csrf_failed": 403,
-    "not_found": 404,
-    "method_not_allowed": 405,
-    "not_acceptable": 406,
-    "transition_not_allowed": 409,
-    "conflict": 409,
-    "precondition_failed": 412,
-    "unsupported_media_type": 415,
-    "rule_violation": 422,
-    "throttled": 429,
-    "server_error": 500,
-    "service_unavailable": 503,
-}
 
 # Codes whose ``details`` have their own component (``<Name>Error`` wrapping ``<Name>Details``).
 TYPED_ERRORS = {

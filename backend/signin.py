@@ -23,11 +23,10 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from rest_framework.exceptions import Throttled
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 from apps.users.emails import login_email
-from backend.exceptions import ServiceUnavailableError
+from backend.errors import ServiceUnavailableError, ThrottledError
 from backend.throttles import CACHE_DOWN_RETRY_AFTER, CACHE_ERRORS, client_address
 
 logger = logging.getLogger("coveris.auth")
@@ -60,7 +59,7 @@ def email_backoff_seconds(failures: int) -> int:
 
 
 class SignInPolicy:
-    """``check()`` before trying a password, then ``failed()`` or ``succeeded()``; raises Throttled or 503."""
+    """``check()`` before trying a password, then ``failed()`` or ``succeeded()``; raises ThrottledError or a 503."""
 
     def __init__(self, request, email: str | None):
         self.client = client_address(request)
@@ -101,7 +100,7 @@ class SignInPolicy:
             waits.append(last + email_backoff_seconds(failures) - now)
         wait = max(waits)
         if wait > 0:
-            raise Throttled(wait=wait)
+            raise ThrottledError(retry_after=wait)
 
     def failed(self) -> None:
         """Count a failed attempt (wrong password, unknown or inactive user, or a malformed body)."""
@@ -150,8 +149,8 @@ class SignInThrottle(BaseThrottle):
     def allow_request(self, request, view) -> bool:
         try:
             SignInPolicy(request, submitted_email(request)).check()
-        except Throttled as exc:
-            self._wait = exc.wait
+        except ThrottledError as exc:
+            self._wait = exc.retry_after
             return False
         return True
 

@@ -24,7 +24,7 @@ from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, User
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
-from backend.exceptions import ServiceUnavailableError
+from backend.errors import ServiceUnavailableError
 
 logger = logging.getLogger("coveris.throttles")
 

@@ -10,7 +10,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.defaults import bad_request, page_not_found, permission_denied, server_error
 
-from backend.exceptions import error_json_response, service_unavailable_response
+from backend.errors import ServiceUnavailableError
+from backend.exceptions import database_error_as_domain_error, error_json_response, plain_error_response
 
 logger = logging.getLogger("coveris.health")
 
@@ -103,16 +104,17 @@ def handler500(request: HttpRequest):
     # Django calls this inside its ``except`` block, so the exception is still at hand. A database outage raised
     # in a middleware (sessions, the admin's user) or a non-API view is a 503 with Retry-After, not a crash.
     exception = sys.exc_info()[1]
-    if exception is not None and (unavailable := service_unavailable_response(exception)) is not None:
-        if request.path.startswith("/api/"):
-            return unavailable
+    if exception is not None and request.path.startswith("/api/"):
+        if (answer := plain_error_response(exception)) is not None:  # a domain error or a database fault
+            return answer
+    elif exception is not None and (fault := database_error_as_domain_error(exception)) is not None:
         response = HttpResponse(
             "Service temporarily unavailable; retry later.\n",
-            status=unavailable.status_code,
+            status=fault.status_code,
             content_type="text/plain; charset=utf-8",
         )
-        if unavailable.has_header("Retry-After"):
-            response["Retry-After"] = unavailable["Retry-After"]
+        if isinstance(fault, ServiceUnavailableError):
+            response["Retry-After"] = str(fault.retry_after)
         return response
     if request.path.startswith("/api/"):
         return error_json_response(500, "server_error", "An unexpected error occurred.")

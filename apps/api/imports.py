@@ -15,10 +15,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from import_export import fields, resources, widgets
 from import_export.formats.base_formats import CSV, XLSX
-from rest_framework.exceptions import APIException
 
 from apps.api.models import Employee, OrgUnit
 from apps.api.services import employee_create, employee_update
+from backend.errors import CoverisError, InvalidInputError
 
 IMPORT_COLUMNS = (
     "employee_number",
@@ -45,8 +45,8 @@ class _CodeWidget(widgets.ForeignKeyWidget):
             raise ValueError(f"No org unit with code '{value}'.") from exc
 
 
-def _api_error_dict(exc: APIException) -> dict:
-    detail = exc.detail
+def _refusal_dict(exc: CoverisError) -> dict:
+    detail = exc.field_errors if isinstance(exc, InvalidInputError) and exc.field_errors else exc.message
     if isinstance(detail, dict):
         return {
             (key if key in IMPORT_COLUMNS else NON_FIELD_ERRORS): [str(m) for m in (v if isinstance(v, list) else [v])]
@@ -100,8 +100,8 @@ class EmployeeResource(resources.ModelResource):
                 saved = employee_create(**data)
             else:
                 saved = employee_update(employee=instance, actor=kwargs.get("user"), **data)
-        except APIException as exc:  # the service refused: the row's error, in its words
-            raise DjangoValidationError(_api_error_dict(exc)) from exc
+        except CoverisError as exc:  # the service refused: the row's error, in its words
+            raise DjangoValidationError(_refusal_dict(exc)) from exc
         instance.pk = saved.pk
 
 

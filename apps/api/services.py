@@ -3,12 +3,11 @@
 from django.db import connection
 from django.db.models import F, Q, Value
 from django.db.models.functions import Concat, Substr
-from rest_framework import exceptions
 
 from apps.api.models import Employee, OrgUnit, Position
 from apps.offer.services import ledger_contract_change
 from backend.db import atomic_with_retry
-from backend.exceptions import ConflictError
+from backend.errors import ConflictError, InvalidInputError, NotFoundError
 
 
 def _path_for(unit: OrgUnit, parent: OrgUnit | None) -> str:
@@ -36,7 +35,7 @@ def _lock_units(*pks) -> dict:
     wanted = {pk for pk in pks if pk is not None}
     locked = {u.pk: u for u in OrgUnit.objects.select_for_update().filter(pk__in=wanted).order_by("pk")}
     if set(locked) != wanted:
-        raise exceptions.NotFound("The org unit no longer exists.")
+        raise NotFoundError("The org unit no longer exists.")
     return locked
 
 
@@ -70,13 +69,13 @@ def _lock_move(unit_pk, new_parent_pk) -> dict:
     for _ in range(3):
         path = OrgUnit.objects.filter(pk=unit_pk).values_list("path", flat=True).first()
         if path is None:
-            raise exceptions.NotFound("The org unit no longer exists.")
+            raise NotFoundError("The org unit no longer exists.")
         scope = Q(path__startswith=path) | Q(pk=unit_pk)
         if new_parent_pk is not None:
             scope |= Q(pk=new_parent_pk)
         locked = {u.pk: u for u in OrgUnit.objects.select_for_update().filter(scope).order_by("pk")}
         if new_parent_pk is not None and new_parent_pk not in locked:
-            raise exceptions.NotFound("The new parent org unit no longer exists.")
+            raise NotFoundError("The new parent org unit no longer exists.")
         if locked[unit_pk].path == path:  # nobody moved it between the read and the lock
             return locked
     raise ConflictError("The org unit is being moved by someone else; try again.")
@@ -96,7 +95,7 @@ def org_unit_update(*, unit: OrgUnit, **fields) -> OrgUnit:
         new_parent = locked[new_parent_pk] if new_parent_pk is not None else None
         refusal = org_unit_move_refusal(unit=unit, new_parent=new_parent)
         if refusal:
-            raise exceptions.ValidationError({"parent": [refusal]})
+            raise InvalidInputError({"parent": [refusal]})
         old_path = unit.path
         new_path = _path_for(unit, new_parent)
         depth_shift = new_path.count("/") - old_path.count("/")
@@ -153,7 +152,7 @@ def employee_lifecycle_refusal(field: str, employee_id: int | None = None) -> st
 def _refuse_lifecycle_fields(fields: dict, employee_id: int | None = None) -> None:
     refused = [name for name in EMPLOYEE_LIFECYCLE_FIELDS if name in fields]
     if refused:
-        raise exceptions.ValidationError({name: [employee_lifecycle_refusal(name, employee_id)] for name in refused})
+        raise InvalidInputError({name: [employee_lifecycle_refusal(name, employee_id)] for name in refused})
 
 
 @atomic_with_retry

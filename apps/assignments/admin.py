@@ -6,7 +6,6 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import transaction
 from rangefilter.filters import DateRangeFilter
-from rest_framework.exceptions import APIException
 
 from apps.api.admin import EmployeeAdmin, PositionAdmin, org_unit_subtree_filter
 from apps.assignments.models import Assignment, AssignmentTransitionLog
@@ -14,6 +13,7 @@ from apps.assignments.services import ASSIGNMENT_TRANSITIONS, assignment_create,
 from apps.fsm.admin import TransitionActionsAdminMixin, TransitionLogAdmin, TransitionLogInline
 from apps.fsm.describe import refusal_text
 from backend.admin import FileAdminMixin, ReadOnlyInline, add_file_inline
+from backend.errors import CoverisError
 
 EDITABLE = ("employee", "position", "start_date", "end_date", "weekly_hours", "notes")
 
@@ -53,7 +53,7 @@ class AssignmentAdminForm(forms.ModelForm):
                 raise _TrialRun
         except _TrialRun:
             pass
-        except (APIException, DjangoPermissionDenied) as exc:
+        except (CoverisError, DjangoPermissionDenied) as exc:
             raise forms.ValidationError(f"Not saved: {refusal_text(exc)}") from exc
         return data
 

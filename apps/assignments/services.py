@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 
-from rest_framework import exceptions
-
 from apps.api.models import Employee, Position
 from apps.api.timezones import employee_today
 from apps.assignments.choices import OPEN_STATES, AssignmentState, AssignmentTransition
@@ -27,7 +25,7 @@ from apps.fsm.services import TransitionKind, TransitionOutcome, TransitionReque
 from apps.tags.models import EmployeeTag, PositionTag
 from apps.users.choices import Role
 from backend.db import atomic_with_retry
-from backend.exceptions import ConflictError
+from backend.errors import ConflictError, CoverisError, InvalidInputError, PermissionDeniedError
 
 EDITABLE_FIELDS = ("employee", "position", "start_date", "end_date", "weekly_hours", "notes")
 MANAGER_TRANSITIONS = frozenset(
@@ -51,7 +49,7 @@ def _lock_employee(employee_id) -> Employee:
     try:
         return Employee.objects.select_for_update(of=("self",)).select_related("org_unit").get(pk=employee_id)
     except Employee.DoesNotExist as exc:
-        raise exceptions.ValidationError({"employee": ["Unknown employee."]}) from exc
+        raise InvalidInputError({"employee": ["Unknown employee."]}) from exc
 
 
 def _validate_period(start_date, end_date, weekly_hours) -> None:
@@ -61,7 +59,7 @@ def _validate_period(start_date, end_date, weekly_hours) -> None:
     if weekly_hours is not None and not (Decimal(0) < Decimal(weekly_hours) <= Decimal(168)):
         errors["weekly_hours"] = ["Must be more than 0 and at most 168."]
     if errors:
-        raise exceptions.ValidationError(errors)
+        raise InvalidInputError(errors)
 
 
 def _create_context(assignment: Assignment, actor) -> dict:
@@ -188,13 +186,13 @@ def _proposal_checked(proposal: _Proposal, *, actor, locked: dict) -> Assignment
     if getattr(actor, "role", None) == Role.MANAGER and not (
         manager_covers(actor, proposal.position) and manager_covers_employee(actor, proposal.employee)
     ):
-        raise exceptions.PermissionDenied(
+        raise PermissionDeniedError(
             "Managers propose assignments only for employees and positions in their org unit subtree."
         )
     _validate_period(proposal.start_date, proposal.end_date, proposal.weekly_hours)
     employee = locked.get(proposal.employee.pk)
     if employee is None:
-        raise exceptions.ValidationError({"employee": ["Unknown employee."]})
+        raise InvalidInputError({"employee": ["Unknown employee."]})
     return Assignment(
         employee=employee,
         position=proposal.position,
@@ -227,7 +225,7 @@ def assignments_create_many(
     constraint) surfaces at the insert, after the rules of the whole batch.
     """
     if override_reason and getattr(actor, "role", None) != Role.ADMIN:
-        raise exceptions.PermissionDenied("Only an admin may override a blocking rule.")
+        raise PermissionDeniedError("Only an admin may override a blocking rule.")
     proposals = [_Proposal(**proposal) for proposal in proposals]
     if not proposals:
         return []
@@ -255,7 +253,7 @@ def assignments_create_many(
         try:
             assignment = _proposal_checked(proposal, actor=actor, locked=locked)
             results = _proposal_rules_checked(assignment, **options)
-        except exceptions.APIException as exc:
+        except CoverisError as exc:
             if len(proposals) > 1:
                 exc.add_note(f"Refused for proposal {index}; nothing of the batch was written.")
             raise
@@ -318,7 +316,7 @@ def assignment_update(
     """Edit a proposal (employee, position, dates, hours, notes); later changes go through transitions."""
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
-        raise exceptions.ValidationError({name: ["Not editable; use the transitions endpoint."] for name in unknown})
+        raise InvalidInputError({name: ["Not editable; use the transitions endpoint."] for name in unknown})
     current_employee_id = Assignment.objects.values_list("employee_id", flat=True).get(pk=assignment.pk)
     new_employee = fields.get("employee")
     for employee_id in sorted({current_employee_id, getattr(new_employee, "pk", current_employee_id)}):
@@ -340,7 +338,7 @@ def assignment_update(
             for e in {assignment.employee, fields.get("employee", assignment.employee)}
         )
     ):
-        raise exceptions.PermissionDenied(
+        raise PermissionDeniedError(
             "Managers edit assignments only for employees and positions in their org unit subtree."
         )
     for name, value in fields.items():

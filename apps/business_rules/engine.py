@@ -113,7 +113,7 @@ def rules_decision(
 
 def raise_for_decision(decision: str | None, results: list[dict]) -> None:
     """Raise the 422 that explains ``decision`` (no-op for None)."""
-    from backend.exceptions import RuleViolationError
+    from backend.errors import RuleViolationError
 
     if decision is None:
         return

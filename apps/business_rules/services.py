@@ -5,12 +5,12 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from jsonschema import Draft202012Validator
-from rest_framework import exceptions
 
 from apps.business_rules.choices import KNOWN_EVENTS
 from apps.business_rules.models import BusinessRule, BusinessRuleVersion
 from apps.business_rules.registry import REGISTRY
 from backend.db import atomic_with_retry
+from backend.errors import InvalidInputError
 
 VERSIONED_FIELDS = (
     "code",
@@ -87,7 +87,7 @@ def rule_validate(*, rule_type: Any, params: Any, events: Any, valid_from=None, 
     """400 naming every offending field (and each bad param by its path) when a rule's definition is not valid."""
     errors = rule_errors(rule_type=rule_type, params=params, events=events, valid_from=valid_from, valid_to=valid_to)
     if errors:
-        raise exceptions.ValidationError(errors)
+        raise InvalidInputError(errors)
 
 
 def _snapshot(rule: BusinessRule) -> dict:
@@ -125,7 +125,7 @@ def rule_update(*, rule: BusinessRule, actor=None, **fields) -> BusinessRule:
     """
     rule = BusinessRule.objects.select_for_update().get(pk=rule.pk)
     if "code" in fields and fields["code"] != rule.code:
-        raise exceptions.ValidationError({"code": ["A rule's code cannot change: logs cite it. Create a new rule."]})
+        raise InvalidInputError({"code": ["A rule's code cannot change: logs cite it. Create a new rule."]})
     before = _snapshot(rule)
     for name, value in fields.items():
         setattr(rule, name, value)

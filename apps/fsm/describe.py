@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 
-from backend.exceptions import CoverisAPIError
+from backend.errors import CoverisError, InvalidInputError
 
 # A rule result's ``related`` refs ({"type", "id"}) → the model they name.
 RELATED_MODELS = {"assignment": "assignments.Assignment", "employee": "api.Employee", "position": "api.Position"}
@@ -59,8 +59,11 @@ def refusal_text(exc: Exception) -> str:
         return "; ".join(exc.messages)
     if isinstance(exc, DjangoPermissionDenied):
         return str(exc) or "Permission denied."
-    text = "; ".join(_flatten(exc.detail))
-    details = getattr(exc, "details", None) if isinstance(exc, CoverisAPIError) else None
+    if not isinstance(exc, CoverisError):
+        return str(exc)
+    field_errors = exc.field_errors if isinstance(exc, InvalidInputError) else None
+    text = "; ".join(_flatten(field_errors)) if field_errors else exc.message
+    details = exc.details
     if isinstance(details, dict):
         violations = [v for v in details.get("violations", []) if isinstance(v, dict)]
         blocks = [v for v in violations if v.get("severity") == "block"]

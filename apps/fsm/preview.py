@@ -17,14 +17,14 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
-from rest_framework.exceptions import APIException
 
 from apps.business_rules.choices import Outcome, Severity
 from apps.fsm.describe import describe, describe_related, refusal_text
 from apps.fsm.services import TransitionKind, TransitionRequest, transition_perform, transition_perform_many
 from apps.users.choices import Role
+from backend.errors import CoverisError
 
-REFUSALS = (APIException, DjangoValidationError, DjangoPermissionDenied)
+REFUSALS = (CoverisError, DjangoValidationError, DjangoPermissionDenied)
 
 
 @dataclass

@@ -13,7 +13,6 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed as FSMTransitionNotAllowed
-from rest_framework import exceptions
 
 from apps.api.models import Employee
 from apps.api.timezones import org_unit_zones
@@ -33,7 +32,13 @@ from backend import timezones
 from backend.audit.chain import chain_append, chain_append_many
 from backend.audit.context import audit_context
 from backend.db import retry_on_conflict
-from backend.exceptions import TransitionNotAllowedError
+from backend.errors import (
+    CoverisError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+    TransitionNotAllowedError,
+)
 from backend.request_context import request_id_for_storage
 
 
@@ -166,13 +171,13 @@ def _rules_decision(results: list[dict], request: TransitionRequest) -> str | No
 
 @retry_on_conflict
 def transition_perform(*, kind: TransitionKind, pk: Any, request: TransitionRequest) -> TransitionOutcome:
-    """Perform (or dry-run) one transition. Raises 400/403/404/409/422 API errors; writes nothing on refusal."""
+    """Perform (or dry-run) one transition. Raises domain errors (backend.errors); writes nothing on refusal."""
     if request.name not in kind.names:
-        raise exceptions.ValidationError(
+        raise InvalidInputError(
             {"transition": [f"Unknown transition '{request.name}'. Known: {', '.join(kind.names)}."]}
         )
     if request.override_reason and getattr(request.actor, "role", None) != Role.ADMIN:
-        raise exceptions.PermissionDenied("Only an admin may override a blocking rule.")
+        raise PermissionDeniedError("Only an admin may override a blocking rule.")
 
     # Fields a transition sets (termination_date, hire_date) reach the change history with its reason and name.
     context = audit_context(user=getattr(request.actor, "pk", None), reason=request.reason, transition=request.name)
@@ -183,9 +188,9 @@ def transition_perform(*, kind: TransitionKind, pk: Any, request: TransitionRequ
         try:
             instance = kind.model.objects.select_for_update().get(pk=pk)
         except kind.model.DoesNotExist as exc:
-            raise exceptions.NotFound() from exc
+            raise NotFoundError() from exc
         if not actor_allowed(kind, request.actor, instance, request.name):
-            raise exceptions.PermissionDenied(f"Your role may not perform '{request.name}'.")
+            raise PermissionDeniedError(f"Your role may not perform '{request.name}'.")
         # No date given: today where the object's employee works, for the checks, the log and the cascades alike.
         request = _dated_requests(kind, [instance], request)[instance.pk]
 
@@ -372,11 +377,11 @@ def transition_perform_many(*, kind: TransitionKind, pks, request: TransitionReq
     from one-by-one calls; none does (each touches only its own object's rows). No dry run.
     """
     if request.name not in kind.names:
-        raise exceptions.ValidationError(
+        raise InvalidInputError(
             {"transition": [f"Unknown transition '{request.name}'. Known: {', '.join(kind.names)}."]}
         )
     if request.override_reason and getattr(request.actor, "role", None) != Role.ADMIN:
-        raise exceptions.PermissionDenied("Only an admin may override a blocking rule.")
+        raise PermissionDeniedError("Only an admin may override a blocking rule.")
     if request.dry_run:
         raise ValueError("transition_perform_many does not dry-run; use transition_perform per object.")
     pks = list(pks)
@@ -400,7 +405,7 @@ def transition_perform_many(*, kind: TransitionKind, pks, request: TransitionReq
         if len(instances) != len(ordered):
             missing = sorted(set(ordered) - {instance.pk for instance in instances})
             shown = ", ".join(map(str, missing[:20]))
-            raise exceptions.NotFound(f"No {kind.model._meta.verbose_name} with id {shown}.")
+            raise NotFoundError(f"No {kind.model._meta.verbose_name} with id {shown}.")
         # Each object's own default date: a batch may span org units in different time zones.
         requests = _dated_requests(kind, instances, request)
         rules = list(active_rules())
@@ -422,7 +427,7 @@ def transition_perform_many(*, kind: TransitionKind, pks, request: TransitionReq
                     facts,
                     changed if facts.reads_nothing else None,
                 )
-            except exceptions.APIException as exc:
+            except CoverisError as exc:
                 exc.add_note(f"Refused for {kind.model.__name__} {instance.pk}; nothing of the batch was written.")
                 raise
             outcomes.append(outcome)
@@ -479,7 +484,7 @@ def _transition_one_of_batch(
     Saves the object, or — given ``changed`` — adds the fields its transition changed, for one bulk update later.
     """
     if not actor_allowed(kind, request.actor, instance, request.name):
-        raise exceptions.PermissionDenied(f"Your role may not perform '{request.name}'.")
+        raise PermissionDeniedError(f"Your role may not perform '{request.name}'.")
     source = instance.state
     allowed_now = available_names(instance)
     if request.name not in allowed_now:
@@ -596,7 +601,7 @@ def _employee_validate(employee, request: TransitionRequest) -> None:
     effective = request.effective_date or subject_today(EMPLOYEE_TRANSITIONS, employee)
     # Nothing happens to an employee before they were hired (a rehire moves the hire date to its own date).
     if request.name != EmployeeTransition.REHIRE and effective < employee.hire_date:
-        raise exceptions.ValidationError(
+        raise InvalidInputError(
             {
                 "effective_date": [
                     f"'{request.name}' cannot take effect before the hire date ({employee.hire_date.isoformat()})."
@@ -605,7 +610,7 @@ def _employee_validate(employee, request: TransitionRequest) -> None:
         )
     ended = employee.termination_date
     if request.name == EmployeeTransition.REHIRE and ended and effective < ended:
-        raise exceptions.ValidationError(
+        raise InvalidInputError(
             {"effective_date": [f"A rehire cannot precede the termination date ({ended.isoformat()})."]}
         )
 

@@ -12,7 +12,6 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Min, Q, QuerySet
 from django.utils import timezone
-from rest_framework import exceptions
 
 from apps.api.models import Employee
 from apps.api.timezones import employee_today, employee_zone
@@ -23,7 +22,7 @@ from apps.offer.models import ClockEvent, LedgerEntry
 from apps.users.choices import Role
 from backend import timezones
 from backend.db import atomic_with_retry
-from backend.exceptions import ConflictError
+from backend.errors import ConflictError, InvalidInputError, PermissionDeniedError
 from backend.permissions import user_role
 from backend.request_context import request_id_for_storage
 
@@ -52,7 +51,7 @@ def _lock_employee(employee_id) -> Employee:
     try:
         return Employee.objects.select_for_update(of=("self",)).select_related("org_unit").get(pk=employee_id)
     except (Employee.DoesNotExist, ValueError, TypeError) as exc:
-        raise exceptions.ValidationError({"employee": ["Unknown employee."]}) from exc
+        raise InvalidInputError({"employee": ["Unknown employee."]}) from exc
 
 
 # --- closing: the tail of an entry, reversed ------------------------------------------------------
@@ -364,13 +363,13 @@ TRANSITION_HOOKS_MANY = {
 
 def _require_adjuster(actor) -> None:
     if user_role(actor) not in ADJUSTERS:
-        raise exceptions.PermissionDenied("Only HR and admins correct the hours ledger.")
+        raise PermissionDeniedError("Only HR and admins correct the hours ledger.")
 
 
 def _require_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise exceptions.ValidationError({"reason": ["A reason is required for every manual ledger entry."]})
+        raise InvalidInputError({"reason": ["A reason is required for every manual ledger entry."]})
     return reason
 
 
@@ -393,7 +392,7 @@ def _validate_adjustment(adjusts, basis, hours, period_start, period_end) -> Non
         if abs(hours) > cap:
             errors["hours"] = [f"At most {cap} hours either way over {(period_end - period_start).days + 1} day(s)."]
     if errors:
-        raise exceptions.ValidationError(errors)
+        raise InvalidInputError(errors)
 
 
 @atomic_with_retry
@@ -473,17 +472,17 @@ def clock_target(*, actor, employee_id: int | None) -> int:
     """Whose clock ``actor`` works: their own record by default; someone else's only for HR and admins."""
     role = user_role(actor)
     if role is None:
-        raise exceptions.PermissionDenied("Your account has no role: it may not clock in or out.")
+        raise PermissionDeniedError("Your account has no role: it may not clock in or out.")
     own_id = Employee.objects.filter(user_id=actor.pk).values_list("pk", flat=True).first()
     if employee_id is None:
         if own_id is None:
-            raise exceptions.ValidationError(
+            raise InvalidInputError(
                 {"employee": ["Your account is not linked to an employee record; send the employee's id."]}
             )
         return own_id
     if employee_id == own_id or role in CLOCK_FOR_OTHERS:
         return employee_id
-    raise exceptions.PermissionDenied("You may clock in and out only for yourself; HR and admins clock for others.")
+    raise PermissionDeniedError("You may clock in and out only for yourself; HR and admins clock for others.")
 
 
 def _local_day(moment: datetime.datetime, employee: Employee) -> datetime.date:

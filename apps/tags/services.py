@@ -10,7 +10,6 @@ import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from rest_framework import exceptions
 
 from apps.api.models import Employee, Position
 from apps.api.timezones import employee_today
@@ -18,7 +17,7 @@ from apps.tags.choices import TagAction, TagCategory, TagTarget
 from apps.tags.models import EmployeeTag, PositionTag, TagCatalog, TagChangeLog
 from apps.users.models import User
 from backend.db import atomic_with_retry
-from backend.exceptions import ConflictError
+from backend.errors import ConflictError, InvalidInputError, NotFoundError
 from backend.request_context import request_id_for_storage
 
 LEVEL_MIN = 1
@@ -93,12 +92,12 @@ def _locked(queryset, pk: int):
     try:
         return queryset.select_for_update(of=("self",)).get(pk=pk)
     except queryset.model.DoesNotExist as exc:
-        raise exceptions.NotFound() from exc
+        raise NotFoundError() from exc
 
 
 def _raise(errors: Errors) -> None:
     if errors:
-        raise exceptions.ValidationError(errors)
+        raise InvalidInputError(errors)
 
 
 # --- validation (shared with the admin forms) ---------------------------------------------------
@@ -193,7 +192,7 @@ def tag_catalog_create(
         with transaction.atomic():
             return TagCatalog.objects.create(code=code, name=name, category=category, is_active=is_active)
     except IntegrityError as exc:  # a concurrent insert of the same code won the race
-        raise exceptions.ValidationError({"code": [f"A tag with code '{code}' already exists."]}) from exc
+        raise InvalidInputError({"code": [f"A tag with code '{code}' already exists."]}) from exc
 
 
 @atomic_with_retry
@@ -221,7 +220,7 @@ def tag_catalog_update(
         with transaction.atomic():
             tag.save()
     except IntegrityError as exc:
-        raise exceptions.ValidationError({"code": [f"A tag with code '{tag.code}' already exists."]}) from exc
+        raise InvalidInputError({"code": [f"A tag with code '{tag.code}' already exists."]}) from exc
     return tag
 
 
@@ -268,7 +267,7 @@ def employee_tag_add(
         with transaction.atomic():
             employee_tag.save()
     except IntegrityError as exc:  # a concurrent add of the same (employee, tag, valid_from)
-        raise exceptions.ValidationError({"tag": [_employee_duplicate_message(tag, valid_from)]}) from exc
+        raise InvalidInputError({"tag": [_employee_duplicate_message(tag, valid_from)]}) from exc
     _log(
         action=TagAction.ADD,
         target=employee_tag,
@@ -319,9 +318,7 @@ def employee_tag_change(
         with transaction.atomic():
             current.save(update_fields=list(changes))
     except IntegrityError as exc:
-        raise exceptions.ValidationError(
-            {"tag": [_employee_duplicate_message(current.tag, current.valid_from)]}
-        ) from exc
+        raise InvalidInputError({"tag": [_employee_duplicate_message(current.tag, current.valid_from)]}) from exc
     _log(action=TagAction.CHANGE, target=current, target_id=current.pk, before=before, after=after, actor=actor)
     return current
 
@@ -350,7 +347,7 @@ def position_tag_add(
         with transaction.atomic():
             position_tag.save()
     except IntegrityError as exc:  # a concurrent add of the same (position, tag)
-        raise exceptions.ValidationError({"tag": [_position_duplicate_message(tag)]}) from exc
+        raise InvalidInputError({"tag": [_position_duplicate_message(tag)]}) from exc
     _log(
         action=TagAction.ADD,
         target=position_tag,

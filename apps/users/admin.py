@@ -5,10 +5,9 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.core.exceptions import ValidationError
-from rest_framework.exceptions import Throttled
 
 from apps.users.models import User
-from backend.exceptions import ServiceUnavailableError
+from backend.errors import ServiceUnavailableError, ThrottledError
 from backend.signin import SignInPolicy
 
 
@@ -55,8 +54,8 @@ class CoverisAdminAuthenticationForm(AdminAuthenticationForm):
         policy = SignInPolicy(self.request, self.cleaned_data.get("username"))
         try:
             policy.check()
-        except Throttled as exc:
-            minutes = max(1, math.ceil((exc.wait or 60) / 60))
+        except ThrottledError as exc:
+            minutes = max(1, math.ceil((exc.retry_after or 60) / 60))
             raise ValidationError(
                 f"Too many failed sign-ins. Try again in {minutes} minute(s).", code="throttled"
             ) from exc

@@ -14,14 +14,14 @@ from django.contrib.auth.models import update_last_login
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from apps.users.emails import login_email
 from apps.users.models import TokenFamily, User
 from apps.users.snapshots import user_snapshot_invalidate
-from backend.exceptions import InvalidCredentials
+from backend.errors import NotAuthenticatedError, TokenInvalidError
 
 logger = logging.getLogger("coveris.auth")
 FAMILY_CLAIM = "fam"
@@ -35,10 +35,10 @@ class TokenPair:
 
 
 def user_authenticate(*, request, email: str, password: str) -> User:
-    """The active user with these credentials, or InvalidCredentials (same answer for every failure)."""
+    """The active user with these credentials, or NotAuthenticatedError (same answer for every failure)."""
     user = authenticate(request=request, email=login_email(email), password=password)
     if user is None or not user.is_active:
-        raise InvalidCredentials()
+        raise NotAuthenticatedError("Invalid email or password.")
     return user
 
 
@@ -74,7 +74,7 @@ def token_pair_rotate(*, raw_refresh: str) -> TokenPair:
     try:
         old = _UncheckedRefreshToken(raw_refresh, verify=True)
     except TokenError as exc:
-        raise InvalidToken(str(exc)) from exc
+        raise TokenInvalidError(str(exc)) from exc
     jti = old.get("jti")
     family_id = old.get(FAMILY_CLAIM)
     try:
@@ -83,7 +83,7 @@ def token_pair_rotate(*, raw_refresh: str) -> TokenPair:
             # refuses FOR UPDATE on the nullable side of an outer join.
             outstanding = OutstandingToken.objects.select_for_update().filter(jti=jti).order_by("pk").first()
             if outstanding is None:
-                raise InvalidToken("Token is not recognised.")
+                raise TokenInvalidError("Token is not recognised.")
             used = BlacklistedToken.objects.filter(token=outstanding).values_list("blacklisted_at", flat=True).first()
             if used is not None:
                 replayed = _replay_revokes_family(used_at=used, family_id=family_id, user_id=outstanding.user_id)
@@ -92,13 +92,15 @@ def token_pair_rotate(*, raw_refresh: str) -> TokenPair:
                 BlacklistedToken.objects.create(token=outstanding)
                 user = User.objects.filter(pk=outstanding.user_id, is_active=True).first()
                 if user is None:
-                    raise InvalidToken("User is inactive or no longer exists.")
+                    raise TokenInvalidError("User is inactive or no longer exists.")
                 # Not a sign-in: last_login keeps the time the user last entered credentials.
                 return _token_pair_for(user, family)
     except IntegrityError as exc:  # lost the race on the unique blacklist row
-        raise InvalidToken("Token is blacklisted.") from exc
+        raise TokenInvalidError("Token is blacklisted.") from exc
     # Outside the transaction, so the family's revocation (committed above) is not rolled back.
-    raise InvalidToken("Token was already used; the session is signed out." if replayed else "Token is blacklisted.")
+    raise TokenInvalidError(
+        "Token was already used; the session is signed out." if replayed else "Token is blacklisted."
+    )
 
 
 class _UncheckedRefreshToken(RefreshToken):
@@ -116,7 +118,7 @@ def _family_for_rotation(family_id, *, user_id) -> TokenFamily:
         return TokenFamily.objects.create(user_id=user_id)
     live = TokenFamily.objects.filter(pk=family_id, user_id=user_id, revoked_at__isnull=True)
     if not live.update(last_used_at=timezone.now()):
-        raise InvalidToken("The session of this token was signed out.")
+        raise TokenInvalidError("The session of this token was signed out.")
     return TokenFamily(pk=family_id, user_id=user_id)
 
 

@@ -20,7 +20,7 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from apps.users.models import User
-from backend.exceptions import ConflictError, RuleViolationError
+from backend.errors import ConflictError, RuleViolationError
 from backend.permissions import RolePermission
 from config import urls as root_urls
 

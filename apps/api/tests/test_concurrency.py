@@ -4,10 +4,10 @@ import threading
 
 import pytest
 from django.db import connection
-from rest_framework.exceptions import ValidationError
 
 from apps.api.models import OrgUnit
 from apps.api.services import org_unit_create, org_unit_update
+from backend.errors import InvalidInputError
 
 
 def _move_concurrently(moves) -> list[str]:
@@ -19,8 +19,8 @@ def _move_concurrently(moves) -> list[str]:
             barrier.wait()
             org_unit_update(unit=unit, parent=parent)
             results.append("moved")
-        except ValidationError as exc:
-            results.append("refused" if "parent" in exc.detail else repr(exc))
+        except InvalidInputError as exc:
+            results.append("refused" if "parent" in exc.details else repr(exc))
         except Exception as exc:  # a deadlock or any other database error is a failure of the test
             results.append(repr(exc))
         finally:
@@ -59,7 +59,6 @@ def test_crossing_subtree_moves_wait_for_each_other(monkeypatch):
     import threading
 
     from django.db import connection
-    from rest_framework.exceptions import ValidationError
 
     from apps.api import services as api_services
     from apps.api.models import OrgUnit
@@ -82,7 +81,7 @@ def test_crossing_subtree_moves_wait_for_each_other(monkeypatch):
         try:
             org_unit_update(unit=OrgUnit.objects.get(pk=unit.pk), parent=OrgUnit.objects.get(pk=parent.pk))
             outcomes[label] = "moved"
-        except ValidationError:
+        except InvalidInputError:
             outcomes[label] = "refused"
         except Exception as exc:  # a deadlock or anything else is the failure this test exists for
             outcomes[label] = repr(exc)

@@ -4,7 +4,6 @@ import datetime
 
 import pytest
 from django.db import connection
-from rest_framework.exceptions import ValidationError
 
 from apps.api.models import Employee, OrgUnit
 from apps.api.services import (
@@ -17,6 +16,7 @@ from apps.api.services import (
     position_create,
     position_update,
 )
+from backend.errors import InvalidInputError
 
 
 def test_org_unit_create_sets_path_and_depth(db):
@@ -47,9 +47,9 @@ def test_org_unit_update_moves_the_whole_subtree_in_one_statement(world, django_
 
 @pytest.mark.parametrize("new_parent", ["root", "child", "grandchild"])
 def test_org_unit_update_refuses_cycles(world, new_parent):
-    with pytest.raises(ValidationError) as exc:
+    with pytest.raises(InvalidInputError) as exc:
         org_unit_update(unit=world.root, parent=getattr(world, new_parent), name="Changed")
-    assert "parent" in exc.value.detail
+    assert "parent" in exc.value.details
     world.root.refresh_from_db()
     assert world.root.name == "Head office"
     assert world.root.parent_id is None
@@ -78,13 +78,13 @@ def test_employee_services_refuse_lifecycle_fields(world, field):
         "org_unit": world.child,
         "hire_date": datetime.date(2026, 1, 1),
     }
-    with pytest.raises(ValidationError) as exc:
+    with pytest.raises(InvalidInputError) as exc:
         employee_create(**fields, **{field: value})
-    assert field in exc.value.detail
+    assert field in exc.value.details
     assert not Employee.objects.filter(employee_number="E-S").exists()
-    with pytest.raises(ValidationError) as exc:
+    with pytest.raises(InvalidInputError) as exc:
         employee_update(employee=world.employee, **{field: value})
-    assert f"/api/employees/{world.employee.pk}/transitions/" in str(exc.value.detail[field][0])
+    assert f"/api/employees/{world.employee.pk}/transitions/" in str(exc.value.details[field][0])
 
 
 def test_employee_update_reads_a_fresh_row(world):

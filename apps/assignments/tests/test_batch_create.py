@@ -5,14 +5,13 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from apps.api.tests.factories import EmployeeFactory, PositionFactory
 from apps.assignments.models import Assignment
 from apps.assignments.services import assignment_create, assignment_transition, assignments_create_many
 from apps.business_rules.services import rule_create
 from apps.fsm.services import employee_transition
-from backend.exceptions import RuleViolationError
+from backend.errors import InvalidInputError, PermissionDeniedError, RuleViolationError
 
 D = datetime.date
 pytestmark = pytest.mark.django_db
@@ -171,8 +170,8 @@ def test_rule_violation_writes_nothing_and_raises_the_single_calls_error(hr, rul
     assert Assignment.objects.count() == 0
     with pytest.raises(RuleViolationError) as single_err:
         assignment_create(actor=hr, acknowledge_warnings=True, **proposals[1])
-    assert batch_err.value.detail == single_err.value.detail
     assert batch_err.value.details == single_err.value.details
+    assert batch_err.value.message == single_err.value.message
     assert "proposal 1" in batch_err.value.__notes__[0]
 
 
@@ -183,7 +182,7 @@ def test_manager_out_of_scope_writes_nothing(make_user, tree):
         {"employee": local, "position": tree["p_east"], "start_date": D(2026, 2, 2), "weekly_hours": 10},
         {"employee": local, "position": tree["p_west"], "start_date": D(2027, 2, 2), "weekly_hours": 10},
     ]
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDeniedError):
         _batch(manager, proposals)
     assert Assignment.objects.count() == 0
     assert len(_batch(manager, proposals[:1])) == 1
@@ -203,9 +202,9 @@ def test_bad_period_writes_nothing_and_the_first_refusal_wins(hr, rules):
         },
         {"employee": pending, "position": position, "start_date": D(2026, 2, 2), "weekly_hours": 10},
     ]
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(InvalidInputError) as err:
         _batch(hr, proposals, acknowledge_warnings=True)
-    assert set(err.value.detail) == {"end_date"}
+    assert set(err.value.details) == {"end_date"}
     assert Assignment.objects.count() == 0
 
 
@@ -216,7 +215,7 @@ def test_only_an_admin_overrides(hr, active_employee):
         "start_date": D(2026, 2, 2),
         "weekly_hours": 1,
     }
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDeniedError):
         _batch(hr, [proposal], override_reason="urgent")
     assert Assignment.objects.count() == 0
 

@@ -3,7 +3,6 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
-from rest_framework.exceptions import PermissionDenied, ValidationError
 
 from apps.api.tests.factories import EmployeeFactory, PositionFactory
 from apps.assignments.models import Assignment, AssignmentTransitionLog
@@ -12,7 +11,13 @@ from apps.business_rules.services import rule_create
 from apps.fsm.models import EmployeeTransitionLog
 from apps.fsm.services import employee_transition
 from backend.audit.chain import chain_verify
-from backend.exceptions import ConflictError, RuleViolationError, TransitionNotAllowedError
+from backend.errors import (
+    ConflictError,
+    InvalidInputError,
+    PermissionDeniedError,
+    RuleViolationError,
+    TransitionNotAllowedError,
+)
 from backend.request_context import current_request_id
 
 D = datetime.date
@@ -96,12 +101,12 @@ def test_edit_only_while_proposed(hr, active_employee):
 
 
 def test_bad_period_and_hours_refused(hr, active_employee):
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(InvalidInputError) as err:
         _create(hr, active_employee, start_date=D(2026, 3, 1), end_date=D(2026, 2, 1))
-    assert "end_date" in err.value.detail
-    with pytest.raises(ValidationError) as err:
+    assert "end_date" in err.value.details
+    with pytest.raises(InvalidInputError) as err:
         _create(hr, active_employee, weekly_hours=Decimal(-1))
-    assert "weekly_hours" in err.value.detail
+    assert "weekly_hours" in err.value.details
     assert Assignment.objects.count() == 0
 
 
@@ -167,7 +172,7 @@ def test_admin_override_is_logged_and_others_may_not(make_user, hr, active_emplo
         events=["assignment.approve"],
     )
     assignment, _ = _create(hr, active_employee)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDeniedError):
         assignment_transition(assignment_id=assignment.pk, name="approve", actor=hr, override_reason="urgent")
     admin = make_user("admin")
     outcome = assignment_transition(assignment_id=assignment.pk, name="approve", actor=admin, override_reason="urgent")
@@ -190,22 +195,22 @@ def test_manager_acts_only_inside_subtree(make_user, hr, tree):
     local = EmployeeFactory(org_unit=tree["east"])
     outsider = EmployeeFactory(org_unit=tree["west"])
     inside, _ = _create(manager, local, position=tree["p_east"])
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDeniedError):
         _create(manager, local, position=tree["p_west"])
-    with pytest.raises(PermissionDenied):  # an employee outside the subtree, even for an inside position
+    with pytest.raises(PermissionDeniedError):  # an employee outside the subtree, even for an inside position
         _create(manager, outsider, position=tree["p_east"])
     assignment_transition(assignment_id=inside.pk, name="approve", actor=manager)
-    with pytest.raises(PermissionDenied):  # managers propose and approve; HR starts and ends
+    with pytest.raises(PermissionDeniedError):  # managers propose and approve; HR starts and ends
         assignment_transition(assignment_id=inside.pk, name="activate", actor=manager)
     outside, _ = _create(hr, local, position=tree["p_west"])
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDeniedError):
         assignment_transition(assignment_id=outside.pk, name="approve", actor=manager)
 
 
 @pytest.mark.parametrize("role", ["auditor", "employee", ""])
 def test_other_roles_cannot_transition(make_user, hr, active_employee, role):
     assignment, _ = _create(hr, active_employee)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDeniedError):
         assignment_transition(assignment_id=assignment.pk, name="approve", actor=make_user(role))
 
 

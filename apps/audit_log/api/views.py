@@ -49,7 +49,7 @@ from apps.audit_log.selectors import (
 from apps.fsm.models import EmployeeTransitionLog
 from apps.tags.models import TagChangeLog
 from backend.audit.checkpoints import DigestError, checkpoint_take, digest_check_signature, digest_of
-from backend.exceptions import ConflictError
+from backend.errors import ConflictError
 from backend.permissions import AUDIT_READERS, RolePermission
 from backend.renderers import CSVRenderer
 from backend.throttles import AuditVerifyRateThrottle

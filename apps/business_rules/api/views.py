@@ -19,7 +19,7 @@ from apps.business_rules.filtersets import BusinessRuleFilterSet
 from apps.business_rules.registry import REGISTRY
 from apps.business_rules.selectors import business_rule_list, business_rule_version_list
 from apps.business_rules.services import rule_create, rule_update
-from backend.exceptions import ConflictError
+from backend.errors import ConflictError
 from backend.permissions import READ_ALL, WRITE_WORKFORCE
 
 

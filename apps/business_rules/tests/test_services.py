@@ -4,12 +4,12 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from rest_framework.exceptions import ValidationError
 
 from apps.assignments.models import AssignmentTransitionLog
 from apps.assignments.services import assignment_transition
 from apps.business_rules.models import BusinessRule, BusinessRuleVersion
 from apps.business_rules.services import rule_create, rule_update, rule_validate
+from backend.errors import InvalidInputError
 
 D = datetime.date
 pytestmark = pytest.mark.django_db
@@ -18,9 +18,9 @@ VALID = {"rule_type": "max_weekly_hours", "params": {"max_hours": 40}, "events":
 
 
 def _errors(**overrides) -> dict:
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(InvalidInputError) as err:
         rule_validate(**{**VALID, **overrides})
-    return err.value.detail
+    return err.value.details
 
 
 def test_a_valid_definition_passes():
@@ -84,7 +84,7 @@ def test_create_keeps_a_v1_snapshot_with_the_actor(make_user, tree):
 
 def test_create_refuses_bad_params_and_writes_nothing():
     rules, versions = BusinessRule.objects.count(), BusinessRuleVersion.objects.count()
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidInputError):
         rule_create(code="BAD", name="Bad", **{**VALID, "params": {"max_hours": "forty"}})
     assert (BusinessRule.objects.count(), BusinessRuleVersion.objects.count()) == (rules, versions)
 
@@ -112,9 +112,9 @@ def test_a_no_op_edit_keeps_the_version():
 
 def test_an_invalid_edit_changes_nothing():
     rule = rule_create(code="CAP", name="Cap", **VALID)
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(InvalidInputError) as err:
         rule_update(rule=rule, params={"max_hours": -1})
-    assert "params.max_hours" in err.value.detail
+    assert "params.max_hours" in err.value.details
     stored = BusinessRule.objects.get(pk=rule.pk)
     assert (stored.version, stored.params) == (1, {"max_hours": 40})
     assert BusinessRuleVersion.objects.filter(rule=rule).count() == 1
@@ -122,9 +122,9 @@ def test_an_invalid_edit_changes_nothing():
 
 def test_the_code_cannot_change():
     rule = rule_create(code="CAP", name="Cap", **VALID)
-    with pytest.raises(ValidationError) as err:
+    with pytest.raises(InvalidInputError) as err:
         rule_update(rule=rule, code="CAP2")
-    assert "code" in err.value.detail
+    assert "code" in err.value.details
     assert BusinessRule.objects.get(pk=rule.pk).code == "CAP"
 
 

@@ -14,7 +14,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
-from rest_framework import exceptions
 
 from apps.api.models import Employee, Position
 from apps.assignments.services import ASSIGNMENT_TRANSITIONS, assignments_create_many
@@ -27,7 +26,7 @@ from apps.demand.selectors import candidate_pool, positions_in_scope
 from apps.fsm.services import TransitionRequest, transition_perform_many
 from apps.users.choices import Role
 from backend import timezones
-from backend.exceptions import ConflictError, RuleViolationError
+from backend.errors import ConflictError, InvalidInputError, PermissionDeniedError, RuleViolationError
 
 logger = logging.getLogger("coveris.planning")
 
@@ -192,7 +191,7 @@ def _chosen(plan: Plan, subset: list[int] | None) -> list[tuple[int, dict]]:
         return list(enumerate(proposals))
     unknown = sorted({i for i in subset if not (0 <= i < len(proposals))})
     if unknown:
-        raise exceptions.ValidationError(
+        raise InvalidInputError(
             {"proposals": [f"No proposal at index {', '.join(map(str, unknown))} (the plan has {len(proposals)})."]}
         )
     return [(i, proposals[i]) for i in sorted(set(subset))]
@@ -222,7 +221,7 @@ def plan_apply(
     period = Period(plan.period_start, plan.period_end)
     reason = plan_apply_reason(plan, reason)
     if override_reason and getattr(actor, "role", None) != Role.ADMIN:
-        raise exceptions.PermissionDenied("Only an admin may override a blocking rule.")
+        raise PermissionDeniedError("Only an admin may override a blocking rule.")
     if not force_revalidate:
         changes = plan_stale_changes(plan, chosen)
         if changes:
@@ -259,7 +258,7 @@ def plan_apply_chosen(*, plan_id: int, proposals: list[int] | None) -> tuple[Pla
         )
     chosen = _chosen(plan, proposals)
     if not chosen:
-        raise exceptions.ValidationError({"proposals": ["Choose at least one proposal (the plan has none)."]})
+        raise InvalidInputError({"proposals": ["Choose at least one proposal (the plan has none)."]})
     return plan, chosen
 
 

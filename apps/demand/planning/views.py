@@ -17,7 +17,7 @@ from apps.demand.planning.serializers import (
 from apps.demand.planning.services import plan_apply, plan_create
 from apps.demand.selectors import org_units_in_scope, positions_in_scope
 from apps.users.choices import Role
-from backend.exceptions import BadRequestError
+from backend.errors import InvalidInputError
 from backend.permissions import READ_ALL, WRITE_WORKFORCE
 
 PLANNERS = WRITE_WORKFORCE | {Role.MANAGER}
@@ -48,7 +48,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         if user.role == Role.MANAGER and org_unit is None:
             org_unit = user.org_unit  # a manager plans within their own subtree
             if org_unit is None:
-                raise BadRequestError("A manager without an org unit cannot plan.", details={"org_unit": []})
+                raise InvalidInputError(message="A manager without an org unit cannot plan.", details={"org_unit": []})
         plan = plan_create(
             actor=user,
             start=q["period"].start,

@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework import exceptions
 
 from apps.api.models import Employee
 from apps.api.tests.factories import EmployeeFactory, OrgUnitFactory, PositionFactory
@@ -25,8 +24,9 @@ from apps.fsm.services import (
 )
 from apps.offer.models import LedgerEntry
 from apps.tags.tests.factories import EmployeeTagFactory, PositionTagFactory
+from backend import errors
 from backend.audit.chain import chain_append, chain_append_many, chain_verify, chain_verify_all
-from backend.exceptions import RuleViolationError, TransitionNotAllowedError
+from backend.errors import RuleViolationError, TransitionNotAllowedError
 
 D = datetime.date
 HIRE = D(2026, 1, 5)
@@ -360,7 +360,7 @@ def test_a_failing_hook_rolls_back_the_whole_batch(hr, after_hook):
 def test_a_missing_object_is_a_404_naming_it_and_writes_nothing(hr):
     (employee,) = new_employees(1)
     before = written_counts()
-    with pytest.raises(exceptions.NotFound, match="987654"):
+    with pytest.raises(errors.NotFoundError, match="987654"):
         transition_perform_many(kind=EMPLOYEE_TRANSITIONS, pks=[employee.pk, 987654], request=_request("activate", hr))
     assert written_counts() == before
 
@@ -368,7 +368,7 @@ def test_a_missing_object_is_a_404_naming_it_and_writes_nothing(hr):
 @pytest.mark.parametrize("role", ["manager", "auditor", "employee"])
 def test_a_role_that_may_not_transition_gets_403(make_user, role):
     (employee,) = new_employees(1)
-    with pytest.raises(exceptions.PermissionDenied):
+    with pytest.raises(errors.PermissionDeniedError):
         transition_perform_many(
             kind=EMPLOYEE_TRANSITIONS, pks=[employee.pk], request=_request("activate", make_user(role))
         )
@@ -377,7 +377,7 @@ def test_a_role_that_may_not_transition_gets_403(make_user, role):
 
 def test_bad_batches_are_refused_before_anything_is_read(hr, make_user):
     (employee,) = new_employees(1)
-    with pytest.raises(exceptions.ValidationError):
+    with pytest.raises(errors.InvalidInputError):
         transition_perform_many(kind=EMPLOYEE_TRANSITIONS, pks=[employee.pk], request=_request("promote", hr))
     with pytest.raises(ValueError, match="once"):
         transition_perform_many(
@@ -389,7 +389,7 @@ def test_bad_batches_are_refused_before_anything_is_read(hr, make_user):
             pks=[employee.pk],
             request=TransitionRequest(name="activate", actor=hr, dry_run=True),
         )
-    with pytest.raises(exceptions.PermissionDenied):
+    with pytest.raises(errors.PermissionDeniedError):
         transition_perform_many(
             kind=EMPLOYEE_TRANSITIONS,
             pks=[employee.pk],

@@ -6,15 +6,15 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.utils import timezone
-from rest_framework import exceptions
 
 from apps.api.models import Employee
 from apps.fsm import services
 from apps.fsm.models import EmployeeTransitionLog
 from apps.fsm.services import EMPLOYEE_TRANSITIONS, employee_transition, transition_options
 from apps.fsm.tests.conftest import HIRE_DATE, LIFECYCLE, STATES, allowed_from, rule_result, snapshot
+from backend import errors
 from backend.audit.chain import chain_verify
-from backend.exceptions import RuleViolationError, TransitionNotAllowedError
+from backend.errors import RuleViolationError, TransitionNotAllowedError
 from backend.request_context import current_request_id
 
 ALLOWED_CASES = [(name, source, target) for name, moves in LIFECYCLE.items() for source, target in moves.items()]
@@ -52,7 +52,7 @@ def test_transition_refused_from_other_states_with_409_naming_state_and_options(
         employee_transition(employee_id=employee.pk, name=name, actor=hr)
 
     assert caught.value.status_code == 409
-    assert caught.value.default_code == "transition_not_allowed"
+    assert caught.value.code == "transition_not_allowed"
     assert caught.value.details["current_state"] == state
     assert sorted(caught.value.details["allowed_transitions"]) == allowed_from(state)
     assert snapshot(employee.pk) == before
@@ -60,36 +60,36 @@ def test_transition_refused_from_other_states_with_409_naming_state_and_options(
 
 def test_unknown_transition_name_is_a_400_and_writes_nothing(employee, hr):
     before = snapshot(employee.pk)
-    with pytest.raises(exceptions.ValidationError) as caught:
+    with pytest.raises(errors.InvalidInputError) as caught:
         employee_transition(employee_id=employee.pk, name="promote", actor=hr)
-    assert "transition" in caught.value.detail
-    assert "activate" in str(caught.value.detail["transition"][0])
+    assert "transition" in caught.value.details
+    assert "activate" in str(caught.value.details["transition"][0])
     assert snapshot(employee.pk) == before
 
 
 def test_missing_employee_is_a_404(hr):
-    with pytest.raises(exceptions.NotFound):
+    with pytest.raises(errors.NotFoundError):
         employee_transition(employee_id=987654, name="activate", actor=hr)
 
 
 @pytest.mark.parametrize("role", ["manager", "auditor", "employee"])
 def test_roles_other_than_admin_and_hr_get_403_and_nothing_is_written(employee, make_user, role):
     before = snapshot(employee.pk)
-    with pytest.raises(exceptions.PermissionDenied):
+    with pytest.raises(errors.PermissionDeniedError):
         employee_transition(employee_id=employee.pk, name="activate", actor=make_user(role))
     assert snapshot(employee.pk) == before
 
 
 def test_an_inactive_hr_user_or_no_actor_gets_403(employee, make_user):
     for actor in (make_user("hr", is_active=False), None):
-        with pytest.raises(exceptions.PermissionDenied):
+        with pytest.raises(errors.PermissionDeniedError):
             employee_transition(employee_id=employee.pk, name="activate", actor=actor)
     assert snapshot(employee.pk).state == "pending"
 
 
 def test_role_is_checked_before_state_so_a_refused_role_learns_nothing_about_it(make_employee, make_user):
     employee = make_employee("terminated")
-    with pytest.raises(exceptions.PermissionDenied):
+    with pytest.raises(errors.PermissionDeniedError):
         employee_transition(employee_id=employee.pk, name="activate", actor=make_user("auditor"))
 
 
@@ -181,11 +181,11 @@ def test_terminate_on_the_hire_date_is_allowed(make_employee, hr):
 def test_terminate_before_the_hire_date_is_a_400_and_writes_nothing(make_employee, hr):
     employee = make_employee("active")
     before = snapshot(employee.pk)
-    with pytest.raises(exceptions.ValidationError) as caught:
+    with pytest.raises(errors.InvalidInputError) as caught:
         employee_transition(
             employee_id=employee.pk, name="terminate", actor=hr, effective_date=HIRE_DATE - datetime.timedelta(days=1)
         )
-    assert "effective_date" in caught.value.detail
+    assert "effective_date" in caught.value.details
     assert snapshot(employee.pk) == before
 
 
@@ -201,9 +201,9 @@ def test_rehire_before_the_termination_date_is_a_400_and_writes_nothing(make_emp
     employee = make_employee("active")
     employee_transition(employee_id=employee.pk, name="terminate", actor=hr, effective_date=datetime.date(2026, 6, 30))
     before = snapshot(employee.pk)
-    with pytest.raises(exceptions.ValidationError) as caught:
+    with pytest.raises(errors.InvalidInputError) as caught:
         employee_transition(employee_id=employee.pk, name="rehire", actor=hr, effective_date=datetime.date(2026, 6, 1))
-    assert "effective_date" in caught.value.detail
+    assert "effective_date" in caught.value.details
     assert snapshot(employee.pk) == before
 
 
@@ -329,7 +329,7 @@ def test_dry_run_reports_rule_outcomes_without_raising(employee, hr, rules):
 
 
 def test_dry_run_still_checks_the_role(employee, make_user):
-    with pytest.raises(exceptions.PermissionDenied):
+    with pytest.raises(errors.PermissionDeniedError):
         employee_transition(employee_id=employee.pk, name="activate", actor=make_user("auditor"), dry_run=True)
 
 
@@ -363,7 +363,7 @@ def test_a_failing_block_rule_is_a_422_listing_the_violations_and_writes_nothing
     with pytest.raises(RuleViolationError) as caught:
         employee_transition(employee_id=employee.pk, name="activate", actor=hr, acknowledge_warnings=True)
     assert caught.value.status_code == 422
-    assert caught.value.default_code == "rule_violation"
+    assert caught.value.code == "rule_violation"
     assert caught.value.details["violations"] == [blocking]
     assert caught.value.details["rule_results"] == [passing, blocking]
     assert snapshot(employee.pk) == before
@@ -432,7 +432,7 @@ def test_an_admin_override_does_not_acknowledge_warnings_by_itself(employee, adm
 def test_an_override_by_anyone_but_an_admin_is_a_403_and_writes_nothing(employee, make_user, rules, role):
     rules([rule_result("NO", severity="block")])
     before = snapshot(employee.pk)
-    with pytest.raises(exceptions.PermissionDenied):
+    with pytest.raises(errors.PermissionDeniedError):
         employee_transition(employee_id=employee.pk, name="activate", actor=make_user(role), override_reason="Because")
     assert snapshot(employee.pk) == before
 
@@ -516,11 +516,10 @@ def test_options_closed_to_a_role_say_so(make_employee, make_user, role):
 def test_no_transition_takes_effect_before_the_hire_date(make_user, name):
     import datetime
 
-    from rest_framework.exceptions import ValidationError
-
     from apps.api.tests.factories import EmployeeFactory
     from apps.fsm.models import EmployeeTransitionLog
     from apps.fsm.services import employee_transition
+    from backend.errors import InvalidInputError
 
     hr = make_user("hr")
     employee = EmployeeFactory(hire_date=datetime.date(2026, 1, 5))
@@ -529,7 +528,7 @@ def test_no_transition_takes_effect_before_the_hire_date(make_user, name):
             employee_id=employee.pk, name="activate", actor=hr, effective_date=datetime.date(2026, 1, 5)
         )
     before = EmployeeTransitionLog.objects.count()
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(InvalidInputError) as refused:
         employee_transition(employee_id=employee.pk, name=name, actor=hr, effective_date=datetime.date(1, 1, 1))
-    assert "effective_date" in refused.value.detail
+    assert "effective_date" in refused.value.details
     assert EmployeeTransitionLog.objects.count() == before

@@ -5,11 +5,11 @@ from decimal import Decimal
 
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from rest_framework import exceptions
 
 from apps.offer.models import LedgerEntry
 from apps.offer.services import ledger_adjust, ledger_reverse
 from apps.offer.tests.conftest import D, assert_error, column
+from backend import errors
 from backend.audit.db import AppendOnlyError
 
 JAN = (D(2026, 1, 5), D(2026, 2, 1))
@@ -126,7 +126,7 @@ def test_reversal_needs_a_reason(active, admin):
         period_end=D(2026, 1, 5),
         reason="Sick day",
     )
-    with pytest.raises(exceptions.ValidationError, match="reason"):
+    with pytest.raises(errors.InvalidInputError, match="reason"):
         ledger_reverse(actor=admin, entry=entry, reason="   ")
     assert not LedgerEntry.objects.filter(reverses=entry).exists()
 

@@ -2,13 +2,12 @@ import datetime
 
 import pytest
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
 from apps.api.tests.factories import EmployeeFactory, PositionFactory
 from apps.tags import services
 from apps.tags.models import EmployeeTag, PositionTag, TagCatalog, TagChangeLog
 from apps.tags.tests.factories import EmployeeTagFactory, PositionTagFactory, TagCatalogFactory
-from backend.exceptions import ConflictError
+from backend.errors import ConflictError, InvalidInputError
 from backend.request_context import current_request_id
 
 D = datetime.date
@@ -152,9 +151,9 @@ def test_employee_tag_remove_logs_what_was_there(employee, tag, hr):
     ],
 )
 def test_employee_tag_add_refuses_bad_values_and_writes_nothing(employee, tag, hr, kwargs, field):
-    with pytest.raises(ValidationError) as exc:
+    with pytest.raises(InvalidInputError) as exc:
         services.employee_tag_add(employee=employee, tag=tag, actor=hr, **kwargs)
-    assert field in exc.value.detail
+    assert field in exc.value.details
     assert not EmployeeTag.objects.exists()
     assert not TagChangeLog.objects.exists()
 
@@ -168,9 +167,9 @@ def test_employee_tag_same_day_period_is_fine(employee, tag, hr):
 
 def test_inactive_tag_cannot_be_newly_assigned(employee, hr):
     retired = TagCatalogFactory(is_active=False)
-    with pytest.raises(ValidationError) as exc:
+    with pytest.raises(InvalidInputError) as exc:
         services.employee_tag_add(employee=employee, tag=retired, actor=hr)
-    assert "inactive" in str(exc.value.detail["tag"][0])
+    assert "inactive" in str(exc.value.details["tag"][0])
     assert not EmployeeTag.objects.exists()
     assert not TagChangeLog.objects.exists()
 
@@ -184,9 +183,9 @@ def test_existing_holders_of_a_deactivated_tag_can_still_be_changed(employee, ta
 
 def test_duplicate_employee_tag_is_a_validation_error(employee, tag, hr):
     services.employee_tag_add(employee=employee, tag=tag, actor=hr, valid_from=D(2026, 1, 1))
-    with pytest.raises(ValidationError) as exc:
+    with pytest.raises(InvalidInputError) as exc:
         services.employee_tag_add(employee=employee, tag=tag, actor=hr, valid_from=D(2026, 1, 1))
-    assert "(employee, tag, valid_from)" in str(exc.value.detail["tag"][0])
+    assert "(employee, tag, valid_from)" in str(exc.value.details["tag"][0])
     assert TagChangeLog.objects.count() == 1
     # Another start date for the same tag is another row.
     services.employee_tag_add(employee=employee, tag=tag, actor=hr, valid_from=D(2027, 1, 1))
@@ -197,19 +196,19 @@ def test_duplicate_caught_by_the_database_is_still_a_validation_error(employee, 
     services.employee_tag_add(employee=employee, tag=tag, actor=hr, valid_from=D(2026, 1, 1))
     monkeypatch.setattr(services, "employee_tag_errors", lambda **kwargs: {})
 
-    with pytest.raises(ValidationError) as exc:
+    with pytest.raises(InvalidInputError) as exc:
         services.employee_tag_add(employee=employee, tag=tag, actor=hr, valid_from=D(2026, 1, 1))
 
-    assert "tag" in exc.value.detail
+    assert "tag" in exc.value.details
     assert EmployeeTag.objects.count() == 1
     assert TagChangeLog.objects.count() == 1
 
 
 def test_employee_tag_change_refused_changes_nothing(employee, tag, hr):
     et = services.employee_tag_add(employee=employee, tag=tag, actor=hr, level=2, valid_from=D(2026, 3, 1))
-    with pytest.raises(ValidationError) as exc:
+    with pytest.raises(InvalidInputError) as exc:
         services.employee_tag_change(employee_tag=et, actor=hr, level=4, valid_until=D(2026, 2, 1))
-    assert "valid_until" in exc.value.detail
+    assert "valid_until" in exc.value.details
     et.refresh_from_db()
     assert (et.level, et.valid_until) == (2, None)
     assert TagChangeLog.objects.count() == 1
@@ -218,9 +217,9 @@ def test_employee_tag_change_refused_changes_nothing(employee, tag, hr):
 def test_employee_tag_change_into_a_duplicate_start_is_refused(employee, tag, hr):
     services.employee_tag_add(employee=employee, tag=tag, actor=hr, valid_from=D(2026, 1, 1), valid_until=D(2026, 6, 1))
     later = services.employee_tag_add(employee=employee, tag=tag, actor=hr, valid_from=D(2026, 7, 1))
-    with pytest.raises(ValidationError) as exc:
+    with pytest.raises(InvalidInputError) as exc:
         services.employee_tag_change(employee_tag=later, actor=hr, valid_from=D(2026, 1, 1))
-    assert "tag" in exc.value.detail
+    assert "tag" in exc.value.details
     assert TagChangeLog.objects.count() == 2
 
 
@@ -282,21 +281,21 @@ def test_position_tag_add_change_remove_each_write_one_row(position, tag, hr):
 
 @pytest.mark.parametrize("min_level", [0, 11, "3"])
 def test_position_tag_bad_level_writes_nothing(position, tag, hr, min_level):
-    with pytest.raises(ValidationError) as exc:
+    with pytest.raises(InvalidInputError) as exc:
         services.position_tag_add(position=position, tag=tag, actor=hr, min_level=min_level)
-    assert "min_level" in exc.value.detail
+    assert "min_level" in exc.value.details
     assert not PositionTag.objects.exists()
     assert not TagChangeLog.objects.exists()
 
 
 def test_position_tag_duplicate_and_inactive_tag_refused(position, tag, hr):
     services.position_tag_add(position=position, tag=tag, actor=hr)
-    with pytest.raises(ValidationError) as exc:
+    with pytest.raises(InvalidInputError) as exc:
         services.position_tag_add(position=position, tag=tag, actor=hr)
-    assert "(position, tag)" in str(exc.value.detail["tag"][0])
-    with pytest.raises(ValidationError) as exc:
+    assert "(position, tag)" in str(exc.value.details["tag"][0])
+    with pytest.raises(InvalidInputError) as exc:
         services.position_tag_add(position=position, tag=TagCatalogFactory(is_active=False), actor=hr)
-    assert "inactive" in str(exc.value.detail["tag"][0])
+    assert "inactive" in str(exc.value.details["tag"][0])
     assert TagChangeLog.objects.count() == 1
 
 
@@ -320,12 +319,12 @@ def test_tag_catalog_create_update_and_duplicate_code(db):
     tag.refresh_from_db()
     assert (tag.name, tag.is_active) == ("German (B2)", False)
 
-    with pytest.raises(ValidationError) as exc:
+    with pytest.raises(InvalidInputError) as exc:
         services.tag_catalog_create(code="german", name="Again")
-    assert "code" in exc.value.detail
-    with pytest.raises(ValidationError) as exc:
+    assert "code" in exc.value.details
+    with pytest.raises(InvalidInputError) as exc:
         services.tag_catalog_create(code="x", name="X", category="hobby")
-    assert "category" in exc.value.detail
+    assert "category" in exc.value.details
     assert TagCatalog.objects.count() == 1
 
 
@@ -342,14 +341,14 @@ def test_tag_catalog_delete_only_when_never_used(employee, tag, hr):
 
 
 def test_changing_or_removing_a_row_removed_meanwhile_is_not_found(employee, tag, hr):
-    from rest_framework.exceptions import NotFound
+    from backend.errors import NotFoundError
 
     et = services.employee_tag_add(employee=employee, tag=tag, actor=hr)
     stale = EmployeeTag.objects.get(pk=et.pk)
     services.employee_tag_remove(employee_tag=et, actor=hr)
 
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFoundError):
         services.employee_tag_change(employee_tag=stale, actor=hr, level=2)
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFoundError):
         services.employee_tag_remove(employee_tag=stale, actor=hr)
     assert TagChangeLog.objects.count() == 2

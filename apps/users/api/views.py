@@ -10,7 +10,6 @@ from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.exceptions import InvalidToken
 
 from apps.users import services
 from apps.users.api.serializers import (
@@ -22,7 +21,7 @@ from apps.users.api.serializers import (
     user_representation,
 )
 from backend.authentication import enforce_csrf
-from backend.exceptions import InvalidCredentials
+from backend.errors import NotAuthenticatedError, TokenInvalidError
 from backend.permissions import IsAuthenticatedWithRole
 from backend.schema import documents_errors
 from backend.signin import SignInPolicy, SignInThrottle, submitted_email
@@ -87,7 +86,7 @@ def _sign_in(request):
         data = LoginInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.user_authenticate(request=request, **data.validated_data)
-    except (ValidationError, ParseError, InvalidCredentials):
+    except (ValidationError, ParseError, NotAuthenticatedError):
         policy.failed()
         raise
     policy.succeeded()
@@ -142,7 +141,7 @@ class RefreshView(_PublicAuthView):
             return Response({"access": pair.access, "refresh": pair.refresh})
         cookie_token = request.COOKIES.get(settings.AUTH_COOKIE_REFRESH)
         if not cookie_token:
-            raise InvalidToken('No refresh token: send the refresh cookie or {"refresh": ...}.')
+            raise TokenInvalidError('No refresh token: send the refresh cookie or {"refresh": ...}.')
         enforce_csrf(request)
         pair = services.token_pair_rotate(raw_refresh=cookie_token)
         response = Response(user_representation(pair.user))  # the same body as login: the signed-in user

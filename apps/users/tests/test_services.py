@@ -4,14 +4,13 @@ import threading
 
 import pytest
 from django.db import connection
-from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.users import services
 from apps.users.models import User
 from apps.users.tests.factories import DEFAULT_PASSWORD, UserFactory
-from backend.exceptions import InvalidCredentials
+from backend.errors import NotAuthenticatedError, TokenInvalidError
 
 
 @pytest.mark.django_db
@@ -37,7 +36,7 @@ def test_user_authenticate_accepts_good_credentials_case_insensitively(rf):
 def test_user_authenticate_refuses_with_one_error(rf, email, password, active):
     UserFactory(email="known@coveris.test", is_active=active)
 
-    with pytest.raises(InvalidCredentials):
+    with pytest.raises(NotAuthenticatedError):
         services.user_authenticate(request=rf.post("/"), email=email, password=password)
 
 
@@ -64,7 +63,7 @@ def test_token_pair_rotate_blacklists_the_old_token_and_issues_a_new_pair():
     assert second.user == user
     assert second.refresh != first.refresh
     assert BlacklistedToken.objects.filter(token__jti=RefreshToken(first.refresh, verify=False)["jti"]).exists()
-    with pytest.raises(InvalidToken):
+    with pytest.raises(TokenInvalidError):
         services.token_pair_rotate(raw_refresh=first.refresh)
     assert services.token_pair_rotate(raw_refresh=second.refresh).user == user
 
@@ -88,7 +87,7 @@ def test_token_pair_rotate_refuses_a_token_that_was_never_recorded():
     pair = services.token_pair_issue(user=user)
     OutstandingToken.objects.all().delete()
 
-    with pytest.raises(InvalidToken):
+    with pytest.raises(TokenInvalidError):
         services.token_pair_rotate(raw_refresh=pair.refresh)
 
 
@@ -99,7 +98,7 @@ def test_token_pair_rotate_refuses_an_inactive_user_and_writes_nothing():
     # A queryset update skips the signal that ends a deactivated user's sessions: the rotation's own check remains.
     User.objects.filter(pk=user.pk).update(is_active=False)
 
-    with pytest.raises(InvalidToken):
+    with pytest.raises(TokenInvalidError):
         services.token_pair_rotate(raw_refresh=pair.refresh)
 
     assert not BlacklistedToken.objects.exists()
@@ -131,7 +130,7 @@ def test_token_pair_rotate_losing_the_race_on_the_blacklist_row_is_token_invalid
         BlacklistedToken.objects, "filter", lambda *a, **kw: _NothingYet() if "token" in kw else real_filter(*a, **kw)
     )
 
-    with pytest.raises(InvalidToken):
+    with pytest.raises(TokenInvalidError):
         services.token_pair_rotate(raw_refresh=pair.refresh)
 
     assert OutstandingToken.objects.count() == 1, "no new pair was issued"
@@ -165,7 +164,7 @@ def test_concurrent_refreshes_of_one_token_exactly_one_succeeds():
             pair = services.token_pair_rotate(raw_refresh=raw_refresh)
             with lock:
                 successes.append(pair)
-        except InvalidToken as exc:
+        except TokenInvalidError as exc:
             with lock:
                 refusals.append(exc)
         except BaseException as exc:  # anything else is a bug (e.g. an IntegrityError leaking as a 500)
