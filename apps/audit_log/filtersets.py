@@ -15,6 +15,7 @@ from django_filters import rest_framework as filters
 from django_fsm import FSMFieldMixin
 
 from apps.api.models import Employee, Position
+from apps.audit_log.models import ChainVerification
 from apps.audit_log.selectors import ACTIONS, CHANGE_MODELS
 from apps.tags.choices import TagAction, TagTarget
 from apps.tags.models import TagCatalog, TagChangeLog
@@ -135,3 +136,18 @@ class ChangeFilterSet(filters.FilterSet):
         return queryset.filter(
             Q(pgh_diff__has_any_keys=columns) | Q(pgh_label__in=("insert", "delete"), pgh_data__has_any_keys=columns)
         )
+
+
+class ChainVerificationFilterSet(filters.FilterSet):
+    """Full walks of the trail: by ``status`` (ok, broken, error), ``source``, and ``since``/``until`` (inclusive,
+    on when the walk ended)."""
+
+    status = filters.ChoiceFilter(choices=ChainVerification.Status.choices)
+    source = filters.ChoiceFilter(choices=ChainVerification.Source.choices)
+    since = UTCDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    until = UTCDateTimeFilter(field_name="created_at", lookup_expr="lte", end_of_day=True)
+
+    class Meta:
+        form = SinceUntilForm
+        model = ChainVerification
+        fields: tuple[str, ...] = ()

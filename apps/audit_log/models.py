@@ -97,3 +97,34 @@ CoverageRequirementEvent = _event_model(CoverageRequirement, "CoverageRequiremen
 EmployeeTagEvent = _event_model(EmployeeTag, "EmployeeTagEvent")
 PositionTagEvent = _event_model(PositionTag, "PositionTagEvent")
 BusinessRuleEvent = _event_model(BusinessRule, "BusinessRuleEvent", exclude=["updated_at"])
+
+
+class ChainVerification(models.Model):
+    """One full walk of every hash-chained audit table (``apps.audit_log.verification``): when, why, the outcome,
+    and per table the rows checked and the first broken row. Written once, when the walk ends; append-only."""
+
+    class Status(models.TextChoices):
+        OK = "ok", "every chain intact"
+        BROKEN = "broken", "a chain is broken or a state drifted"
+        ERROR = "error", "the walk could not finish"
+
+    class Source(models.TextChoices):
+        SCHEDULE = "schedule", "the nightly job"
+        COMMAND = "command", "manage.py verify_audit_chain"
+
+    started_at = models.DateTimeField()
+    created_at = models.DateTimeField(help_text="When the walk ended (and this row was written).")
+    status = models.CharField(max_length=8, choices=Status.choices)
+    source = models.CharField(max_length=8, choices=Source.choices)
+    rows_checked = models.BigIntegerField(default=0)
+    # [{"table", "checked", "ok", "first_broken_id", "problem", "state_drift": [ids]}], in table-name order.
+    tables = models.JSONField(default=list)
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["created_at", "id"], name="audit_chainverif_time")]
+        triggers = append_only_triggers()
+
+    def __str__(self) -> str:
+        return f"chain verification {self.pk} @ {self.created_at:%Y-%m-%d %H:%M:%S}: {self.status}"

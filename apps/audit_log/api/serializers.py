@@ -5,6 +5,7 @@ from django.db import models
 from django.utils import timezone
 from rest_framework import serializers
 
+from apps.audit_log.models import ChainVerification
 from apps.fsm.api.serializers import TransitionLogSerializer
 from apps.tags.models import TagChangeLog
 from backend.serializers import ModelSerializer
@@ -175,3 +176,25 @@ class AsOfSerializer(serializers.Serializer):
 
     def to_representation(self, instance):
         return super().to_representation({**instance, "record": json_safe(instance["record"])})
+
+
+class ChainVerificationTableSerializer(serializers.Serializer):
+    table = serializers.CharField()
+    checked = serializers.IntegerField(help_text="Rows walked (up to and including the first broken one).")
+    ok = serializers.BooleanField(help_text="The chain is intact and no object's state drifted from its log.")
+    first_broken_id = serializers.IntegerField(allow_null=True, help_text="The first row whose link or hash fails.")
+    problem = serializers.CharField(allow_blank=True)
+    state_drift = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Ids of objects whose state their log does not explain (at most 20; state-machine logs only).",
+    )
+
+
+class ChainVerificationSerializer(ModelSerializer):
+    """One full walk of the audit trail (the nightly job, or ``manage.py verify_audit_chain``)."""
+
+    tables = ChainVerificationTableSerializer(many=True)
+
+    class Meta:
+        model = ChainVerification
+        fields = ("id", "started_at", "created_at", "status", "source", "rows_checked", "tables", "error")

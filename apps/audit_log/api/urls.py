@@ -8,6 +8,7 @@ router.register("employee-transitions", views.EmployeeTransitionLogViewSet)
 router.register("assignment-transitions", views.AssignmentTransitionLogViewSet)
 router.register("tag-changes", views.TagChangeLogViewSet)
 router.register("changes", views.ChangeViewSet, basename="audit-change")
+router.register("verifications", views.ChainVerificationViewSet, basename="audit-verification")
 
 urlpatterns = [
     path("verify/", views.AuditChainVerifyView.as_view(), name="audit-verify"),

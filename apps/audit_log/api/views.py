@@ -25,6 +25,7 @@ from apps.assignments.models import AssignmentTransitionLog
 from apps.audit_log.api.serializers import (
     AsOfSerializer,
     ChainReportSerializer,
+    ChainVerificationSerializer,
     ChangeSerializer,
     DigestSerializer,
     HistoryItemSerializer,
@@ -34,7 +35,13 @@ from apps.audit_log.api.serializers import (
     VerifyRequestSerializer,
     transition_log_serializer,
 )
-from apps.audit_log.filtersets import ChangeFilterSet, TagChangeLogFilterSet, transition_log_filterset
+from apps.audit_log.filtersets import (
+    ChainVerificationFilterSet,
+    ChangeFilterSet,
+    TagChangeLogFilterSet,
+    transition_log_filterset,
+)
+from apps.audit_log.models import ChainVerification
 from apps.audit_log.selectors import (
     HISTORY_ROUTES,
     BeforeCreationError,
@@ -262,6 +269,17 @@ class EmployeeAsOfView(AuditReadOnlyMixin, APIView):
         except (BeforeCreationError, DeletedError) as exc:
             raise exceptions.ValidationError({"at": [str(exc)]}) from exc
         return Response(AsOfSerializer(result).data)
+
+
+class ChainVerificationViewSet(AuditLogViewSet):
+    """``/api/audit/verifications/``: every full walk of the audit trail (nightly on the job queue, or
+    ``manage.py verify_audit_chain``), with its status and, per table, the rows checked and the first broken row.
+    The newest is the latest word on the whole trail; ``/api/audit/verify/`` checks only what was appended since."""
+
+    log_model = ChainVerification
+    serializer_class = ChainVerificationSerializer
+    filterset_class = ChainVerificationFilterSet
+    renderer_classes = [JSONRenderer]  # per-table results are nested: no CSV
 
 
 class AuditChainVerifyView(AuditReadOnlyMixin, APIView):

@@ -1,15 +1,6 @@
 """Where a plan's solving runs (``COVERIS_JOBS``): on the job queue, in a thread of this process, or inline."""
 
-from django.conf import settings
-from django.db import connection
-
-
-def jobs_mode() -> str:
-    """The effective mode: ``auto`` is the queue on PostgreSQL and a thread on SQLite (no queue tables there)."""
-    mode = settings.COVERIS_JOBS
-    if mode == "auto":
-        return "queue" if connection.vendor == "postgresql" else "thread"
-    return mode
+from backend.jobs import jobs_mode
 
 
 def plan_enqueue(plan_id: int) -> None:

@@ -22,40 +22,15 @@ from apps.users.tests.factories import UserFactory
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def _worker_env() -> dict:
-    db = connection.settings_dict
-    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    if db.get("PASSWORD"):
-        url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    return {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings.test", "LOG_LEVEL": "WARNING"}
-
-
-def _run_worker_once(timeout: float = 120) -> None:
-    """``manage.py procrastinate worker --one-shot``: process what is queued, then stop."""
-    subprocess.run(  # noqa: S603 -- our own interpreter and manage.py
-        [sys.executable, "manage.py", "procrastinate", "worker", "--queues=plans", "--one-shot"],
-        cwd=ROOT,
-        env=_worker_env(),
-        check=True,
-        timeout=timeout,
-        capture_output=True,
-    )
-
-
-def _wait_for(plan_id: int, status: str, seconds: float) -> Plan:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        plan = Plan.objects.get(pk=plan_id)
-        if plan.status == status:
-            return plan
-        time.sleep(0.2)
-    raise AssertionError(f"plan {plan_id} never reached {status}: {Plan.objects.get(pk=plan_id).status}")
+def _plan(plan_id: int, status: str):
+    """The plan once it has ``status`` (for ``JobQueue.wait_for``), else None."""
+    plan = Plan.objects.get(pk=plan_id)
+    return plan if plan.status == status else None
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
 @override_settings(COVERIS_JOBS="queue")
-def test_a_plan_posted_to_the_api_is_solved_by_a_real_worker(contested, auth_client):  # noqa: F811
+def test_a_plan_posted_to_the_api_is_solved_by_a_real_worker(contested, auth_client, job_queue):  # noqa: F811
     client, _user = auth_client("hr")
     response = client.post("/api/coverage/plans/", BODY, format="json")
     assert response.status_code == 202
@@ -64,45 +39,67 @@ def test_a_plan_posted_to_the_api_is_solved_by_a_real_worker(contested, auth_cli
     with connection.cursor() as cursor:
         cursor.execute("SELECT task_name, status, (args->>'plan_id')::int FROM procrastinate_jobs ORDER BY id")
         assert cursor.fetchall() == [("demand.solve_plan", "todo", plan_id)]
-    _run_worker_once()
+    job_queue.run_once(queues="plans")
     body = client.get(f"/api/coverage/plans/{plan_id}/").json()
     assert body["status"] == "solved", body
     assert body["metrics"]["gap_hours_closed"] == "320.00"
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT status FROM procrastinate_jobs WHERE task_name = 'demand.solve_plan'")
-        assert cursor.fetchall() == [("succeeded",)]
+    solves = [job for job in job_queue.jobs() if job[0] == "demand.solve_plan"]  # (and the periodic recovery job)
+    assert solves == [("demand.solve_plan", "plans", "succeeded")]
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
 @override_settings(COVERIS_JOBS="queue")
-def test_a_worker_killed_mid_solve_leaves_the_plan_queued_again_then_solved(contested):  # noqa: F811
+def test_a_worker_killed_mid_solve_leaves_the_plan_queued_again_then_solved(contested, job_queue):  # noqa: F811
     plan = Plan.objects.create(period_start=START, period_end=END, created_by=UserFactory(role="admin"))
     plan_enqueue(plan.pk)
-    worker = subprocess.Popen(  # noqa: S603
-        [sys.executable, str(ROOT / "apps/demand/tests/slow_worker.py")],
-        cwd=ROOT,
-        env={**_worker_env(), "SLOW_SOLVE_SECONDS": "120"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    worker = job_queue.start(sys.executable, str(ROOT / "apps/demand/tests/slow_worker.py"), SLOW_SOLVE_SECONDS="120")
     try:
-        solving = _wait_for(plan.pk, PlanStatus.SOLVING, 90)
+        solving = job_queue.wait_for(lambda: _plan(plan.pk, PlanStatus.SOLVING), 90, "solving")
         assert solving.attempts == 1
     finally:
-        os.killpg(worker.pid, signal.SIGKILL)  # the worker dies: no cleanup, no final status
-        worker.wait(timeout=30)
+        job_queue.stop(worker, signal.SIGKILL)  # the worker dies: no cleanup, no final status
     assert Plan.objects.get(pk=plan.pk).status == PlanStatus.SOLVING  # only its heartbeat stops
     assert plans_recover(stale_after=0) == [plan.pk]
     queued = Plan.objects.get(pk=plan.pk)
     assert queued.status == PlanStatus.QUEUED
     assert "worker stopped while solving" in queued.error
-    _run_worker_once()  # a healthy worker picks up the job queued again
+    job_queue.run_once(queues="plans")  # a healthy worker picks up the job queued again
     solved = Plan.objects.get(pk=plan.pk)
     assert solved.status == PlanStatus.SOLVED
     assert solved.attempts == 2
     assert solved.error == ""
+
+
+@pytest.mark.postgres
+def test_the_workers_periodic_job_fails_or_requeues_plans_a_dead_worker_left_solving(contested, job_queue):  # noqa: F811
+    """Nobody calls ``plans_recover`` here: a worker's periodic deferrer defers ``demand.recover_plans`` (every
+    minute), the worker runs it, the plan on its last attempt ends ``failed`` with the reason, and the other is queued
+    again — and solved by the same worker."""
+    admin = UserFactory(role="admin")
+    last_try = Plan.objects.create(
+        period_start=START, period_end=END, status=PlanStatus.SOLVING, attempts=MAX_ATTEMPTS, created_by=admin
+    )
+    first_try = Plan.objects.create(
+        period_start=START, period_end=END, status=PlanStatus.SOLVING, attempts=1, created_by=admin
+    )
+    Plan.objects.filter(pk__in=[last_try.pk, first_try.pk]).update(
+        heartbeat_at=last_try.created_at - datetime.timedelta(hours=1)  # their worker died an hour ago
+    )
+    worker = job_queue.start(COVERIS_PLAN_STALE_SECONDS="60")
+    try:
+        solved = job_queue.wait_for(lambda: _plan(first_try.pk, PlanStatus.SOLVED), 150, "the re-queued plan solved")
+    finally:
+        job_queue.stop(worker)
+    assert solved.attempts == 2
+    failed = Plan.objects.get(pk=last_try.pk)
+    assert failed.status == PlanStatus.FAILED
+    assert failed.error.startswith(f"The worker stopped while solving, {MAX_ATTEMPTS} times")
+    jobs = job_queue.jobs()
+    assert ("demand.recover_plans", "plans", "succeeded") in jobs
+    assert ("demand.solve_plan", "plans", "succeeded") in jobs
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT periodic_id FROM procrastinate_periodic_defers WHERE task_name = 'demand.recover_plans'")
+        assert ("recover_plans",) in cursor.fetchall()
 
 
 @pytest.mark.django_db
