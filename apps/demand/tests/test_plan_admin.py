@@ -208,3 +208,36 @@ def test_a_plan_that_is_not_solved_offers_nothing_to_confirm(solved, admin_clien
     assert page.status_code == 200
     assert "Only a solved plan can be applied; this one is failed." in page.content.decode()
     assert page.context["can_confirm"] is False
+
+
+@pytest.fixture
+def short_weeks(db):
+    """A warn rule in force before solving: every proposal of the contested plan (40 h) trips it."""
+    return BusinessRuleFactory(
+        code="SHORTW",
+        rule_type="assignment_hours_bounds",
+        params={"max_hours": 30},
+        severity="warn",
+        events=["assignment.create"],
+    )
+
+
+def test_warnings_are_shown_and_need_the_acknowledgement(short_weeks, solved, admin_client):
+    client = admin_client()
+    preview = client.get(f"{ADMIN}{solved.pk}/apply/")
+    rows = _rows(preview)
+    assert all("warn SHORTW" in row for row in rows.values())
+    assert preview.context["can_confirm"] is False
+    refused = client.post(
+        f"{ADMIN}{solved.pk}/apply/", {**_form(solved), "fingerprint": preview.context["fingerprint"], "_confirm": "1"}
+    )
+    assert refused.status_code == 200
+    assert not Assignment.objects.exists()
+    acknowledged = _form(solved, acknowledge_warnings="on")
+    preview = client.post(f"{ADMIN}{solved.pk}/apply/", {**acknowledged, "fingerprint": "", "_preview": "1"})
+    assert preview.context["can_confirm"] is True
+    done = client.post(
+        f"{ADMIN}{solved.pk}/apply/", {**acknowledged, "fingerprint": preview.context["fingerprint"], "_confirm": "1"}
+    )
+    assert done.status_code == 302
+    assert Assignment.objects.filter(state="proposed").count() == 2
