@@ -69,6 +69,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # The production server (docs/adr/0018-production-server.md): granian with WEB_CONCURRENCY worker processes on
 # $PORT. `serve --production` loads the settings (failing fast on a missing essential), then exec()s granian, which
 # receives SIGTERM (requests in flight get 20 s). Migrations are a release step (see above).
-# bin/with-worker: the job-queue worker (plan solving, the nightly audit walk; ADR 0015) runs beside the server;
-# signals reach both.
+# bin/with-worker: the job-queue worker (every queue: plans, the nightly audit walk, session pruning; ADR 0015)
+# runs beside the server; signals reach both.
 CMD ["bin/with-worker", "python", "manage.py", "serve", "--production", "--no-migrate", "--host", "0.0.0.0"]

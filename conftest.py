@@ -80,7 +80,7 @@ def auth_client(make_user):
 # --- the real job queue (PostgreSQL) -------------------------------------------------------------------------------
 
 # What bin/with-worker runs: every queue, two jobs at a time (a long audit walk never holds up plan solving).
-WORKER_ARGS = ("procrastinate", "worker", "--queues=plans,audit", "--concurrency=2")
+WORKER_ARGS = ("procrastinate", "worker", "--concurrency=2")
 
 
 class JobQueue:
@@ -111,10 +111,11 @@ class JobQueue:
             **extra,
         }
 
-    def run_once(self, *, queues: str = "plans,audit", timeout: float = 120, **env: str) -> None:
-        """``procrastinate worker --one-shot``: process what is queued, then stop."""
+    def run_once(self, *, queues: str = "", timeout: float = 120, **env: str) -> None:
+        """``procrastinate worker --one-shot``: process what is queued (on ``queues``, default all), then stop."""
+        only = [f"--queues={queues}"] if queues else []
         subprocess.run(  # noqa: S603 -- our own interpreter and manage.py
-            [sys.executable, "manage.py", "procrastinate", "worker", f"--queues={queues}", "--one-shot"],
+            [sys.executable, "manage.py", "procrastinate", "worker", *only, "--one-shot"],
             cwd=self.root,
             env=self.env(**env),
             check=True,
