@@ -25,7 +25,7 @@ from apps.api.models import Employee, OrgUnit, Position
 from apps.business_rules.models import BusinessRule
 from apps.demand.models import CoverageRequirement
 from apps.tags.models import EmployeeTag, PositionTag
-from backend.audit.db import append_only_triggers
+from backend.audit.db import AppendOnlyModel, append_only_triggers
 
 # The chain is sealed by the database: lock the table's chain, take the next id only now (so ids follow the chain
 # under concurrency), link to the last row and hash this one. ``coveris_chain_hash`` runs in UTC whatever the
@@ -99,7 +99,7 @@ PositionTagEvent = _event_model(PositionTag, "PositionTagEvent")
 BusinessRuleEvent = _event_model(BusinessRule, "BusinessRuleEvent", exclude=["updated_at"])
 
 
-class ChainVerification(models.Model):
+class ChainVerification(AppendOnlyModel):
     """One full walk of every hash-chained audit table (``apps.audit_log.verification``): when, why, the outcome,
     and per table the rows checked and the first broken row. Written once, when the walk ends; append-only."""
 

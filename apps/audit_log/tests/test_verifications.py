@@ -6,7 +6,7 @@ import io
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import ProgrammingError, connection, transaction
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
@@ -16,6 +16,7 @@ from apps.audit_log.tests.conftest import assert_error
 from apps.fsm.models import EmployeeTransitionLog
 from apps.fsm.tests.test_chain import TABLE, raw
 from backend.audit.chain import chained_log_models
+from backend.audit.db import AppendOnlyError
 
 URL = "/api/audit/verifications/"
 
@@ -79,8 +80,20 @@ def test_a_walk_that_fails_is_recorded_as_an_error_and_raises(trail, monkeypatch
 
 def test_recorded_runs_are_append_only(trail):
     _command()
-    with pytest.raises(Exception):  # noqa: B017, PT011 - the trigger (PostgreSQL) or the queryset (SQLite) refuses
-        ChainVerification.objects.update(status="ok")
+    run = ChainVerification.objects.get()
+    with pytest.raises(AppendOnlyError):
+        ChainVerification.objects.update(status="broken")
+    with pytest.raises(AppendOnlyError):
+        run.delete()
+    assert ChainVerification.objects.get().status == "ok"
+
+
+@pytest.mark.postgres
+def test_the_database_refuses_to_change_a_recorded_run(trail):
+    _command()
+    refused = pytest.raises(ProgrammingError, match="Cannot update or delete")
+    with refused, transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {ChainVerification._meta.db_table} SET status = 'broken'")  # noqa: S608
 
 
 def test_auditors_read_the_runs_newest_filtered_and_nobody_writes(trail, auth_client):
