@@ -193,8 +193,9 @@ class ChainVerificationTableSerializer(serializers.Serializer):
 class ChainVerificationSerializer(ModelSerializer):
     """One full walk of the audit trail (the nightly job, or ``manage.py verify_audit_chain``)."""
 
-    tables = ChainVerificationTableSerializer(many=True)
+    tables = ChainVerificationTableSerializer(many=True, read_only=True)
 
     class Meta:
         model = ChainVerification
         fields = ("id", "started_at", "created_at", "status", "source", "rows_checked", "tables", "error")
+        read_only_fields = fields  # a record of the workers' walks: nobody writes it through the API

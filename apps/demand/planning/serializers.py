@@ -5,7 +5,7 @@ from rest_framework import serializers
 from apps.demand.api.serializers import PeriodQuerySerializer
 from apps.demand.models import Plan
 from apps.demand.planning.solver import DEFAULT_WEIGHTS
-from backend.serializers import IdField, StrictIntegerField
+from backend.serializers import BoundedDateField, IdField, StrictIntegerField
 
 MAX_PLAN_WEEKS = 13
 
@@ -139,6 +139,6 @@ class PlanApplySerializer(serializers.Serializer):
         max_length=2000,
         help_text="Admins only: apply despite failing block rules, for this reason (kept in the log).",
     )
-    effective_date = serializers.DateField(
+    effective_date = BoundedDateField(
         required=False, help_text="The day the approvals take effect (the organisation's day; default today)."
     )
