@@ -20,11 +20,13 @@ SQLite (local development) has no triggers: reports always compute live there. d
 computed", says what reads what.
 """
 
+import contextlib
 import datetime
 
 from django.db import connection, transaction
 
 from apps.demand.choices import COVERING_STATES
+from backend import timezones
 
 WEEK = "demand_coverageweek"
 HORIZON = "demand_rolluphorizon"
@@ -453,6 +455,30 @@ def rollup_rebuild(*, first_week: datetime.date, last_week: datetime.date) -> in
             f"INSERT INTO {TRANSITIONS} ({columns}) {transitions_from_scratch_sql()}", [first_week, last_week]
         )
         return written + cursor.rowcount
+
+
+@contextlib.contextmanager
+def rollups_suspended_for_load():
+    """Around a bulk load (``seed_demo``): the rollups hold no horizon while it runs, then are rebuilt once.
+
+    With the horizon row gone every rollup trigger returns at its first statement (no weekly upsert per row
+    written) and every report computes live, so reports stay right throughout — also for other sessions, and also
+    when the load stops half way. At the end (or on an error) ``rollup_rebuild`` recomputes everything from scratch
+    over the horizon there was (none: the default one). The triggers themselves are untouched: every other writer,
+    and this one once rebuilt, maintains the rollups as before. Yields the horizon it will rebuild. PostgreSQL only;
+    elsewhere (no rollups) it does nothing.
+    """
+    if connection.vendor != "postgresql":
+        yield None
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {HORIZON} RETURNING first_week, last_week")  # noqa: S608
+        row = cursor.fetchone()
+    first, last = row if row else default_horizon(timezones.today())
+    try:
+        yield first, last
+    finally:
+        rollup_rebuild(first_week=first, last_week=last)
 
 
 def horizon_covers_sql() -> str:

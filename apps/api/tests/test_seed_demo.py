@@ -265,3 +265,133 @@ def test_requirements_for_a_huge_organisation_fit_their_column(db, debug):
     assert base.count() == 3
     assert all(r.required_weekly_hours <= MAX_REQUIRED_HOURS for r in base)
     assert max(r.required_headcount for r in base) == 2499  # 99,999.99 h // 40 h
+
+
+# --- the demo shows the product (issue 9): proposals an HR user can approve, and some that explain a refusal ------
+
+
+def _dry_run_approvals() -> list:
+    """Every demo proposal's ``approve``, dry-run by the demo HR user through the transition service and its rules."""
+    from apps.assignments.services import ASSIGNMENT_TRANSITIONS
+    from apps.fsm.services import TransitionRequest, transition_perform
+
+    hr = User.objects.get(email="hr@demo.coveris.test")
+    request = TransitionRequest(name="approve", actor=hr, dry_run=True)
+    proposals = Assignment.objects.filter(state="proposed").order_by("pk").values_list("pk", flat=True)
+    return [transition_perform(kind=ASSIGNMENT_TRANSITIONS, pk=pk, request=request) for pk in proposals]
+
+
+def _failing(outcome, severity: str) -> set[str]:
+    return {r["rule"] for r in outcome.rule_results if r["outcome"] == "fail" and r["severity"] == severity}
+
+
+def test_most_demo_proposals_are_approvable_and_the_others_name_the_rule_that_blocks_them(db, debug):
+    seed(employees=100, quiet=True)
+    before = counts()
+
+    outcomes = _dry_run_approvals()
+
+    assert len(outcomes) >= 5
+    approvable = [o for o in outcomes if not _failing(o, "block")]
+    blocked = [o for o in outcomes if _failing(o, "block")]
+    warned = [o for o in outcomes if _failing(o, "warn")]
+    assert len(approvable) > len(outcomes) / 2, [(o.instance.pk, o.blocked_by, o.rule_results) for o in outcomes]
+    # The first proposal an HR user approves can succeed as it is: some pass every rule, warnings included.
+    assert any(o.allowed and o.blocked_by is None for o in approvable)
+    assert blocked
+    assert all(o.blocked_by == "rule_violation" and o.allowed is False for o in blocked)
+    assert {rule for o in blocked for rule in _failing(o, "block")} <= {code for code, *_ in RULES}
+    assert warned
+    assert all(o.blocked_by == "warnings_not_acknowledged" for o in warned if not _failing(o, "block"))
+    assert counts() == before  # dry runs write nothing
+
+
+# --- the bulk load keeps every guarantee (issue 8): chains verify, rollups equal the live computation -----------
+
+
+@pytest.mark.postgres
+def test_after_the_load_every_chain_verifies_and_the_rollups_equal_the_live_computation(db, debug, monkeypatch):
+    from django.db import connection
+
+    from apps.audit_log.models import EmployeeEvent, EmployeeTagEvent
+    from apps.demand import coverage, kpis, supply
+    from apps.demand.models import RollupHorizon
+    from apps.demand.tests.test_rollups import (
+        _from_scratch,
+        _held,
+        _supply_from_scratch,
+        _supply_held,
+        _transitions_from_scratch,
+        _transitions_held,
+    )
+
+    output = seed(employees=40)
+
+    assert "Weekly rollups rebuilt from" in output
+    reports = {report.table: report for report in chain_verify_all()}
+    assert {"audit_log_employeeevent", "audit_log_employeetagevent", "offer_ledgerentry"} <= set(reports)
+    assert all(report.ok for report in reports.values()), [r.as_dict() for r in reports.values() if not r.ok]
+    # The change history of the bulk inserts: one sealed insert event per employee and per tag, as the triggers write.
+    assert EmployeeEvent.objects.filter(pgh_label="insert").count() == Employee.objects.count()
+    assert EmployeeTagEvent.objects.filter(pgh_label="insert").count() == EmployeeTag.objects.count()
+    assert set(EmployeeTagEvent.objects.values_list("pgh_obj_id", flat=True)) == set(
+        EmployeeTag.objects.values_list("pk", flat=True)
+    )
+    # The rollups hold a horizon again and equal a recomputation from the base tables ...
+    assert RollupHorizon.objects.count() == 1
+    assert _held()
+    assert _held() == _from_scratch()
+    assert _supply_held() == _supply_from_scratch()
+    assert _transitions_held() == _transitions_from_scratch()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM api_employee e WHERE NOT EXISTS "
+            "(SELECT 1 FROM offer_ledgerentry l WHERE l.employee_id = e.id)"
+        )
+        without_ledger = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM demand_ledgerlessemployee")
+        assert cursor.fetchone()[0] == without_ledger
+    # ... and the reports read from them equal the live computation, for the weeks around today.
+    client = APIClient()
+    client.force_authenticate(User.objects.get(email="hr@demo.coveris.test"))
+    today = Calendar(datetime.date.today()).monday
+    query = {
+        "from": (today - datetime.timedelta(weeks=6)).isoformat(),
+        "to": (today + datetime.timedelta(weeks=6)).isoformat(),
+    }
+    rolled = {url: client.get(url, query).json() for url in ("/api/kpis/", "/api/coverage/")}
+    monkeypatch.setattr(coverage, "_from_rollup", lambda *args: None)
+    monkeypatch.setattr(supply, "supply_totals_rolled", lambda **kwargs: None)
+    monkeypatch.setattr(kpis, "supply_totals_rolled", lambda **kwargs: None)
+    monkeypatch.setattr(kpis, "_transitions_rolled", lambda *args: None)
+    assert {url: client.get(url, query).json() for url in rolled} == rolled
+    monkeypatch.undo()
+    # The triggers maintain the rollups again after the load: an approval moves them as a recomputation does.
+    from apps.assignments.services import assignment_transition
+
+    proposal = next(o.instance for o in _dry_run_approvals() if o.allowed)
+    assignment_transition(
+        assignment_id=proposal.pk, name="approve", actor=User.objects.get(email="hr@demo.coveris.test")
+    )
+    assert _held() == _from_scratch()
+    assert _supply_held() == _supply_from_scratch()
+    assert _transitions_held() == _transitions_from_scratch()
+
+
+@pytest.mark.postgres
+def test_a_load_that_fails_half_way_still_leaves_the_rollups_rebuilt(db, debug, monkeypatch):
+    from apps.demand.models import RollupHorizon
+    from apps.demand.tests.test_rollups import _from_scratch, _held
+
+    horizon = RollupHorizon.objects.values_list("first_week", "last_week").get()
+
+    def fail(self, plans):
+        raise RuntimeError("disk full")
+
+    seed(employees=12, batch=6, quiet=True)
+    monkeypatch.setattr(DemoSeeder, "_write", fail)
+    with pytest.raises(RuntimeError, match="disk full"):
+        seed(employees=24, batch=6, quiet=True)
+
+    assert RollupHorizon.objects.values_list("first_week", "last_week").get() == horizon
+    assert _held() == _from_scratch()

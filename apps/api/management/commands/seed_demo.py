@@ -55,9 +55,11 @@ from apps.api.models import Employee, OrgUnit, Position
 from apps.api.services import org_unit_create
 from apps.assignments.models import Assignment
 from apps.assignments.services import ASSIGNMENT_TRANSITIONS, assignments_create_many
+from apps.audit_log.bulk import bulk_create_with_history
 from apps.business_rules.models import BusinessRule
 from apps.business_rules.services import rule_create
 from apps.demand.models import CoverageRequirement
+from apps.demand.rollups import rollups_suspended_for_load
 from apps.fsm.services import EMPLOYEE_TRANSITIONS, TransitionKind, TransitionRequest, transition_perform_many
 from apps.offer.services import clock_in, clock_out
 from apps.tags.choices import TagAction, TagCategory, TagTarget
@@ -229,7 +231,7 @@ CONTRACTS = [40, 40, 40, 36, 32, 24, 20]
 STATE_WEIGHTS = {"active": 68, "pending": 7, "on_leave": 9, "suspended": 5, "terminated": 11}
 # What else an active employee's history holds beside the running assignment.
 EXTRA_WEIGHTS = {"none": 30, "completed": 20, "approved": 12, "proposed": 14, "rejected": 12, "cancelled": 12}
-# The first ten employees show every state and every assignment state, whatever the seed and however small N.
+# The first twelve employees show every state and every assignment state, whatever the seed and however small N.
 FORCED = [
     ("active", "none"),
     ("pending", "proposal"),
@@ -241,15 +243,29 @@ FORCED = [
     ("active", "completed"),
     ("active", "rejected"),
     ("active", "cancelled"),
+    ("active", "proposed"),
+    ("active", "proposed"),
 ]
+# ... and their proposals show the mix: (fits DEMO_MAX_HOURS, qualified for the position) — approvable, approvable
+# with a warning, blocked.
+FORCED_PROPOSALS = {6: (True, True), 10: (True, False), 11: (False, True)}
 LEAVE_REASONS = ["Parental leave", "Sick leave", "Sabbatical"]
 SUSPEND_REASONS = ["Safety incident under investigation", "Unauthorised absence under review"]
 TERMINATE_REASONS = ["End of fixed-term contract", "Resigned", "Relocation"]
 NEVER_STARTED = "Withdrew before the first day"
 CLOCK_SHARE = 0.02  # of active employees clock in on the last three weekdays (plus the employee user)
+# ... among the first 5,000 only: clock events go through their services one by one (about 10 queries each), so a
+# large demo keeps the same ~100 people clocking instead of 2,000 at 100,000 employees.
+CLOCKING_AMONG_FIRST = 5000
 # Of the leavers with a running assignment, the share whose termination closes it (the cascade); the others' manager
 # completed it on their last day first. The cascade runs one transition per assignment, so it is kept to a sample.
 CASCADE_SHARE = 0.25
+# Of the active employees with an open proposal (``extra == "proposed"``): the share whose running assignment takes half
+# their contract, so the proposal's other half fits DEMO_MAX_HOURS (the others stay blocked by it), and the share
+# trained for the proposed position (the others' approval warns, DEMO_REQUIRED_TAGS). The demo's proposals are then
+# mostly approvable, some blocked by a named rule, some with warnings (issue 9: an HR user's first approval works).
+PROPOSAL_FITS = 0.8
+PROPOSAL_QUALIFIED = 0.7
 FORCED_CASCADE = 4
 MAX_REQUIRED_HOURS = Decimal("99999.99")  # CoverageRequirement.required_weekly_hours: max_digits=7, 2 places
 
@@ -390,8 +406,10 @@ def plan_employee(seed: int, index: int, org: OrgView, cal: Calendar) -> Employe
         state, extra = FORCED[index]
     else:
         state, extra = _weighted(rng, STATE_WEIGHTS), _weighted(rng, EXTRA_WEIGHTS)
-        if state == "pending":
-            extra = "proposal" if rng.random() < 0.4 else "none"
+        if state == "pending":  # a proposal for someone not started yet is blocked (DEMO_ACTIVE_ONLY): a few
+            extra = "proposal" if rng.random() < 0.1 else "none"
+        elif state in ("on_leave", "suspended") and extra == "proposed" and rng.random() >= 0.25:
+            extra = "none"  # likewise for people away: a few
         elif state == "terminated":
             extra = "started" if rng.random() < 0.75 else "never"
     if (
@@ -450,7 +468,17 @@ def plan_employee(seed: int, index: int, org: OrgView, cal: Calendar) -> Employe
         current_start = _next_monday(history_end)
     if extra == "approved":
         current_end = _month_end(*_months_around(cal.today + 3 * ONE_WEEK, 0, 0)[0])
-    share = 1 if extra in ("completed", "approved") else rng.choice([1, 1, 1, 0.75, 0.5])
+    fits, qualified = False, False
+    if extra == "proposed":
+        fits, qualified = FORCED_PROPOSALS.get(index, (rng.random() < PROPOSAL_FITS, rng.random() < PROPOSAL_QUALIFIED))
+    if extra in ("completed", "approved"):
+        share = 1
+    elif fits:
+        share = 0.5  # half a contract here, half on the proposal: approvable within DEMO_MAX_HOURS
+    elif extra == "proposed":
+        share = rng.choice([1, 1, 1, 0.75])  # the proposal's half on top is over the contract: DEMO_MAX_HOURS blocks
+    else:
+        share = rng.choice([1, 1, 1, 0.75, 0.5])
     plan.assignments.append(
         AssignmentPlan(
             home.code, current_start, current_end, _hours(contract, share), approved_and_started(current_start)
@@ -469,10 +497,11 @@ def plan_employee(seed: int, index: int, org: OrgView, cal: Calendar) -> Employe
             "rejected": [Step("reject", cal.today, "Position filled internally")],
             "cancelled": [Step("cancel", cal.today, "Employee declined the offer")],
         }[extra]
+        target = rng.choice(others)
+        if qualified:  # trained for it: no DEMO_REQUIRED_TAGS warning
+            plan.tags = _qualify(rng, plan.tags, target)
         plan.assignments.append(
-            AssignmentPlan(
-                rng.choice(others).code, start, start + 12 * ONE_WEEK - ONE_DAY, _hours(contract, 0.5), steps
-            )
+            AssignmentPlan(target.code, start, start + 12 * ONE_WEEK - ONE_DAY, _hours(contract, 0.5), steps)
         )
 
     if state in ("on_leave", "suspended"):
@@ -490,13 +519,24 @@ def plan_employee(seed: int, index: int, org: OrgView, cal: Calendar) -> Employe
         if index != FORCED_CASCADE and rng.random() >= CASCADE_SHARE:  # the manager closed the assignment first
             plan.assignments[-1].steps.append(Step("complete", last_day, "Last day before leaving"))
         plan.later.append(Step("terminate", last_day, rng.choice(TERMINATE_REASONS)))
-    elif state == "active" and (index == 0 or rng.random() < CLOCK_SHARE):
+    elif state == "active" and (index == 0 or (rng.random() < CLOCK_SHARE and index < CLOCKING_AMONG_FIRST)):
         for day in cal.shift_days:
             clock_in_at = datetime.datetime.combine(day, datetime.time(6, 0), tzinfo=datetime.UTC)
             clock_in_at += datetime.timedelta(minutes=rng.randrange(0, 180, 5))
             length = datetime.timedelta(hours=rng.randint(4, 8), minutes=rng.randrange(0, 60, 15))
             plan.shifts.append((clock_in_at, clock_in_at + length))
     return plan
+
+
+def _qualify(rng: random.Random, tags: list, position: PositionView) -> list:
+    """``tags`` plus ``position``'s required tags at their level where missing or short, held since the earliest
+    tag (open-ended): the employee qualifies for a second position."""
+    held = {code: (level, since, until) for code, level, since, until in tags}
+    since = min((since for _, since, _ in held.values()), default=None)
+    for code, min_level, required in position.tags:
+        if required and since is not None and (code not in held or held[code][0] < min_level):
+            held[code] = (min(10, min_level + rng.randint(0, 1)), since, None)
+    return [(code, *values) for code, values in sorted(held.items())]
 
 
 def _plan_tags(rng: random.Random, home: PositionView, hire: datetime.date, org: OrgView, cal: Calendar) -> list:
@@ -704,12 +744,17 @@ class DemoSeeder:
 
     # employees ---------------------------------------------------------------------------------------------
 
-    def add_employees(self, wanted: int) -> int:
-        """Add the demo employees missing among the first ``wanted``; returns how many were added."""
+    @staticmethod
+    def missing(wanted: int) -> list[int]:
+        """The indices of the demo employees missing among the first ``wanted``."""
         present = set(
             Employee.objects.filter(employee_number__startswith=NUMBER_PREFIX).values_list("employee_number", flat=True)
         )
-        missing = [i for i in range(wanted) if employee_number(i) not in present]
+        return [i for i in range(wanted) if employee_number(i) not in present]
+
+    def add_employees(self, wanted: int) -> int:
+        """Add the demo employees missing among the first ``wanted``; returns how many were added."""
+        missing = self.missing(wanted)
         if not missing:
             return 0
         org = self.org_view()
@@ -784,7 +829,7 @@ class DemoSeeder:
             )
             for p in plans
         ]
-        created = Employee.objects.bulk_create(rows, batch_size=1000)
+        created = bulk_create_with_history(Employee, rows, batch_size=1000)
         assert all(e.pk for e in created), "bulk_create must return primary keys (PostgreSQL, SQLite ≥ 3.35)"
         self.totals["employees"] += len(created)
         return {p.index: e for p, e in zip(plans, created, strict=True)}
@@ -797,7 +842,7 @@ class DemoSeeder:
             for p in plans
             for code, level, since, until in p.tags
         ]
-        rows = EmployeeTag.objects.bulk_create(rows, batch_size=2000)
+        rows = bulk_create_with_history(EmployeeTag, rows, batch_size=2000)
         TagChangeLog.objects.bulk_create(
             [
                 self._tag_log(
@@ -897,6 +942,21 @@ class Command(BaseCommand):
             "--force", action="store_true", help="Run even with DEBUG off (production-like settings). Think twice."
         )
 
+    @staticmethod
+    def _load(seeder: DemoSeeder, employees: int, say: Callable[[str], None]) -> tuple[bool, int]:
+        """The organisation (unless there) and the missing employees, with the weekly rollups rebuilt once at the end
+        instead of by their triggers row by row (``rollups_suspended_for_load``, ADR 0024)."""
+        with rollups_suspended_for_load() as horizon:
+            created = seeder.ensure_organisation(employees)
+            if not created:
+                say(f"Demo organisation ({ROOT_CODE}) found: adding only what is missing.")
+            added = seeder.add_employees(employees)
+            rebuilding = time.perf_counter()
+        seeder.seconds["weekly rollups rebuilt"] += time.perf_counter() - rebuilding
+        if horizon:
+            say(f"Weekly rollups rebuilt from {horizon[0]} to {horizon[1]} ({time.perf_counter() - rebuilding:.1f} s).")
+        return created, added
+
     def handle(self, *args, employees: int, seed: int, batch: int, quiet: bool, force: bool, **options):
         if not settings.DEBUG and not force:
             raise CommandError(
@@ -913,11 +973,10 @@ class Command(BaseCommand):
         seeder = DemoSeeder(seed=seed, batch=batch, say=say)
         began = time.perf_counter()
         token = current_request_id.set(REQUEST_ID)
+        created = added = 0
         try:
-            created = seeder.ensure_organisation(employees)
-            if not created:
-                say(f"Demo organisation ({ROOT_CODE}) found: adding only what is missing.")
-            added = seeder.add_employees(employees)
+            if not OrgUnit.objects.filter(code=ROOT_CODE).exists() or seeder.missing(employees):
+                created, added = self._load(seeder, employees, say)
         finally:
             current_request_id.reset(token)
 
