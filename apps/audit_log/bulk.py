@@ -54,21 +54,24 @@ def _seal_sql(event: str, source: str, columns: list[str]) -> str:
     values = ", ".join(_OWN.get(column, f"s.{connection.ops.quote_name(column)}") for column in columns)
     return f"""
 DO $$
-DECLARE r {event}; prev text;
+DECLARE
+    r {event}; prev text; n int := 0; sealed {event}[];
+    ids bigint[] := current_setting('coveris.history_ids')::bigint[];
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtext('coveris_chain:{event}'));
     SELECT pgh_hash INTO prev FROM {event} ORDER BY pgh_id DESC LIMIT 1;
     prev := COALESCE(prev, '');
     FOR r IN
-        SELECT {values} FROM {source} s
-        WHERE s.id = ANY(current_setting('coveris.history_ids')::bigint[]) ORDER BY s.id
+        SELECT {values} FROM {source} s JOIN unnest(ids) AS k(id) ON k.id = s.id ORDER BY s.id
     LOOP
         r.pgh_id := nextval(pg_get_serial_sequence('{event}', 'pgh_id'));
         r.pgh_prev_hash := prev;
         r.pgh_hash := coveris_chain_hash('{event}', r);
         prev := r.pgh_hash;
-        INSERT INTO {event} VALUES (r.*);
+        n := n + 1;
+        sealed[n] := r;
     END LOOP;
+    INSERT INTO {event} SELECT * FROM unnest(sealed) ORDER BY pgh_id;
 END $$"""
 
 
