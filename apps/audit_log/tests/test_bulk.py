@@ -7,10 +7,10 @@ import pghistory
 import pytest
 
 from apps.api.tests.factories import EmployeeFactory
-from apps.audit_core.chain import chain_verify
 from apps.audit_log.bulk import bulk_create_with_history
 from apps.audit_log.models import EmployeeTagEvent
 from apps.tags.models import EmployeeTag, TagCatalog
+from backend.audit.chain import chain_verify
 
 pytestmark = pytest.mark.postgres
 
