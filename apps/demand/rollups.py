@@ -225,6 +225,64 @@ def supply_from_scratch_sql() -> str:
     SELECT unit, week, contracted, leave_h, assigned, worked FROM delta"""
 
 
+_SUPPLY_COLUMNS = (("contracted", "contracted"), ("leave", "leave_h"), ("assigned", "assigned"), ("worked", "worked"))
+
+
+def supply_rebuild_sql() -> str:
+    """``supply_from_scratch_sql``'s rows with work that grows with the entries, not entries × weeks (the rebuild).
+
+    An entry's share is the same in every full week of its period; only its first and last week inside the horizon
+    can be partial. So each entry adds three terms, each computed by ``_SHARE`` as the per-week SQL computes it: its
+    full-week share from its first week on and minus it after its last (a running sum per unit and column), and the
+    difference of its first and last week's own share from the full one in those weeks. Sums of the very same numeric
+    terms, in another order, so the rows are equal to the per-week SQL's exactly (numeric addition does not round);
+    the tests compare the two. Two date parameters: the horizon's Mondays.
+    """
+    share = _SHARE.replace("w.week", "x.week")  # the share of the week ``x.week``
+    full = _SHARE.replace(_days("l.period_start", "l.period_end"), "7")  # of a week it covers every day of
+    pivot = ", ".join(
+        f"SUM(CASE WHEN col = '{kind}' THEN {{v}} ELSE 0 END) AS {{p}}{name}" for kind, name in _SUPPLY_COLUMNS
+    )
+    running = ", ".join(
+        f"COALESCE(SUM(a.s_{name}) OVER w, 0) + COALESCE(a.p_{name}, 0) AS {name}" for _, name in _SUPPLY_COLUMNS
+    )
+    names = ", ".join(name for _, name in _SUPPLY_COLUMNS)
+    return f"""
+    WITH h AS (SELECT CAST(%s AS date) AS h0, CAST(%s AS date) AS h1),
+    l AS (
+        SELECT x.*, e.org_unit_id AS unit, {_COLUMN.replace("l.", "x.")} AS col,
+               GREATEST(date_trunc('week', x.period_start)::date, h.h0) AS w0,
+               LEAST(date_trunc('week', COALESCE(x.period_end, h.h1))::date, h.h1) AS w1
+        FROM {LEDGER} x JOIN {EMP} e ON e.id = x.employee_id CROSS JOIN h
+    ),
+    t AS (
+        SELECT l.unit, l.col, l.w0, l.w1, {full} AS full_share,
+               (SELECT {share} FROM (SELECT l.w0 AS week) x) AS first_share,
+               (SELECT {share} FROM (SELECT l.w1 AS week) x) AS last_share
+        FROM l WHERE l.w0 <= l.w1
+    ),
+    steps AS (
+        SELECT unit, col, w0 AS week, full_share AS step, first_share - full_share AS point, 1 AS n FROM t
+        UNION ALL SELECT unit, col, w1 + 7, -full_share, 0, -1 FROM t
+        UNION ALL SELECT unit, col, w1, 0, last_share - full_share, 0 FROM t WHERE w1 <> w0
+    ),
+    agg AS (
+        SELECT unit, week, {pivot.format(v="step", p="s_")}, {pivot.format(v="point", p="p_")}, SUM(n) AS n
+        FROM steps GROUP BY unit, week
+    ),
+    grid AS (
+        SELECT u.unit, g.week::date AS week
+        FROM (SELECT unit, MIN(week) AS lo, MAX(week) AS hi FROM agg GROUP BY unit) u
+        CROSS JOIN LATERAL generate_series(u.lo, u.hi, interval '7 days') AS g(week)
+    ),
+    summed AS (
+        SELECT g.unit, g.week, {running}, COALESCE(SUM(a.n) OVER w, 0) AS covering
+        FROM grid g LEFT JOIN agg a ON a.unit = g.unit AND a.week = g.week
+        WINDOW w AS (PARTITION BY g.unit ORDER BY g.week)
+    )
+    SELECT unit, week, {names} FROM summed WHERE covering > 0"""
+
+
 # --- transitions: log rows per kind, org unit, week and transition name ----------------------------------------
 
 TRANSITIONS = "demand_transitionweek"
@@ -418,6 +476,74 @@ def from_scratch_sql() -> str:
     FROM req FULL JOIN asg ON asg.position_id = req.position_id AND asg.week = req.week"""  # noqa: S608
 
 
+def coverage_rebuild_sql() -> str:
+    """``from_scratch_sql``'s rows with work that grows with the assignments, not assignments × weeks (the rebuild).
+
+    Requirements are few and summed week by week as there. An assignment's hour-days are the same in every full week
+    (``supply_rebuild_sql``'s running sum and first/last-week differences, exact: no division). Distinct headcount:
+    each employee's covering assignments to a position are merged into runs of overlapping weeks, and a running sum
+    counts +1 from a run's first week and -1 after its last, so a person counts once per week however many of their
+    assignments overlap it. Two date parameters: the horizon's Mondays.
+    """
+    days = _days("a.start_date", "a.end_date")
+    return f"""
+    WITH h AS (SELECT CAST(%s AS date) AS h0, CAST(%s AS date) AS h1),
+    req AS (
+        SELECT r.position_id, w.week::date AS week, SUM(r.required_headcount) AS rh,
+               SUM(r.required_weekly_hours * {_days("r.valid_from", "r.valid_to")}) AS rhd
+        FROM {REQ} r CROSS JOIN h CROSS JOIN LATERAL {_weeks("r.valid_from", "r.valid_to")} AS w(week)
+        GROUP BY r.position_id, w.week
+    ),
+    a AS (
+        SELECT x.*, GREATEST(date_trunc('week', x.start_date)::date, h.h0) AS w0,
+               LEAST(date_trunc('week', COALESCE(x.end_date, h.h1))::date, h.h1) AS w1
+        FROM {ASG} x CROSS JOIN h WHERE x.state IN {COVERING_SQL}
+    ),
+    t AS (
+        SELECT a.position_id, a.employee_id, a.w0, a.w1, a.weekly_hours * 7 AS full_hd,
+               (SELECT a.weekly_hours * {days.replace("w.week", "w0.week")} FROM (SELECT a.w0 AS week) w0) AS first_hd,
+               (SELECT a.weekly_hours * {days.replace("w.week", "w1.week")} FROM (SELECT a.w1 AS week) w1) AS last_hd
+        FROM a WHERE a.w0 <= a.w1
+    ),
+    ordered AS (
+        SELECT t.*, MAX(w1) OVER (PARTITION BY position_id, employee_id ORDER BY w0, w1
+                                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before_end
+        FROM t
+    ),
+    runs AS (
+        SELECT position_id, employee_id, w0, w1,
+               SUM(CASE WHEN before_end IS NULL OR w0 > before_end THEN 1 ELSE 0 END)
+                   OVER (PARTITION BY position_id, employee_id ORDER BY w0, w1) AS run
+        FROM ordered
+    ),
+    steps AS (
+        SELECT position_id, w0 AS week, full_hd AS hd_step, first_hd - full_hd AS hd_point, 0 AS heads FROM t
+        UNION ALL SELECT position_id, w1 + 7, -full_hd, 0, 0 FROM t
+        UNION ALL SELECT position_id, w1, 0, last_hd - full_hd, 0 FROM t WHERE w1 <> w0
+        UNION ALL SELECT position_id, MIN(w0), 0, 0, 1 FROM runs GROUP BY position_id, employee_id, run
+        UNION ALL SELECT position_id, MAX(w1) + 7, 0, 0, -1 FROM runs GROUP BY position_id, employee_id, run
+    ),
+    agg AS (
+        SELECT position_id, week, SUM(hd_step) AS hd_step, SUM(hd_point) AS hd_point, SUM(heads) AS heads
+        FROM steps GROUP BY position_id, week
+    ),
+    grid AS (
+        SELECT p.position_id, g.week::date AS week
+        FROM (SELECT position_id, MIN(week) AS lo, MAX(week) AS hi FROM agg GROUP BY position_id) p
+        CROSS JOIN LATERAL generate_series(p.lo, p.hi, interval '7 days') AS g(week)
+    ),
+    asg AS (
+        SELECT g.position_id, g.week, COALESCE(SUM(x.heads) OVER w, 0) AS ah,
+               COALESCE(SUM(x.hd_step) OVER w, 0) + COALESCE(x.hd_point, 0) AS ahd
+        FROM grid g LEFT JOIN agg x ON x.position_id = g.position_id AND x.week = g.week
+        WINDOW w AS (PARTITION BY g.position_id ORDER BY g.week)
+    )
+    SELECT COALESCE(req.position_id, asg.position_id) AS position_id, COALESCE(req.week, asg.week) AS week,
+           COALESCE(req.rh, 0), COALESCE(req.rhd, 0), COALESCE(asg.ah, 0), COALESCE(asg.ahd, 0)
+    FROM req FULL JOIN (SELECT * FROM asg WHERE ah > 0) asg
+        ON asg.position_id = req.position_id AND asg.week = req.week"""  # noqa: S608
+
+
 def default_horizon(today: datetime.date) -> tuple[datetime.date, datetime.date]:
     monday = today - datetime.timedelta(days=today.weekday())
     return monday - datetime.timedelta(weeks=52 * YEARS_BACK), monday + datetime.timedelta(weeks=52 * YEARS_AHEAD)
@@ -436,13 +562,13 @@ def rollup_rebuild(*, first_week: datetime.date, last_week: datetime.date) -> in
         cursor.execute(f"DELETE FROM {WEEK}")
         cursor.execute(
             f"""INSERT INTO {WEEK} (position_id, week, required_headcount, required_hour_days, assigned_headcount,
-                                    assigned_hour_days) {from_scratch_sql()}""",  # noqa: S608
+                                    assigned_hour_days) {coverage_rebuild_sql()}""",  # noqa: S608
             [first_week, last_week],
         )
         written = cursor.rowcount
         cursor.execute(f"DELETE FROM {SUPPLY}")
         columns = "org_unit_id, week, contracted, leave_h, assigned, worked"
-        cursor.execute(f"INSERT INTO {SUPPLY} ({columns}) {supply_from_scratch_sql()}", [first_week, last_week])
+        cursor.execute(f"INSERT INTO {SUPPLY} ({columns}) {supply_rebuild_sql()}", [first_week, last_week])
         written += cursor.rowcount
         cursor.execute(f"DELETE FROM {LEDGERLESS}")
         cursor.execute(
