@@ -10,8 +10,9 @@ from django.contrib import admin
 from import_export.admin import ImportExportMixin
 from rangefilter.filters import DateRangeFilter
 
-from apps.api.imports import EmployeeResource
-from apps.api.models import Employee, OrgUnit, Position
+from apps.api.api.serializers import ImportJobSerializer
+from apps.api.imports import EmployeeResource, PositionResource, RowProblem
+from apps.api.models import Employee, ImportJob, OrgUnit, Position
 from apps.api.services import (
     employee_create,
     employee_update,
@@ -24,7 +25,7 @@ from apps.api.services import (
 from apps.fsm.admin import EmployeeTransitionLogInline, TransitionActionsAdminMixin
 from apps.fsm.services import EMPLOYEE_TRANSITIONS
 from backend import timezones
-from backend.admin import FileAdminMixin
+from backend.admin import FileAdminMixin, ReadOnlyAdmin
 
 
 def _adopt(obj, saved) -> None:
@@ -115,7 +116,7 @@ class OrgUnitAdmin(admin.ModelAdmin):
 
 
 @admin.register(Position)
-class PositionAdmin(FileAdminMixin, admin.ModelAdmin):
+class PositionAdmin(ImportExportMixin, FileAdminMixin, admin.ModelAdmin):
     """A position's page is its file: requirements, coverage of the coming weeks, assigned people (other apps add
     them with ``backend.admin.add_file_inline``/``add_file_panel``)."""
 
@@ -125,6 +126,7 @@ class PositionAdmin(FileAdminMixin, admin.ModelAdmin):
     search_fields = ("code", "title", "org_unit__code", "org_unit__name")
     autocomplete_fields = ("org_unit",)
     readonly_fields = ("created_at", "updated_at")
+    resource_classes = [PositionResource]  # import/export by code, org units by code: apps/api/imports.py
 
     def save_model(self, request, obj, form, change):
         data = _model_fields(form, ("code", "title", "org_unit", "standard_weekly_hours", "is_active"))
@@ -184,3 +186,24 @@ class EmployeeAdmin(ImportExportMixin, TransitionActionsAdminMixin, FileAdminMix
         data = _model_fields(form, EmployeeAdminForm.Meta.fields)
         saved = employee_update(employee=obj, actor=request.user, **data) if change else employee_create(**data)
         _adopt(obj, saved)
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(ReadOnlyAdmin):
+    """Large imports sent to the API run on the job queue (apps/api/jobs.py): their status and report, read-only."""
+
+    list_display = ("id", "file_name", "kind", "rows", "dry_run", "status", "committed", "created_by", "created_at")
+    list_filter = ("status", "dry_run", "committed")
+    list_select_related = ("created_by",)
+    search_fields = ("file_name", "created_by__email")
+    exclude = ("content",)
+    readonly_fields = ("kind", "row_errors")
+
+    @admin.display(description="imports")
+    def kind(self, job) -> str:
+        return ImportJobSerializer().get_kind(job)
+
+    @admin.display(description="errors per row")
+    def row_errors(self, job) -> str:
+        problems = [RowProblem(row=e["row"], errors=e["errors"]) for e in job.errors or []]
+        return "\n".join(f"row {p.row}: {'; '.join(p.messages())}" for p in problems) or "—"

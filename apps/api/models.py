@@ -104,3 +104,40 @@ class Employee(EmployeeFSMMixin, models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+
+class ImportJobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ImportJob(models.Model):
+    """A large spreadsheet import run on the job queue: the file and who sent it, then its report (apps.api.jobs)."""
+
+    resource = models.CharField(max_length=200, help_text="The import resource's dotted path.")
+    file_name = models.CharField(max_length=255)
+    content = models.BinaryField(editable=False, help_text="The file, kept until the job has run.")
+    dry_run = models.BooleanField(default=False)
+    rows = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=16, choices=ImportJobStatus.choices, default=ImportJobStatus.QUEUED)
+    committed = models.BooleanField(default=False)
+    totals = models.JSONField(default=dict, blank=True)
+    errors = models.JSONField(default=list, blank=True, help_text='Per bad row: {"row": N, "errors": {column: [...]}}.')
+    error = models.TextField(blank=True, default="", help_text="Why the job failed as a whole.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=ImportJobStatus.values), name="api_importjob_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} of {self.file_name} ({self.status})"

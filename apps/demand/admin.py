@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from import_export.admin import ImportExportMixin
 
 from apps.api.admin import PositionAdmin
 from apps.api.timezones import org_unit_zone
@@ -15,6 +16,7 @@ from apps.assignments.models import Assignment
 from apps.demand import services
 from apps.demand.choices import PlanStatus
 from apps.demand.coverage import coverage_by_position_week
+from apps.demand.imports import CoverageRequirementResource
 from apps.demand.models import CoverageRequirement, Plan
 from apps.demand.periods import Period
 from apps.demand.planning.preview import ApplyChoice, plan_apply_confirm, plan_apply_preview
@@ -26,7 +28,7 @@ from backend.admin import Panel, ReadOnlyInline, add_file_inline, add_file_panel
 
 
 @admin.register(CoverageRequirement)
-class CoverageRequirementAdmin(admin.ModelAdmin):
+class CoverageRequirementAdmin(ImportExportMixin, admin.ModelAdmin):
     list_display = (
         "position",
         "valid_from",
@@ -40,6 +42,7 @@ class CoverageRequirementAdmin(admin.ModelAdmin):
     list_select_related = ("position",)
     autocomplete_fields = ("position",)
     date_hierarchy = "valid_from"
+    resource_classes = [CoverageRequirementResource]  # by (position code, valid_from): apps/demand/imports.py
 
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in services.EDITABLE_FIELDS if name in form.cleaned_data}

@@ -5,9 +5,11 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from import_export.admin import ImportExportMixin
 
 from apps.api.admin import EmployeeAdmin, PositionAdmin
 from apps.tags import services
+from apps.tags.imports import EmployeeTagResource, TagCatalogResource
 from apps.tags.models import EmployeeTag, PositionTag, TagCatalog, TagChangeLog
 from backend.admin import ReadOnlyAdmin, ReadOnlyInline, add_file_inline
 
@@ -91,8 +93,9 @@ class PositionTagForm(forms.ModelForm):
 
 
 @admin.register(TagCatalog)
-class TagCatalogAdmin(admin.ModelAdmin):
+class TagCatalogAdmin(ImportExportMixin, admin.ModelAdmin):
     form = TagCatalogForm
+    resource_classes = [TagCatalogResource]  # by code: apps/tags/imports.py
     list_display = ("code", "name", "category", "is_active")
     list_filter = ("category", "is_active")
     search_fields = ("code", "name")
@@ -112,8 +115,10 @@ class TagCatalogAdmin(admin.ModelAdmin):
 
 
 @admin.register(EmployeeTag)
-class EmployeeTagAdmin(admin.ModelAdmin):
+class EmployeeTagAdmin(ImportExportMixin, admin.ModelAdmin):
     form = EmployeeTagForm
+    # By (employee number, tag code, valid_from), through the services (each row logged): apps/tags/imports.py.
+    resource_classes = [EmployeeTagResource]
     list_display = ("employee", "tag", "level", "valid_from", "valid_until")
     list_filter = ("tag__category", "tag", "level", "valid_from", "valid_until")
     list_select_related = ("employee", "tag")

@@ -6,7 +6,8 @@ from decimal import Decimal
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
-from apps.api.models import Employee, OrgUnit, Position
+from apps.api.imports import resource_from_path
+from apps.api.models import Employee, ImportJob, OrgUnit, Position
 from apps.api.services import EMPLOYEE_LIFECYCLE_FIELDS, employee_lifecycle_refusal
 from apps.api.timezones import org_unit_zone
 from backend.serializers import ModelSerializer
@@ -153,3 +154,40 @@ class ImportReportSerializer(serializers.Serializer):
     committed = serializers.BooleanField(help_text="True when the rows were written (never on a dry run).")
     totals = serializers.DictField(child=serializers.IntegerField(), help_text="Rows per outcome: new, update, skip.")
     errors = ImportRowErrorSerializer(many=True)
+
+
+class ImportJobSerializer(ModelSerializer):
+    """A large import running on the job queue: poll it until ``status`` is ``done`` (or ``failed``)."""
+
+    kind = serializers.SerializerMethodField(help_text='What the file imports, e.g. "employee tags".')
+    created_by = serializers.EmailField(source="created_by.email", read_only=True, allow_null=True)
+    totals = serializers.DictField(
+        child=serializers.IntegerField(), read_only=True, help_text="Rows per outcome once done: new, update, skip."
+    )
+    errors = ImportRowErrorSerializer(many=True, read_only=True, help_text="Once done: every bad row, in words.")
+
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id",
+            "kind",
+            "file_name",
+            "dry_run",
+            "rows",
+            "status",
+            "committed",
+            "totals",
+            "errors",
+            "error",
+            "created_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    def get_kind(self, job) -> str:
+        try:
+            return str(resource_from_path(job.resource)._meta.model._meta.verbose_name_plural)
+        except ImportError:
+            return job.resource

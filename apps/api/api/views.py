@@ -1,21 +1,12 @@
 """Org units, positions and employees: thin viewsets over the selectors (reads) and services (writes)."""
 
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, viewsets
-from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.response import Response
+from rest_framework import viewsets
 
-from apps.api.api.serializers import (
-    EmployeeSerializer,
-    ImportReportSerializer,
-    ImportRequestSerializer,
-    OrgUnitSerializer,
-    PositionSerializer,
-)
+from apps.api.api.imports import ImportActionMixin
+from apps.api.api.serializers import EmployeeSerializer, OrgUnitSerializer, PositionSerializer
 from apps.api.filtersets import EmployeeFilterSet, OrgUnitFilterSet, PositionFilterSet
-from apps.api.imports import employee_import
+from apps.api.imports import EmployeeResource, PositionResource
 from apps.api.selectors import employee_list, org_unit_list, position_list
 from apps.api.services import (
     employee_create,
@@ -56,9 +47,10 @@ class OrgUnitViewSet(WorkforceModelViewSet):
         serializer.instance = org_unit_update(unit=serializer.instance, **serializer.validated_data)
 
 
-class PositionViewSet(WorkforceModelViewSet):
+class PositionViewSet(ImportActionMixin, WorkforceModelViewSet):
     serializer_class = PositionSerializer
     filterset_class = PositionFilterSet
+    import_resource = PositionResource
 
     def get_queryset(self):
         return position_list(user=self.request.user)
@@ -70,41 +62,16 @@ class PositionViewSet(WorkforceModelViewSet):
         serializer.instance = position_update(position=serializer.instance, **serializer.validated_data)
 
 
-class EmployeeViewSet(TransitionActionMixin, WorkforceModelViewSet):
+class EmployeeViewSet(ImportActionMixin, TransitionActionMixin, WorkforceModelViewSet):
     serializer_class = EmployeeSerializer
     filterset_class = EmployeeFilterSet
+    import_resource = EmployeeResource
     transition_kind = EMPLOYEE_TRANSITIONS
     # Whoever can see the employee reaches the transitions action; the service decides who may perform (403).
     action_roles = {"transitions": READERS}
 
     def get_queryset(self):
         return employee_list(user=self.request.user)
-
-    @extend_schema(request={"multipart/form-data": ImportRequestSerializer}, responses={200: ImportReportSerializer})
-    @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser])
-    def import_file(self, request):
-        """Import employees from a CSV/XLSX file (admin, hr), all or nothing, through the same service as the admin's
-        import page. Any bad row: 400 with a "row N" entry per bad row, its errors in words; nothing written."""
-        body = ImportRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        upload = body.validated_data["file"]
-        try:
-            report = employee_import(
-                content=upload.read(),
-                file_name=upload.name,
-                actor=request.user,
-                dry_run=body.validated_data["dry_run"],
-            )
-        except ValueError as exc:
-            raise exceptions.ValidationError({"file": [str(exc)]}) from exc
-        if report.problems:  # details stay "field → messages": one key per bad row, e.g. "row 3"
-            raise exceptions.ValidationError(
-                {
-                    "file": [f"{len(report.problems)} row(s) have errors; nothing was imported."],
-                    **{f"row {p.row}": p.messages() for p in report.problems},
-                }
-            )
-        return Response(ImportReportSerializer(report.as_dict()).data)
 
     def perform_create(self, serializer):
         serializer.instance = employee_create(**serializer.validated_data)

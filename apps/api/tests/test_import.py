@@ -7,7 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from apps.api.imports import employee_import
+from apps.api.imports import EmployeeResource, import_file
 from apps.api.models import Employee
 from apps.api.tests.conftest import EMPLOYEES_URL
 
@@ -69,7 +69,13 @@ def test_xlsx_is_read_like_csv(hr_user, world):
     sheet.append(["N-9", "Xl", "Sx", "xl@example.com", "SALES", 20, "2026-04-01"])
     buffer = io.BytesIO()
     book.save(buffer)
-    report = employee_import(content=buffer.getvalue(), file_name="people.xlsx", actor=hr_user, dry_run=False)
+    report = import_file(
+        resource_class=EmployeeResource,
+        content=buffer.getvalue(),
+        file_name="people.xlsx",
+        actor=hr_user,
+        dry_run=False,
+    )
     assert (report.committed, report.totals) == (True, {"new": 1})
     assert Employee.objects.get(employee_number="N-9").contracted_weekly_hours == 20
 

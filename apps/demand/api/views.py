@@ -9,6 +9,7 @@ from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.api.api.imports import ImportActionMixin
 from apps.demand import services
 from apps.demand.api.serializers import (
     CandidateListSerializer,
@@ -28,6 +29,7 @@ from apps.demand.coverage import (
     coverage_positions,
 )
 from apps.demand.filtersets import CoverageRequirementFilterSet
+from apps.demand.imports import CoverageRequirementResource
 from apps.demand.kpis import kpi_summary
 from apps.demand.selectors import (
     candidate_pool,
@@ -44,11 +46,12 @@ from backend.permissions import READ_ALL, WRITE_WORKFORCE
 CANDIDATE_READERS = WRITE_WORKFORCE | {Role.MANAGER, Role.AUDITOR}
 
 
-class CoverageRequirementViewSet(viewsets.ModelViewSet):
+class CoverageRequirementViewSet(ImportActionMixin, viewsets.ModelViewSet):
     """``/api/coverage-requirements/``: admin and hr write; managers read their subtree, auditors everything."""
 
     serializer_class = CoverageRequirementSerializer
     filterset_class = CoverageRequirementFilterSet
+    import_resource = CoverageRequirementResource
     search_fields = ["position__code", "position__title", "notes"]
     ordering_fields = ["valid_from", "valid_to", "priority", "required_weekly_hours", "position__code", "id"]
     read_roles = READ_ALL

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.api.models import Employee, Position
@@ -27,6 +27,7 @@ from apps.fsm.services import TransitionRequest, transition_perform_many
 from apps.users.choices import Role
 from backend import timezones
 from backend.errors import ConflictError, InvalidInputError, PermissionDeniedError, RuleViolationError
+from backend.jobs import run_in_thread
 
 logger = logging.getLogger("coveris.planning")
 
@@ -349,14 +350,4 @@ def plan_apply_write(plan: Plan, chosen, actor, options: ApplyWrite) -> dict:
 
 def plan_run_in_thread(plan_id: int) -> threading.Thread:
     """Solve in a background thread of this process (local development: no worker to run)."""
-
-    def target():
-        try:
-            plan_run(plan_id=plan_id)
-        finally:
-            close_old_connections()
-            connection.close()
-
-    thread = threading.Thread(target=target, daemon=True, name=f"plan-{plan_id}")
-    thread.start()
-    return thread
+    return run_in_thread(f"plan-{plan_id}", plan_run, plan_id=plan_id)

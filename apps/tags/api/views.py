@@ -2,18 +2,21 @@
 
 from rest_framework import viewsets
 
+from apps.api.api.imports import ImportActionMixin
 from apps.tags import selectors, services
 from apps.tags.api.serializers import EmployeeTagSerializer, PositionTagSerializer, TagCatalogSerializer
 from apps.tags.filtersets import EmployeeTagFilterSet, PositionTagFilterSet, TagCatalogFilterSet
+from apps.tags.imports import EmployeeTagResource, TagCatalogResource
 from apps.users.choices import Role
 from backend.permissions import READ_ALL, WRITE_WORKFORCE
 
 
-class TagCatalogViewSet(viewsets.ModelViewSet):
+class TagCatalogViewSet(ImportActionMixin, viewsets.ModelViewSet):
     """The tag catalogue: every role reads it, admin and hr keep it."""
 
     serializer_class = TagCatalogSerializer
     filterset_class = TagCatalogFilterSet
+    import_resource = TagCatalogResource
     search_fields = ["code", "name"]
     ordering_fields = ["code", "name", "category"]
     read_roles = READ_ALL | {Role.EMPLOYEE}
@@ -32,11 +35,12 @@ class TagCatalogViewSet(viewsets.ModelViewSet):
         services.tag_catalog_delete(tag=instance)
 
 
-class EmployeeTagViewSet(viewsets.ModelViewSet):
+class EmployeeTagViewSet(ImportActionMixin, viewsets.ModelViewSet):
     """Tags employees hold; a manager sees their subtree's, an employee their own."""
 
     serializer_class = EmployeeTagSerializer
     filterset_class = EmployeeTagFilterSet
+    import_resource = EmployeeTagResource
     search_fields = ["tag__code", "tag__name", "employee__employee_number", "employee__last_name"]
     ordering_fields = ["tag__code", "level", "valid_from", "valid_until", "employee"]
     read_roles = READ_ALL | {Role.EMPLOYEE}
