@@ -123,11 +123,24 @@ class AuditLogViewSet(AuditReadOnlyMixin, ReadOnlyModelViewSet):
     def is_csv(self) -> bool:
         return getattr(getattr(self.request, "accepted_renderer", None), "format", None) == "csv"
 
+    @classmethod
+    def csv_related(cls) -> list[str]:
+        """The relations a CSV export reads (the serializer's and the human identifiers'), to join."""
+        paths = (cls.csv_employee_path, cls.csv_position_path)
+        return [*cls.select_related, *(path.replace(".", "__") for path in paths if path)]
+
+    @classmethod
+    def csv_rows(cls, rows, context: dict | None = None) -> list[dict]:
+        """The CSV export's rows: the list's serializer plus ``employee_number``, ``employee_name`` and
+        ``position_code`` (the admin's audit-list export uses this too: one mapping)."""
+        data = cls.serializer_class(rows, many=True, context=context or {}).data
+        for instance, row in zip(rows, data, strict=True):
+            row.update(csv_identifiers(instance, cls.csv_employee_path, cls.csv_position_path))
+        return data
+
     def get_queryset(self):
         queryset = self.log_model.objects.order_by(*TIME_ORDER)
-        related = list(self.select_related)
-        if self.is_csv():
-            related += [p.replace(".", "__") for p in (self.csv_employee_path, self.csv_position_path) if p]
+        related = self.csv_related() if self.is_csv() else list(self.select_related)
         # Never select_related() with no names: that joins every non-null foreign key, recursively.
         return queryset.select_related(*related) if related else queryset
 
@@ -135,10 +148,7 @@ class AuditLogViewSet(AuditReadOnlyMixin, ReadOnlyModelViewSet):
         if not self.is_csv():
             return super().list(request, *args, **kwargs)
         rows = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        data = self.get_serializer(rows, many=True).data
-        for instance, row in zip(rows, data, strict=True):
-            row.update(csv_identifiers(instance, self.csv_employee_path, self.csv_position_path))
-        return self.get_paginated_response(data)
+        return self.get_paginated_response(self.csv_rows(rows, self.get_serializer_context()))
 
 
 def _follow(obj, path: str | None):

@@ -1,15 +1,24 @@
 """Audit lists as CSV (?format=csv): every matching row, one column per field, safe to open in a spreadsheet."""
 
 import csv
+import datetime
 import io
 import json
+from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
+from apps.api.tests.factories import PositionFactory
+from apps.assignments.models import AssignmentTransitionLog
+from apps.assignments.services import assignment_create, assignment_transition
+from apps.audit_log import admin as audit_admin
 from apps.audit_log.api import views
 from apps.audit_log.tests.conftest import EMPLOYEE_TRANSITIONS_URL, TAG_CHANGES_URL, assert_error
+from apps.fsm.models import EmployeeTransitionLog
+from apps.tags.models import TagChangeLog
 
 pytestmark = pytest.mark.django_db
 
@@ -111,3 +120,57 @@ def test_exports_carry_employee_number_name_position_code_and_actor_email(auth_c
         "P_CSV",
     )
     assert row["actor_email"] == hr_user.email
+
+
+# --- the same export from the admin's audit lists ---------------------------------------------------------------
+
+ADMIN_LISTS = [
+    (EmployeeTransitionLog, EMPLOYEE_TRANSITIONS_URL),
+    (AssignmentTransitionLog, "/api/audit/assignment-transitions/"),
+    (TagChangeLog, TAG_CHANGES_URL),
+]
+
+
+@pytest.fixture
+def every_log(employee, hr_user, transition, tag_change):
+    """One row or more in each audit list, naming the employee and (the assignment's) position P_ADMIN."""
+    transition(employee, "activate")
+    assignment, *_ = assignment_create(
+        actor=hr_user,
+        employee=employee,
+        position=PositionFactory(code="P_ADMIN"),
+        start_date=datetime.date(2026, 2, 2),
+        weekly_hours=Decimal(5),
+    )
+    assignment_transition(assignment_id=assignment.pk, name="approve", actor=hr_user, reason="ok")
+    tag_change(employee=employee)
+
+
+def _changelist(model) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+
+
+@pytest.mark.parametrize(("model", "api_url"), ADMIN_LISTS)
+def test_the_admin_exports_an_audit_list_as_the_api_does(
+    client, auth_client, employee, hr_user, every_log, model, api_url
+):
+    client.force_login(hr_user)
+    assert "export_csv" in client.get(_changelist(model)).content.decode()
+    pks = list(model.objects.values_list("pk", flat=True))
+    admin_rows = _rows(client.post(_changelist(model), {"action": "export_csv", "_selected_action": pks}))
+    api, _ = auth_client("auditor")
+    assert admin_rows == _rows(api.get(api_url, {"format": "csv"}))  # one mapping: the same columns and cells
+    assert {row["employee_number"] for row in admin_rows} == {employee.employee_number}
+    assert {row["employee_name"] for row in admin_rows} == {f"{employee.first_name} {employee.last_name}"}
+    if model is AssignmentTransitionLog:
+        assert {row["position_code"] for row in admin_rows} == {"P_ADMIN"}
+
+
+def test_an_admin_export_over_the_cap_exports_nothing_and_says_why(client, hr_user, every_log, monkeypatch):
+    monkeypatch.setattr(audit_admin, "CSV_MAX_ROWS", 0)
+    client.force_login(hr_user)
+    url = _changelist(EmployeeTransitionLog)
+    pks = list(EmployeeTransitionLog.objects.values_list("pk", flat=True))
+    response = client.post(url, {"action": "export_csv", "_selected_action": pks}, follow=True)
+    assert "narrow the list" in response.content.decode()
+    assert not response["Content-Type"].startswith("text/csv")
