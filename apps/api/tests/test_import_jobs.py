@@ -8,6 +8,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from apps.api import jobs
 from apps.api.imports import PositionResource
@@ -135,3 +137,30 @@ def test_a_large_import_is_run_by_a_real_worker_as_the_user_who_sent_it(auth_cli
         assert cursor.fetchall() == [(str(hr.pk),)]
         cursor.execute("SELECT status FROM procrastinate_jobs WHERE task_name = 'api.run_import'")
         assert cursor.fetchall() == [("succeeded",)]
+
+
+def test_the_job_list_reads_in_constant_queries(auth_client, world):
+    client, hr = auth_client("hr")
+    ImportJob.objects.create(resource="apps.api.imports.PositionResource", file_name="a.csv", created_by=hr)
+    with CaptureQueriesContext(connection) as one:
+        assert len(client.get("/api/import-jobs/").json()["results"]) == 1
+    for name in ("b.csv", "c.csv", "d.csv"):
+        ImportJob.objects.create(resource="apps.tags.imports.EmployeeTagResource", file_name=name, created_by=hr)
+    with CaptureQueriesContext(connection) as four:
+        assert len(client.get("/api/import-jobs/").json()["results"]) == 4
+    assert len(four) == len(one)
+
+
+def test_the_admin_lists_import_jobs_with_their_row_errors(client, make_user, world):
+    job = ImportJob.objects.create(
+        resource="apps.api.imports.PositionResource",
+        file_name="big.csv",
+        rows=3,
+        status="done",
+        errors=[{"row": 4, "errors": {"org_unit": ["No org unit with code 'NOPE'."]}}],
+    )
+    client.force_login(make_user("hr"))
+    listing = client.get(reverse("admin:api_importjob_changelist")).content.decode()
+    assert "big.csv" in listing
+    page = client.get(reverse("admin:api_importjob_change", args=[job.pk])).content.decode()
+    assert "row 4: org_unit: No org unit with code &#x27;NOPE&#x27;." in page
