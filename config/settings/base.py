@@ -291,7 +291,7 @@ COVERIS_PLAN_STALE_SECONDS = env_int("COVERIS_PLAN_STALE_SECONDS", 60)
 # When the workers run the full audit-chain walk (cron, UTC; apps/audit_log/tasks.py): nightly at 02:30.
 COVERIS_AUDIT_VERIFY_CRON = env_str("COVERIS_AUDIT_VERIFY_CRON", "30 2 * * *")
 # Spreadsheet imports with more data rows than this run as import jobs on the same queue (apps/api/jobs.py).
-COVERIS_IMPORT_QUEUE_ROWS = env_int("COVERIS_IMPORT_QUEUE_ROWS", 1000)
+COVERIS_IMPORT_QUEUE_ROWS = env_int("COVERIS_IMPORT_QUEUE_ROWS", 500)
 DATABASE_ROUTERS = ["backend.db_routers.PostgresOnlyAppsRouter"]
 # procrastinate finds the tasks in each app's tasks.py; jobs are kept a while for the admin, then deleted.
 PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
