@@ -1,9 +1,12 @@
 """Imports beyond employees — positions, coverage requirements, the tag catalogue, employee tags — through the one
 generic service: all or nothing, rows through the services, errors per row and column in words, bad files 400."""
 
+import datetime
+import io
 from dataclasses import dataclass
 from decimal import Decimal
 
+import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -279,3 +282,29 @@ def test_the_admin_import_page_previews_row_errors_then_imports_through_the_serv
     assert response.status_code == 302, response.content[:2000]
     assert EmployeeTag.objects.filter(tag=catalogue).count() == 2
     assert set(TagChangeLog.objects.values_list("action", "actor_id")) == {("add", hr.pk)}
+
+
+def test_xlsx_cells_keep_their_types_dates_and_whole_numbers(auth_client, world):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(CASES["coverage requirements"].header.split(","))
+    sheet.append(["SELLER", datetime.datetime(2026, 3, 2), None, 2.0, 80.5, 1, "From a spreadsheet"])
+    sheet.append(["SELLER", datetime.date(2026, 4, 6), None, 2.5, 80, 1, None])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    client, _ = auth_client("hr")
+    upload = SimpleUploadedFile("demand.xlsx", buffer.getvalue())
+    response = _post(client, "/api/coverage-requirements/import/", upload)
+    assert response.status_code == 400
+    assert response.json()["error"]["details"]["row 3"] == ["required_headcount: '2.5' is not a whole number."]
+    sheet.delete_rows(3)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = _post(client, "/api/coverage-requirements/import/", SimpleUploadedFile("demand.xlsx", buffer.getvalue()))
+    assert response.json()["totals"] == {"new": 1}, response.content
+    requirement = CoverageRequirement.objects.get()
+    assert (requirement.valid_from, requirement.required_headcount, requirement.required_weekly_hours) == (
+        datetime.date(2026, 3, 2),
+        2,
+        Decimal("80.50"),
+    )
