@@ -348,7 +348,7 @@ def read_import(*, resource_class: type[ServiceResource], content: bytes, file_n
     return dataset
 
 
-def _problems(resource: ServiceResource, result) -> list[RowProblem]:
+def _problems(result) -> list[RowProblem]:
     problems = [
         RowProblem(row=invalid.number + 1, errors={k: [str(m) for m in v] for k, v in invalid.error_dict.items()})
         for invalid in result.invalid_rows
@@ -365,7 +365,7 @@ def import_dataset(*, resource_class: type[ServiceResource], dataset, actor, dry
     resource = resource_class()
     with transaction.atomic():
         result = resource.import_data(dataset, dry_run=dry_run, raise_errors=False, user=actor)
-        problems = _problems(resource, result)
+        problems = _problems(result)
         committed = not dry_run and not problems
         if not committed:
             transaction.set_rollback(True)
