@@ -1,9 +1,6 @@
 """Large imports on the job queue: above COVERIS_IMPORT_QUEUE_ROWS the API answers 202 with a job to poll, which runs
 the same all-or-nothing import as the request would (inline in tests; a real procrastinate worker on PostgreSQL)."""
 
-import subprocess
-import sys
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -14,7 +11,6 @@ from django.urls import reverse
 from apps.api import jobs
 from apps.api.imports import PositionResource
 from apps.api.models import ImportJob, Position
-from apps.demand.tests.test_plan_queue import ROOT, _worker_env
 from apps.tags.models import EmployeeTag, TagChangeLog
 from apps.tags.tests.factories import TagCatalogFactory
 
@@ -102,25 +98,9 @@ def test_the_job_names_its_resource_by_path(world, make_user):
     assert job.resource == "apps.api.imports.PositionResource"
 
 
-def _empty_queue() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM procrastinate_periodic_defers")
-        cursor.execute("DELETE FROM procrastinate_jobs")  # its events go with it (ON DELETE CASCADE)
-
-
-@pytest.fixture
-def empty_queue(transactional_db):
-    """The queue's tables are not Django's to flush between tests: start empty, and leave them empty (the worker
-    also defers the periodic jobs it knows, e.g. demand.recover_plans)."""
-    _empty_queue()
-    yield
-    _empty_queue()
-
-
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
 @override_settings(COVERIS_JOBS="queue", COVERIS_IMPORT_QUEUE_ROWS=2)
-def test_a_large_import_is_run_by_a_real_worker_as_the_user_who_sent_it(auth_client, world, empty_queue):
+def test_a_large_import_is_run_by_a_real_worker_as_the_user_who_sent_it(auth_client, world, job_queue):
     TagCatalogFactory(code="WELD")
     client, hr = auth_client("hr")
     rows = "employee_number,tag,level,valid_from,valid_until\n" + "".join(
@@ -135,14 +115,7 @@ def test_a_large_import_is_run_by_a_real_worker_as_the_user_who_sent_it(auth_cli
         assert cursor.fetchall() == [("api.run_import", "todo", job_id)]
     assert not EmployeeTag.objects.exists()
 
-    subprocess.run(  # noqa: S603 -- our own interpreter and manage.py
-        [sys.executable, "manage.py", "procrastinate", "worker", "--queues=imports", "--one-shot"],
-        cwd=ROOT,
-        env=_worker_env(),
-        check=True,
-        timeout=120,
-        capture_output=True,
-    )
+    job_queue.run_once(queues="imports")
     body = client.get(f"/api/import-jobs/{job_id}/").json()
     assert (body["status"], body["committed"], body["totals"]) == ("done", True, {"new": 4}), body
     assert EmployeeTag.objects.count() == 4
