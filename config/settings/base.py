@@ -324,7 +324,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "backend.pagination.CoverisPagination",
     "PAGE_SIZE": COVERIS_PAGE_SIZE,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "backend.filters.FilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
@@ -399,6 +399,9 @@ LOGGING = {
 # django-pghistory (the change history, apps/audit_log/models.py): an event's time is the moment of the change
 # (clock_timestamp()), not its transaction's start, so changes made in one transaction keep their order in time.
 PGHISTORY_CREATED_AT_FUNCTION = "CLOCK_TIMESTAMP()"
+# The request context (actor, URL, request id) is attached to write requests only. pghistory's default includes GET,
+# which prefixes every query of every read with a set_config() call for triggers that reads never fire (ADR 0025).
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 # Signed audit digests (backend/audit/checkpoints.py): "id:secret[,id:secret...]", the first signs, all verify.
 AUDIT_DIGEST_KEYS = env_str("AUDIT_DIGEST_KEYS", "")

@@ -10,7 +10,7 @@ from apps.api.imports import resource_from_path
 from apps.api.models import Employee, ImportJob, OrgUnit, Position
 from apps.api.services import EMPLOYEE_LIFECYCLE_FIELDS, employee_lifecycle_refusal
 from apps.api.timezones import org_unit_zone
-from backend.serializers import ModelSerializer
+from backend.serializers import CompiledRepresentationMixin, ModelSerializer
 
 MAX_WEEKLY_HOURS = Decimal(168)
 
@@ -72,7 +72,7 @@ class PositionSerializer(ModelSerializer):
         return value
 
 
-class EmployeeSerializer(ModelSerializer):
+class EmployeeSerializer(CompiledRepresentationMixin, ModelSerializer):
     """``state`` and ``termination_date`` are read-only: a body that sends them is refused, not ignored."""
 
     full_name = serializers.CharField(read_only=True)

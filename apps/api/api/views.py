@@ -1,6 +1,5 @@
 """Org units, positions and employees: thin viewsets over the selectors (reads) and services (writes)."""
 
-from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import viewsets
 
 from apps.api.api.imports import ImportActionMixin
@@ -19,6 +18,7 @@ from apps.api.services import (
 from apps.fsm.api.views import TransitionActionMixin
 from apps.fsm.services import EMPLOYEE_TRANSITIONS
 from apps.users.choices import Role
+from backend.filters import FilterBackend
 from backend.permissions import READ_ALL, WRITE_WORKFORCE
 
 # Employees read their own record, unit and positions; the selectors narrow each role to its scope.
@@ -28,7 +28,7 @@ READERS = READ_ALL | {Role.EMPLOYEE}
 class WorkforceModelViewSet(viewsets.ModelViewSet):
     """Read roles per resource, writes for admin/hr; filtering, search and ordering all in the FilterSet."""
 
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     read_roles = READERS
     write_roles = WRITE_WORKFORCE
 

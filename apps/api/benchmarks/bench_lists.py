@@ -23,6 +23,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import statistics
 import sys
 import time
@@ -205,13 +206,22 @@ class Floor:
         return json.dumps(body)
 
 
-def median_ms(repeat: int, func) -> float:
-    times = []
+def _without_history_context(sql: str) -> str:
+    """The statement without django-pghistory's ``SELECT set_config(...);`` prefix (its middleware adds one to
+    every query of a request it tracks)."""
+    return re.sub(r"^SELECT set_config\('pghistory\..*?, true\);\s*", "", sql, flags=re.S)
+
+
+def medians_ms(repeat: int, *funcs) -> list[float]:
+    """The median time of each function, called in turn (a, b, a, b, ...) so a burst of load elsewhere on a shared
+    machine hits every one alike."""
+    times = [[] for _ in funcs]
     for _ in range(repeat):
-        began = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - began)
-    return statistics.median(times) * 1000
+        for func, samples in zip(funcs, times, strict=True):
+            began = time.perf_counter()
+            func()
+            samples.append(time.perf_counter() - began)
+    return [statistics.median(samples) * 1000 for samples in times]
 
 
 def same(endpoint: dict, floor: dict, limit: int) -> None:
@@ -223,7 +233,7 @@ def same(endpoint: dict, floor: dict, limit: int) -> None:
         assert abs(endpoint["count"] - floor["count"]) <= 0.05 * floor["count"], (endpoint["count"], floor["count"])
 
 
-def run(size: int, repeat: int) -> list[tuple]:
+def run(size: int, repeat: int, profile: str | None = None) -> list[tuple]:
     from rest_framework.test import APIClient
     from rest_framework_simplejwt.tokens import AccessToken
 
@@ -256,7 +266,11 @@ def run(size: int, repeat: int) -> list[tuple]:
             assert response.status_code == 200, response.content
             query_count = len(queries)
             if "balances" in url:
-                statements = [q["sql"] for q in queries if "RECURSIVE weeks" in q["sql"] or "bounds AS" in q["sql"]]
+                statements = [
+                    _without_history_context(q["sql"])
+                    for q in queries
+                    if "RECURSIVE weeks" in q["sql"] or "bounds AS" in q["sql"]
+                ]
 
                 def floor_call(url=url, statements=statements):
                     return floor.balances(url, statements)
@@ -270,8 +284,11 @@ def run(size: int, repeat: int) -> list[tuple]:
             def endpoint_call(url=url):
                 return client.get(url).content
 
-            endpoint_ms = median_ms(repeat, endpoint_call)
-            floor_ms = median_ms(repeat, floor_call)
+            if profile is not None:
+                if profile in url:
+                    _profile(endpoint_call, repeat)
+                continue
+            endpoint_ms, floor_ms = medians_ms(repeat, endpoint_call, floor_call)
             rows.append((size, url.split("?")[0], query_count, endpoint_ms, floor_ms))
             print(
                 f"  {url.split('?')[0]:<36} {query_count:>2} queries  endpoint {endpoint_ms:7.2f} ms  "
@@ -285,10 +302,26 @@ def run(size: int, repeat: int) -> list[tuple]:
     return rows
 
 
+def _profile(call, repeat: int) -> None:
+    """cProfile over ``repeat`` requests: the 25 functions with the most cumulative time."""
+    import cProfile
+    import pstats
+
+    call()
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(repeat):
+        call()
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000", help="Comma-separated employee counts.")
     parser.add_argument("--repeat", type=int, default=30, help="Requests per endpoint and size (the median is shown).")
+    parser.add_argument("--profile", metavar="PATH", help="profile the endpoint(s) whose URL contains PATH instead")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("bench_lists needs PostgreSQL: set DATABASE_URL=postgres://...")
@@ -296,7 +329,7 @@ def main() -> None:
     setup_test_environment()
     print(f"PostgreSQL; median of {args.repeat}; page 1 of {PAGE}; target: endpoint ≤ 2× floor")
     for size in (int(s) for s in args.sizes.split(",")):
-        run(size, args.repeat)
+        run(size, args.repeat, args.profile)
 
 
 if __name__ == "__main__":

@@ -4,12 +4,12 @@ from rest_framework import serializers
 
 from apps.api.selectors import employee_list, position_list
 from apps.assignments.models import Assignment
-from backend.serializers import ModelSerializer
+from backend.serializers import CompiledRepresentationMixin, ModelSerializer
 
 READ_ONLY_ON_WRITE = ("state", "created_by", "created_at", "updated_at")
 
 
-class AssignmentSerializer(ModelSerializer):
+class AssignmentSerializer(CompiledRepresentationMixin, ModelSerializer):
     """An assignment; ``state`` changes only through POST /api/assignments/{id}/transitions/."""
 
     employee_name = serializers.CharField(source="employee.full_name", read_only=True)

@@ -1,6 +1,5 @@
 """Assignments: thin viewset over the selector (reads), services (writes) and the shared transitions action."""
 
-from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import status, viewsets
 from rest_framework.response import Response
 
@@ -10,6 +9,7 @@ from apps.assignments.selectors import assignment_list
 from apps.assignments.services import ASSIGNMENT_TRANSITIONS, assignment_create, assignment_update
 from apps.fsm.api.views import TransitionActionMixin
 from apps.users.choices import Role
+from backend.filters import FilterBackend
 from backend.permissions import READ_ALL
 from backend.schema import documents_errors
 
@@ -22,7 +22,7 @@ class AssignmentViewSet(TransitionActionMixin, viewsets.ModelViewSet):
 
     serializer_class = AssignmentSerializer
     filterset_class = AssignmentFilterSet
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
     read_roles = READERS
     write_roles = WRITERS

@@ -8,7 +8,7 @@ from rest_framework import serializers
 from apps.audit_log.models import ChainVerification
 from apps.fsm.api.serializers import TransitionLogSerializer
 from apps.tags.models import TagChangeLog
-from backend.serializers import ModelSerializer
+from backend.serializers import CompiledRepresentationMixin, ModelSerializer
 
 
 @cache
@@ -25,7 +25,7 @@ def transition_log_serializer(log_model: type[models.Model]) -> type[TransitionL
     )
 
 
-class TagChangeLogSerializer(ModelSerializer):
+class TagChangeLogSerializer(CompiledRepresentationMixin, ModelSerializer):
     """One tag add/change/removal as the audit list shows it (ids, plus the tag's code for people)."""
 
     tag_code = serializers.CharField(source="tag.code")

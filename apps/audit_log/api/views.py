@@ -11,7 +11,6 @@ A new log table plugs in with a subclass naming ``log_model``::
 """
 
 from django.shortcuts import get_object_or_404
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
 from rest_framework.filters import OrderingFilter
@@ -57,6 +56,7 @@ from apps.fsm.models import EmployeeTransitionLog
 from apps.tags.models import TagChangeLog
 from backend.audit.checkpoints import DigestError, checkpoint_take, digest_check_signature, digest_of
 from backend.errors import ConflictError
+from backend.filters import FilterBackend
 from backend.permissions import AUDIT_READERS, RolePermission
 from backend.renderers import CSVRenderer
 from backend.throttles import AuditVerifyRateThrottle
@@ -90,7 +90,7 @@ class AuditLogViewSet(AuditReadOnlyMixin, ReadOnlyModelViewSet):
 
     log_model = None
     renderer_classes = [JSONRenderer, CSVRenderer]
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filter_backends = [FilterBackend, OrderingFilter]
     ordering_fields = list(TIME_ORDER)
     ordering = list(TIME_ORDER)
     # Relations the serializer reads; joined so the query count does not grow with the page.
@@ -216,7 +216,7 @@ class ChangeViewSet(AuditLogViewSet):
 
     serializer_class = ChangeSerializer
     filterset_class = ChangeFilterSet
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     lookup_value_regex = r"[a-z_]+:\d+"
 
     def get_queryset(self):

@@ -1,6 +1,5 @@
 """The rule catalogue: CRUD through the services, the type registry, snapshots, and hypothetical evaluation."""
 
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
@@ -20,6 +19,7 @@ from apps.business_rules.registry import REGISTRY
 from apps.business_rules.selectors import business_rule_list, business_rule_version_list
 from apps.business_rules.services import rule_create, rule_update
 from backend.errors import ConflictError
+from backend.filters import FilterBackend
 from backend.permissions import READ_ALL, WRITE_WORKFORCE
 
 
@@ -34,7 +34,7 @@ class BusinessRuleViewSet(viewsets.ModelViewSet):
     queryset = business_rule_list()
     serializer_class = BusinessRuleSerializer
     filterset_class = BusinessRuleFilterSet
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     read_roles = READ_ALL
     write_roles = WRITE_WORKFORCE
     action_roles = {"evaluate": READ_ALL}

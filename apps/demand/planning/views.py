@@ -1,6 +1,5 @@
 """``/api/coverage/plans/``: create a plan (202, solved on the job queue), read it, list them, apply one."""
 
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -18,6 +17,7 @@ from apps.demand.planning.services import plan_apply, plan_create
 from apps.demand.selectors import org_units_in_scope, positions_in_scope
 from apps.users.choices import Role
 from backend.errors import InvalidInputError
+from backend.filters import FilterBackend
 from backend.permissions import READ_ALL, WRITE_WORKFORCE
 
 PLANNERS = WRITE_WORKFORCE | {Role.MANAGER}
@@ -26,7 +26,7 @@ PLANNERS = WRITE_WORKFORCE | {Role.MANAGER}
 class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Plans: admin, hr and managers (their subtree) plan and apply; auditors read."""
 
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = PlanFilterSet
     read_roles = READ_ALL
     write_roles = PLANNERS

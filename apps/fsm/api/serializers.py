@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from backend.serializers import BoundedDateField
+from backend.serializers import BoundedDateField, CompiledRepresentationMixin
 
 
 class TransitionInputSerializer(serializers.Serializer):
@@ -66,7 +66,7 @@ class TransitionOptionSerializer(serializers.Serializer):
     )
 
 
-class TransitionLogSerializer(serializers.Serializer):
+class TransitionLogSerializer(CompiledRepresentationMixin, serializers.Serializer):
     """A log row as returned with a transition and by the audit endpoints (subject under its own name)."""
 
     id = serializers.IntegerField()

@@ -6,12 +6,18 @@ from apps.offer.choices import BALANCE_KINDS, EntryBasis
 from apps.offer.models import ClockEvent, LedgerEntry
 from apps.offer.selectors import MAX_WEEKS, employee_scope, week_count
 from apps.offer.services import shift_hours
-from backend.serializers import BoundedDateField, IdField, ModelSerializer, StrictPrimaryKeyRelatedField
+from backend.serializers import (
+    BoundedDateField,
+    CompiledRepresentationMixin,
+    IdField,
+    ModelSerializer,
+    StrictPrimaryKeyRelatedField,
+)
 
 COLUMN_CHOICES = [(k.value, k.label) for k in BALANCE_KINDS]
 
 
-class LedgerEntrySerializer(ModelSerializer):
+class LedgerEntrySerializer(CompiledRepresentationMixin, ModelSerializer):
     """One ledger entry as stored; ``column`` is where it counts and ``reversed_by`` what cancels it."""
 
     column = serializers.CharField(read_only=True)

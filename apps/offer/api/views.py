@@ -1,6 +1,5 @@
 """Hours ledger and clock: thin views over the selectors (reads) and the services (writes)."""
 
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
@@ -27,6 +26,7 @@ from apps.offer.selectors import (
 )
 from apps.offer.services import clock_in, clock_out, ledger_adjust, ledger_reverse
 from apps.users.choices import Role
+from backend.filters import FilterBackend
 from backend.pagination import CoverisPagination
 from backend.permissions import READ_ALL, WRITE_WORKFORCE
 from backend.schema import documents_errors
@@ -55,7 +55,7 @@ class LedgerEntryViewSet(
 
     serializer_class = LedgerEntrySerializer
     filterset_class = LedgerEntryFilterSet
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     http_method_names = ["get", "post", "head", "options"]
     read_roles = READERS
     write_roles = WRITE_WORKFORCE
@@ -193,7 +193,7 @@ class ClockEventViewSet(MethodNotAllowedFirstMixin, viewsets.ReadOnlyModelViewSe
 
     serializer_class = ClockEventSerializer
     filterset_class = ClockEventFilterSet
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     http_method_names = ["get", "head", "options"]
     read_roles = READERS
 
