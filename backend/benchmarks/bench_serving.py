@@ -3,7 +3,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/coveris uv run python backend/benchmarks/bench_serving.py
     ... bench_serving.py --servers production           # only the production command (manage.py serve --production)
 
-For each server command, with 1 and with 2 worker processes (ports 8100-8199), it prints:
+For each server command, with 1 and with 2 worker processes (ports 8100-8199, or ``--ports``), it prints:
 
 - sequential keep-alive ``/healthz`` latency, p50 and p99 (target for the production command: p50 < 5 ms; uvicorn's
   multi-process mode stalls each keep-alive response ~40 ms, TCP_NODELAY being off there);
@@ -16,19 +16,15 @@ and on its other load; compare the rows of one run. Not collected by pytest (the
 
 import argparse
 import os
-import secrets
-import socket
 import statistics
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from backend.benchmarks.loadgen import Target, run_load  # noqa: E402
+from backend.serving import free_port, port_range, production_environment, running_server  # noqa: E402
 
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
@@ -57,62 +53,18 @@ SERVERS = {
 
 
 def _environment() -> dict:
-    env = dict(os.environ)
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings.production",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
-        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
-        SECURE_SSL_REDIRECT="false",
-        LOG_LEVEL="WARNING",
-        PYTHON_DOTENV_DISABLED="1",
-    )
-    if not env.get("DATABASE_URL", "").startswith("postgres"):
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("DATABASE_URL must point at PostgreSQL (the production settings require it)")
-    return env
-
-
-def _free_port(start: int = 8100, end: int = 8199) -> int:
-    for port in range(start, end + 1):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 8100-8199")
-
-
-def _wait_until_up(port: int, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read()  # noqa: S310 (local)
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("server did not come up")
+    return production_environment()
 
 
 def measure(name: str, workers: int, args) -> dict:
-    port = _free_port()
-    process = subprocess.Popen(  # noqa: S603 (our own commands)
-        SERVERS[name](workers, port), cwd=ROOT, env=_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    try:
-        _wait_until_up(port, process)
+    port = free_port(args.ports)
+    with running_server(SERVERS[name](workers, port), port=port, env=_environment()):
         target = Target("127.0.0.1", port, "/healthz")
         run_load(target, concurrency=8, duration=1, processes=2)  # warm every worker up
         sequential = run_load(target, concurrency=1, requests=args.sequential)
         loaded = run_load(target, concurrency=32, duration=args.duration, processes=2)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
     return {
         "p50": sequential.p50_ms,
         "p99": sequential.p99_ms,
@@ -126,6 +78,7 @@ def main() -> None:
     parser.add_argument("--servers", default="all", help="'all', 'production', or a comma-separated list of names")
     parser.add_argument("--sequential", type=int, default=300, help="sequential requests for the latency figure")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds of load per throughput figure")
+    parser.add_argument("--ports", type=port_range, default=range(8100, 8200), help="e.g. 8130-8139")
     parser.add_argument("--rounds", type=int, default=3, help="rounds, interleaved across servers; best one counts")
     args = parser.parse_args()
     if args.servers == "all":

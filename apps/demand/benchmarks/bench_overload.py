@@ -15,10 +15,9 @@ non-zero on any 500 or any 503 without ``Retry-After``. Not collected by pytest.
 import argparse
 import os
 import secrets
-import subprocess
 import sys
 import time
-import urllib.request
+from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -26,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
 from backend.benchmarks.loadgen import Target, run_load  # noqa: E402
+from backend.serving import free_port, port_range, production_environment, running_server  # noqa: E402
 
 PATHS = {
     # the endpoints issue 8 names as the slowest, with a quarter's period
@@ -76,25 +76,12 @@ def prepare(employees: int) -> tuple[str, int]:
     from apps.users.models import User
 
     call_command("migrate", interactive=False, verbosity=0)
-    call_command("seed_demo", employees=employees, verbosity=0)
+    call_command("seed_demo", employees=employees, force=True, verbosity=0)  # DEBUG is off in test settings
     user = User.objects.filter(role="hr", is_active=True).first()
     token = str(AccessToken.for_user(user))
     position = Position.objects.order_by("pk").values_list("pk", flat=True).first()
     connections.close_all()
     return token, position
-
-
-def _free_port() -> int:
-    import socket
-
-    for port in range(8100, 8200):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 8100-8199")
 
 
 def main() -> None:
@@ -104,6 +91,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--path", choices=sorted(PATHS), default="candidates")
+    parser.add_argument("--ports", type=port_range, default=range(8100, 8200), help="e.g. 8130-8139")
     args = parser.parse_args()
 
     # One key for both sides: the token is signed here and verified by the server.
@@ -111,38 +99,21 @@ def main() -> None:
     url = _bench_database_url(os.environ.get("DATABASE_URL", ""))
     _recreate(url)
     os.environ["DATABASE_URL"] = url
-    server = None
-    try:
+    with ExitStack() as cleanup:
+        cleanup.callback(_drop, url)
         started = time.monotonic()
         token, position = prepare(args.employees)
         print(f"seeded {args.employees} employees in {time.monotonic() - started:.0f} s")
-        port = _free_port()
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings.production",
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            "SECURE_SSL_REDIRECT": "false",
-            "LOG_LEVEL": "ERROR",
-            "PYTHON_DOTENV_DISABLED": "1",
-            "THROTTLE_RATE_USER": "100000000/hour",
-        }
-        server = subprocess.Popen(  # noqa: S603
-            [sys.executable, "manage.py", "serve", "--production", "--no-migrate"]
-            + ["--workers", str(args.workers), "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+        port = free_port(args.ports)
+        env = production_environment(
+            secret_key=os.environ["DJANGO_SECRET_KEY"],
+            DJANGO_ALLOWED_HOSTS="127.0.0.1",
+            LOG_LEVEL="ERROR",
+            THROTTLE_RATE_USER="100000000/hour",
         )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read()  # noqa: S310
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    sys.exit("the production command did not come up")
-                time.sleep(0.3)
+        command = [sys.executable, "manage.py", "serve", "--production", "--no-migrate"]
+        command += ["--workers", str(args.workers), "--port", str(port)]
+        cleanup.enter_context(running_server(command, port=port, env=env))
         target = Target(
             "127.0.0.1",
             port,
@@ -152,11 +123,6 @@ def main() -> None:
         single = run_load(target, concurrency=1, requests=5)
         assert single.statuses == {200: 5}, f"the endpoint does not answer 200 alone: {dict(single.statuses)}"
         stats = run_load(target, concurrency=args.clients, duration=args.duration, processes=2)
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
-        _drop(url)
 
     statuses = dict(sorted(stats.statuses.items()))
     print(
