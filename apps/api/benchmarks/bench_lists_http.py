@@ -1,0 +1,182 @@
+"""Benchmark: every list over HTTP under the production command, against a minimal Django view serving the same JSON.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/coveris_perf uv run python apps/api/benchmarks/bench_lists_http.py
+    ... bench_lists_http.py --sizes 10000,100000 --rounds 3 --duration 3 --ports 8130-8139
+
+For each size it builds a throw-away database (``<your database>_bench_http``; not ``test_*``, which the production
+settings refuse) with that many employees (``scale.scale_fill``, as ``bench_lists.py``), signs an admin's access
+token, and starts ``manage.py serve --production`` (granian, 2 workers, the production settings) with
+``apps/api/benchmarks/http_settings.py``: the production URLs plus ``/api/bench-baseline/<n>/``, a plain Django view
+answering the bytes list n answered (same server, same middleware, no DRF, no database). Then, per list and per
+concurrency (8 and 64 keep-alive clients, ``backend/benchmarks/loadgen.py`` in 2 processes), rounds of
+endpoint, baseline, endpoint, baseline, ... (interleaved, so load from elsewhere hits both alike), and prints the
+medians over rounds of requests/s, p50 and p99, and endpoint ÷ baseline requests/s (target ≥ 70 %, issue 8).
+The user throttle is lifted for the run. Any non-200 is counted and printed. Not collected by pytest.
+"""
+
+import argparse
+import json
+import os
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+# One key for both sides: the token is signed here and verified by the server.
+os.environ["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(64)
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from backend.benchmarks.loadgen import Target, run_load  # noqa: E402
+from backend.serving import free_port, port_range, production_environment, running_server  # noqa: E402
+
+BALANCES = "/api/hours-ledger/balances/?from=2026-11-02&to=2026-11-29"
+LISTS = [
+    "/api/employees/",
+    "/api/assignments/",
+    "/api/audit/employee-transitions/",
+    "/api/audit/assignment-transitions/",
+    "/api/audit/tag-changes/",
+    "/api/hours-ledger/entries/",
+    BALANCES,
+]
+CONCURRENCY = (8, 64)
+
+
+def _fill(size: int) -> str:
+    """The scale data and an admin; the admin's access token."""
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from apps.api.benchmarks.scale import scale_fill
+    from apps.api.tests.factories import OrgUnitFactory, PositionFactory
+    from apps.tags.models import TagCatalog
+    from apps.users.models import User
+
+    admin = User.objects.create_user("bench-admin@coveris.test", "bench-password", role="admin")
+    unit = OrgUnitFactory()
+    position = PositionFactory(org_unit=unit)
+    tag = TagCatalog.objects.create(code="forklift", name="Forklift")
+    scale_fill(rows=size, unit_id=unit.pk, position_id=position.pk, tag_id=tag.pk, user_id=admin.pk)
+    return str(AccessToken.for_user(admin))
+
+
+def _fetch(target: Target) -> bytes:
+    import http.client
+
+    conn = http.client.HTTPConnection(target.host, target.port, timeout=60)
+    try:
+        conn.request("GET", target.path, headers=dict(target.headers))
+        response = conn.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"{target.path}: {response.status} {body[:500]!r}")
+        return body
+    finally:
+        conn.close()
+
+
+def _measure(target: Target, concurrency: int, duration: float) -> dict:
+    stats = run_load(target, concurrency=concurrency, duration=duration, processes=2)
+    other = Counter({status: n for status, n in stats.statuses.items() if status != 200}) + Counter(stats.errors)
+    return {"rps": stats.rps, "p50": stats.p50_ms, "p99": stats.p99_ms, "other": other}
+
+
+def _median(rows: list[dict], key: str) -> float:
+    return statistics.median(row[key] for row in rows)
+
+
+def run(size: int, args) -> None:
+    database = settings.DATABASES["default"]
+    name = f"{database['NAME']}_bench_http"
+    database.setdefault("TEST", {})["NAME"] = name
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    bodies_file = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)  # noqa: SIM115 (closed below)
+    try:
+        began = time.perf_counter()
+        token = _fill(size)
+        connection.close()
+        print(f"\n{size:,} employees (database ready in {time.perf_counter() - began:.0f} s)", flush=True)
+        port = free_port(args.ports)
+        host = database.get("HOST") or "127.0.0.1"
+        env = production_environment(
+            secret_key=os.environ["DJANGO_SECRET_KEY"],
+            DJANGO_SETTINGS_MODULE="apps.api.benchmarks.http_settings",
+            DATABASE_URL=f"postgres://{database['USER']}@{host}:{database.get('PORT') or 5432}/{name}",
+            THROTTLE_RATE_USER="1000000000/hour",
+            LOG_LEVEL="ERROR",
+            COVERIS_BENCH_BODIES=bodies_file.name,
+        )
+        command = [sys.executable, "manage.py", "serve", "--production", "--no-migrate"]
+        command += ["--workers", str(args.workers), "--port", str(port)]
+        auth = (("Authorization", f"Bearer {token}"),)
+        with running_server(command, port=port, env=env):
+            endpoints = [Target("127.0.0.1", port, url, headers=auth) for url in LISTS]
+            json.dump([_fetch(target).decode() for target in endpoints], bodies_file)
+            bodies_file.close()
+            baselines = [
+                Target("127.0.0.1", port, f"/api/bench-baseline/{n}/", headers=auth) for n, _ in enumerate(LISTS)
+            ]
+            for endpoint, baseline in zip(endpoints, baselines, strict=True):
+                assert _fetch(baseline) == _fetch(endpoint), endpoint.path  # the same JSON, byte for byte
+            _report(endpoints, baselines, args)
+    finally:
+        bodies_file.close()
+        Path(bodies_file.name).unlink(missing_ok=True)
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def _report(endpoints: list[Target], baselines: list[Target], args) -> None:
+    print(
+        f"{'endpoint':36} {'c':>3} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7}   {'baseline':>8} {'p50 ms':>7} "
+        f"{'p99 ms':>7}   {'ratio':>6}"
+    )
+    for endpoint, baseline in zip(endpoints, baselines, strict=True):
+        run_load(endpoint, concurrency=8, duration=1, processes=2)  # warm every worker up
+        run_load(baseline, concurrency=8, duration=1, processes=2)
+        for concurrency in CONCURRENCY:
+            mine, base = [], []
+            for _ in range(args.rounds):
+                mine.append(_measure(endpoint, concurrency, args.duration))
+                base.append(_measure(baseline, concurrency, args.duration))
+            ratio = _median(mine, "rps") / _median(base, "rps")
+            failures = sum((row["other"] for row in mine + base), Counter())
+            print(
+                f"{endpoint.path.split('?')[0]:36} {concurrency:>3} {_median(mine, 'rps'):>7.0f} "
+                f"{_median(mine, 'p50'):>7.1f} {_median(mine, 'p99'):>7.1f}   {_median(base, 'rps'):>8.0f} "
+                f"{_median(base, 'p50'):>7.1f} {_median(base, 'p99'):>7.1f}   {ratio:>5.0%}"
+                + (f"  (not 200: {dict(failures)})" if failures else ""),
+                flush=True,
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000", help="Comma-separated employee counts (e.g. 10000,100000).")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per list and concurrency")
+    parser.add_argument("--duration", type=float, default=3.0, help="seconds of load per round and side")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--ports", type=port_range, default=range(8100, 8200), help="e.g. 8130-8139")
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        sys.exit("bench_lists_http needs PostgreSQL: set DATABASE_URL=postgres://...")
+    print(
+        f"production command, {args.workers} workers; medians of {args.rounds} interleaved rounds of "
+        f"{args.duration:g} s; target: endpoint ≥ 70 % of the baseline's requests/s"
+    )
+    for size in (int(s) for s in args.sizes.split(",")):
+        run(size, args)
+
+
+if __name__ == "__main__":
+    main()
