@@ -49,7 +49,8 @@ class LedgerEntrySerializer(CompiledRepresentationMixin, ModelSerializer):
         read_only_fields = fields
 
     def get_reversed_by(self, entry) -> list[int]:
-        return [reversal.pk for reversal in entry.reversals.all()]
+        ids = getattr(entry, "reversed_by_ids", None)  # ledger_entry_list's array subquery (PostgreSQL)
+        return list(ids) if ids is not None else [reversal.pk for reversal in entry.reversals.all()]
 
 
 class LedgerAdjustmentSerializer(serializers.Serializer):
