@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import secrets
+import signal
 import statistics
 import sys
 import tempfile
@@ -25,17 +26,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import django
+
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-# One key for both sides: the token is signed here and verified by the server.
-os.environ["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(64)
 
-import django  # noqa: E402
-
-django.setup()
-
-from django.conf import settings  # noqa: E402
+from django.conf import settings  # noqa: E402 (lazy: nothing is configured before main())
 from django.db import connection  # noqa: E402
 
 from backend.benchmarks.loadgen import Target, run_load  # noqa: E402
@@ -168,6 +164,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--ports", type=port_range, default=range(8100, 8200), help="e.g. 8130-8139")
     args = parser.parse_args()
+    # Django is set up here, not at import: the load generator's processes (spawned) import this module again.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+    os.environ["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(64)  # one key: signed here, verified by the server
+    django.setup()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a killed run still stops its server and drops its db
     if connection.vendor != "postgresql":
         sys.exit("bench_lists_http needs PostgreSQL: set DATABASE_URL=postgres://...")
     print(

@@ -15,6 +15,7 @@ non-zero on any 500 or any 503 without ``Retry-After``. Not collected by pytest.
 import argparse
 import os
 import secrets
+import signal
 import sys
 import time
 from contextlib import ExitStack
@@ -94,6 +95,7 @@ def main() -> None:
     parser.add_argument("--ports", type=port_range, default=range(8100, 8200), help="e.g. 8130-8139")
     args = parser.parse_args()
 
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a killed run still stops its server and drops its db
     # One key for both sides: the token is signed here and verified by the server.
     os.environ["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(64)
     url = _bench_database_url(os.environ.get("DATABASE_URL", ""))
