@@ -15,6 +15,7 @@ The user throttle is lifted for the run. Any non-200 is counted and printed. Not
 """
 
 import argparse
+import datetime
 import json
 import os
 import secrets
@@ -64,7 +65,9 @@ def _fill(size: int) -> str:
     position = PositionFactory(org_unit=unit)
     tag = TagCatalog.objects.create(code="forklift", name="Forklift")
     scale_fill(rows=size, unit_id=unit.pk, position_id=position.pk, tag_id=tag.pk, user_id=admin.pk)
-    return str(AccessToken.for_user(admin))
+    token = AccessToken.for_user(admin)
+    token.set_exp(lifetime=datetime.timedelta(hours=3))  # a run outlasts the 5-minute production lifetime
+    return str(token)
 
 
 def _fetch(target: Target) -> bytes:
