@@ -3,7 +3,7 @@
 
 import datetime
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.db.models import F, OuterRef, Subquery, Value
@@ -39,6 +39,15 @@ def org_unit_zones(org_unit_ids: Iterable[int | None]) -> dict[int | None, zonei
     zones: dict[int | None, zoneinfo.ZoneInfo] = {pk: timezones.zone(name) for pk, name in names.items()}
     zones[None] = timezones.zone()
     return zones
+
+
+def todays_by_unit(org_unit_ids: Iterable[int | None]) -> Callable[[int | None], datetime.date]:
+    """``today(unit_id)``: today in the zone of each of these units (one query for all); others → the organisation's.
+
+    For work spanning units in several zones (a plan, a batch): each object's day is its own unit's.
+    """
+    zones = org_unit_zones(org_unit_ids)
+    return lambda org_unit_id: timezones.today(zones.get(org_unit_id, zones[None]))
 
 
 def org_unit_zone(org_unit_id: int | None) -> zoneinfo.ZoneInfo:

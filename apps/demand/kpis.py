@@ -1,27 +1,51 @@
 """KPIs over the ISO weeks touching [from, to], for the caller's scope (optionally one org unit's subtree).
 
 A fixed number of queries whatever the size of the organisation: coverage totals (one), supply totals (one),
-headcount by state (one), transitions by name (one per log table).
+headcount by state (one), transitions by name (one per log table, and one for the zones in use when they are
+counted live). Transitions count in the local weeks of their employee's zone (docs/time-zones.md).
 """
 
 import datetime
 
+from django.conf import settings
 from django.db import connection
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from apps.api.models import Employee, OrgUnit, Position
+from apps.api.timezones import effective_time_zone_expression
 from apps.assignments.models import AssignmentTransitionLog
 from apps.demand.coverage import coverage_totals
 from apps.demand.periods import Period, hours, hours_text, ratio
-from apps.demand.rollups import TRANSITIONS, horizon_covers_sql
+from apps.demand.rollups import TRANSITIONS, horizon_covers_sql, horizon_zone_sql
 from apps.demand.sql import queryset_sql
 from apps.demand.supply import supply_totals, supply_totals_rolled
 from apps.fsm.choices import EmployeeState
 from apps.fsm.models import EmployeeTransitionLog
+from backend import timezones
 
 
-def _day_start(day: datetime.date) -> datetime.datetime:
-    return datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
+def _zones_in_use() -> list[str]:
+    """The zones that decide some org unit's day, and the organisation's (one query)."""
+    zoned_units = OrgUnit.objects.annotate(zone=effective_time_zone_expression())
+    return sorted(set(zoned_units.order_by().values_list("zone", flat=True).distinct()) | {settings.COVERIS_TIME_ZONE})
+
+
+def _in_local_days(first: datetime.date, last: datetime.date, unit_field: str, zones: list[str]) -> Q:
+    """Rows created on [first, last] in the local dates of the zone of the org unit at ``unit_field`` (the employee's,
+    docs/time-zones.md): one window per zone, each for the units it decides (employees without one: the org's)."""
+    org_zone = settings.COVERIS_TIME_ZONE
+    zoned_units = OrgUnit.objects.annotate(zone=effective_time_zone_expression())
+    condition = Q()
+    for name in zones:
+        zone = timezones.zone(name)
+        window = Q(created_at__gte=timezones.day_start(first, zone)) & Q(
+            created_at__lt=timezones.day_start(last + datetime.timedelta(days=1), zone)
+        )
+        units = Q(**{f"{unit_field}__in": zoned_units.filter(zone=name).values("pk")})
+        if name == org_zone:
+            units |= Q(**{f"{unit_field}__isnull": True})
+        condition |= window & units
+    return condition
 
 
 def _transition_counts(queryset) -> dict[str, int]:
@@ -35,13 +59,15 @@ def _transitions_rolled(units: QuerySet[OrgUnit], period: Period) -> tuple[dict,
     if connection.vendor != "postgresql":
         return None
     units_sql, units_params = queryset_sql(units.order_by().values("id"))
-    sql = f"""WITH covered AS (SELECT {horizon_covers_sql()} AS ok)
+    # The rollup's weeks are local weeks of the zone the horizon records: another COVERIS_TIME_ZONE → live.
+    sql = f"""WITH covered AS (SELECT {horizon_covers_sql()} AND {horizon_zone_sql()} AS ok)
     SELECT covered.ok, t.kind, t.transition, t.n FROM covered LEFT JOIN (
         SELECT kind, transition, SUM(count) AS n FROM {TRANSITIONS}
         WHERE week BETWEEN %s AND %s AND org_unit_id IN ({units_sql})
         GROUP BY kind, transition HAVING SUM(count) <> 0
     ) t ON covered.ok"""  # noqa: S608 -- table names are constants; values are parameters
-    params = [period.first_week, period.last_week, period.first_week, period.last_week, *units_params]
+    params = [period.first_week, period.last_week, settings.COVERIS_TIME_ZONE, period.first_week, period.last_week]
+    params += units_params
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -88,12 +114,13 @@ def kpi_summary(
     if rolled is not None:
         employee_transitions, assignment_transitions = rolled
     else:
-        since, until = _day_start(lo), _day_start(hi + datetime.timedelta(days=1))
+        zones = _zones_in_use()
         employee_logs = EmployeeTransitionLog.objects.filter(
-            created_at__gte=since, created_at__lt=until, employee__in=employees.order_by().values("pk")
+            _in_local_days(lo, hi, "employee__org_unit", zones), employee__in=employees.order_by().values("pk")
         )
         assignment_logs = AssignmentTransitionLog.objects.filter(
-            created_at__gte=since, created_at__lt=until, assignment__position__in=positions.order_by().values("pk")
+            _in_local_days(lo, hi, "assignment__employee__org_unit", zones),
+            assignment__position__in=positions.order_by().values("pk"),
         )
         employee_transitions = _transition_counts(employee_logs)
         assignment_transitions = _transition_counts(assignment_logs)

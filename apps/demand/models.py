@@ -121,6 +121,8 @@ class RollupHorizon(models.Model):
 
     first_week = models.DateField()
     last_week = models.DateField()
+    # COVERIS_TIME_ZONE when the rollups were built: the transition rollup counts in local weeks (ADR 0017).
+    time_zone = models.CharField(max_length=64, blank=True, default="")
 
     def __str__(self) -> str:
         return f"{self.first_week}–{self.last_week}"

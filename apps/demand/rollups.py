@@ -23,6 +23,7 @@ computed", says what reads what.
 import contextlib
 import datetime
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from apps.demand.choices import COVERING_STATES
@@ -283,14 +284,28 @@ def supply_rebuild_sql() -> str:
     SELECT unit, week, {names} FROM summed WHERE covering > 0"""
 
 
-# --- transitions: log rows per kind, org unit, week and transition name ----------------------------------------
+# --- transitions: log rows per kind, org unit, local week and transition name -----------------------------------
 
 TRANSITIONS = "demand_transitionweek"
 EMP_LOG = "fsm_employeetransitionlog"
 ASG_LOG = "assignments_assignmenttransitionlog"
 POS = "api_position"
-# A log row's week: the KPIs count rows created from Monday 00:00 UTC to the next Monday (apps/demand/kpis.py).
-_LOG_WEEK = "date_trunc('week', {alias}.created_at AT TIME ZONE 'UTC')::date"
+UNIT = "api_orgunit"
+# The zone that decides an org unit's day (docs/time-zones.md): its own time_zone, else its nearest ancestor's, else
+# the organisation's, which the horizon row holds (``rollup_rebuild`` writes COVERIS_TIME_ZONE there; reports read
+# the transition rollup only while the two agree). apps/api/timezones.py computes the same for Python.
+ZONE_FUNCTION = "demand_unit_time_zone"
+_ZONE_FUNCTION_SQL = f"""
+CREATE OR REPLACE FUNCTION {ZONE_FUNCTION}(unit_id bigint) RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT COALESCE(
+        (SELECT a.time_zone FROM {UNIT} u JOIN {UNIT} a ON starts_with(u.path, a.path)
+         WHERE u.id = unit_id AND a.time_zone <> '' ORDER BY a.depth DESC LIMIT 1),
+        (SELECT NULLIF(time_zone, '') FROM {HORIZON} LIMIT 1),
+        'UTC')
+$$"""
+# A log row's week: the Monday of the local week its moment falls in, in the zone of its employee's unit (the KPIs
+# count the same rows live, apps/demand/kpis.py). ``zone_unit`` is that unit's id column.
+_LOG_WEEK = "date_trunc('week', {alias}.created_at AT TIME ZONE " + ZONE_FUNCTION + "({zone_unit}))::date"
 _TRANSITIONS_UPSERT = f"""
     INSERT INTO {TRANSITIONS} AS r (kind, org_unit_id, week, transition, count)
     SELECT kind, unit, week, transition, SUM(sign) FROM counted
@@ -299,10 +314,28 @@ _TRANSITIONS_UPSERT = f"""
     ON CONFLICT (kind, org_unit_id, week, transition) DO UPDATE SET count = r.count + EXCLUDED.count"""
 
 
-def _log_rows(kind: str, logs: str, unit: str, join: str, sign: str = "1") -> str:
-    """``counted`` rows (kind, unit, week, transition, sign) of the log rows ``logs`` (aliased g)."""
-    week = _LOG_WEEK.format(alias="g")
+def _log_rows(kind: str, logs: str, unit: str, join: str, sign: str = "1", zone_unit: str | None = None) -> str:
+    """``counted`` rows (kind, unit, week, transition, sign) of the log rows ``logs`` (aliased g), counted in
+    ``unit`` and in the week of the zone of ``zone_unit`` (default: ``unit``, an employee log's own unit)."""
+    week = _LOG_WEEK.format(alias="g", zone_unit=zone_unit or unit)
     return f"SELECT '{kind}' AS kind, {unit} AS unit, {week} AS week, g.transition, {sign} AS sign FROM {logs} g {join}"
+
+
+# An assignment's log rows count in its position's unit, in the week of its employee's zone.
+_BY_ASSIGNMENT = (
+    f"JOIN {ASG} a ON a.id = g.assignment_id JOIN {POS} p ON p.id = a.position_id "
+    f"JOIN {EMP} ae ON ae.id = a.employee_id"
+)
+
+
+def _employee_logs(unit_filter: str = "") -> str:
+    return _log_rows("employee", EMP_LOG, "e.org_unit_id", f"JOIN {EMP} e ON e.id = g.employee_id {unit_filter}")
+
+
+def _assignment_logs(unit_filter: str = "") -> str:
+    return _log_rows(
+        "assignment", ASG_LOG, "p.org_unit_id", f"{_BY_ASSIGNMENT} {unit_filter}", zone_unit="ae.org_unit_id"
+    )
 
 
 def _transition_function(name: str, counted: str, prelude: str = "") -> str:
@@ -317,43 +350,80 @@ BEGIN
 END $$"""
 
 
+def _zones_function() -> str:
+    """An org unit's zone or place changing re-dates every log counted in that zone: the rows of the units concerned
+    are counted again from the logs (rare: an admin changing a site's zone or moving a unit)."""
+    return f"""
+CREATE OR REPLACE FUNCTION demand_rollup_unit_zones() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE h0 date; h1 date; zoned bigint[]; asg_units bigint[];
+BEGIN
+    SELECT first_week, last_week INTO h0, h1 FROM {HORIZON} LIMIT 1;
+    IF h0 IS NULL THEN RETURN NULL; END IF;
+    -- Every unit under one whose zone or path changed may now have another zone.
+    SELECT array_agg(DISTINCT u.id) INTO zoned FROM {UNIT} u
+    JOIN new_rows n ON starts_with(u.path, n.path) JOIN old_rows o ON o.id = n.id
+    WHERE n.time_zone IS DISTINCT FROM o.time_zone OR n.path IS DISTINCT FROM o.path;
+    IF zoned IS NULL THEN RETURN NULL; END IF;
+    -- Employee logs count in their employee's unit; assignment logs of those employees in their positions' units.
+    SELECT COALESCE(array_agg(DISTINCT p.org_unit_id), '{{}}') INTO asg_units FROM {ASG} a
+    JOIN {EMP} e ON e.id = a.employee_id JOIN {POS} p ON p.id = a.position_id WHERE e.org_unit_id = ANY(zoned);
+    DELETE FROM {TRANSITIONS}
+    WHERE (kind = 'employee' AND org_unit_id = ANY(zoned)) OR (kind = 'assignment' AND org_unit_id = ANY(asg_units));
+    WITH counted AS (
+        {_employee_logs("WHERE e.org_unit_id = ANY(zoned)")}
+        UNION ALL {_assignment_logs("WHERE p.org_unit_id = ANY(asg_units)")}
+    ){_TRANSITIONS_UPSERT};
+    RETURN NULL;
+END $$"""
+
+
 def _transition_triggers() -> list[tuple[str, str, str, str, str, str]]:
     """(name, table, event, transition tables, counted rows, CTEs before them) of every transition-count trigger."""
     emp_new = _log_rows("employee", "new_rows", "e.org_unit_id", f"JOIN {EMP} e ON e.id = g.employee_id")
-    asg_new = _log_rows(
-        "assignment",
-        "new_rows",
-        "p.org_unit_id",
-        f"JOIN {ASG} a ON a.id = g.assignment_id JOIN {POS} p ON p.id = a.position_id",
-    )
+    asg_new = _log_rows("assignment", "new_rows", "p.org_unit_id", _BY_ASSIGNMENT, zone_unit="ae.org_unit_id")
     moved_employees = (
         "moved AS (SELECT n.id, o.org_unit_id AS old_unit, n.org_unit_id AS new_unit FROM new_rows n "
         "JOIN old_rows o ON o.id = n.id WHERE n.org_unit_id IS DISTINCT FROM o.org_unit_id), "
+    )
+    # An employee moving takes their logs to the new unit, and re-dates their assignments' logs in its zone.
+    by_employee_assignment = (
+        f"JOIN {ASG} a ON a.id = g.assignment_id JOIN moved m ON m.id = a.employee_id "
+        f"JOIN {POS} p ON p.id = a.position_id"
     )
     emp_moved = (
         _log_rows("employee", EMP_LOG, "m.old_unit", "JOIN moved m ON m.id = g.employee_id", "-1")
         + " UNION ALL "
         + _log_rows("employee", EMP_LOG, "m.new_unit", "JOIN moved m ON m.id = g.employee_id")
+        + " UNION ALL "
+        + _log_rows("assignment", ASG_LOG, "p.org_unit_id", by_employee_assignment, "-1", zone_unit="m.old_unit")
+        + " UNION ALL "
+        + _log_rows("assignment", ASG_LOG, "p.org_unit_id", by_employee_assignment, zone_unit="m.new_unit")
     )
     moved_positions = (
         "moved AS (SELECT n.id, o.org_unit_id AS old_unit, n.org_unit_id AS new_unit FROM new_rows n "
         "JOIN old_rows o ON o.id = n.id WHERE n.org_unit_id IS DISTINCT FROM o.org_unit_id), "
     )
-    by_position = f"JOIN {ASG} a ON a.id = g.assignment_id JOIN moved m ON m.id = a.position_id"
+    by_position = (
+        f"JOIN {ASG} a ON a.id = g.assignment_id JOIN moved m ON m.id = a.position_id "
+        f"JOIN {EMP} ae ON ae.id = a.employee_id"
+    )
     pos_moved = (
-        _log_rows("assignment", ASG_LOG, "m.old_unit", by_position, "-1")
+        _log_rows("assignment", ASG_LOG, "m.old_unit", by_position, "-1", zone_unit="ae.org_unit_id")
         + " UNION ALL "
-        + _log_rows("assignment", ASG_LOG, "m.new_unit", by_position)
+        + _log_rows("assignment", ASG_LOG, "m.new_unit", by_position, zone_unit="ae.org_unit_id")
     )
     reassigned = (
-        "moved AS (SELECT n.id, po.org_unit_id AS old_unit, pn.org_unit_id AS new_unit FROM new_rows n "
+        "moved AS (SELECT n.id, po.org_unit_id AS old_unit, pn.org_unit_id AS new_unit, "
+        "eo.org_unit_id AS old_zone_unit, en.org_unit_id AS new_zone_unit FROM new_rows n "
         f"JOIN old_rows o ON o.id = n.id JOIN {POS} po ON po.id = o.position_id JOIN {POS} pn ON pn.id = n.position_id "
-        "WHERE po.org_unit_id IS DISTINCT FROM pn.org_unit_id), "
+        f"JOIN {EMP} eo ON eo.id = o.employee_id JOIN {EMP} en ON en.id = n.employee_id "
+        "WHERE po.org_unit_id IS DISTINCT FROM pn.org_unit_id OR eo.org_unit_id IS DISTINCT FROM en.org_unit_id), "
     )
+    by_moved = "JOIN moved m ON m.id = g.assignment_id"
     asg_moved = (
-        _log_rows("assignment", ASG_LOG, "m.old_unit", "JOIN moved m ON m.id = g.assignment_id", "-1")
+        _log_rows("assignment", ASG_LOG, "m.old_unit", by_moved, "-1", zone_unit="m.old_zone_unit")
         + " UNION ALL "
-        + _log_rows("assignment", ASG_LOG, "m.new_unit", "JOIN moved m ON m.id = g.assignment_id")
+        + _log_rows("assignment", ASG_LOG, "m.new_unit", by_moved, zone_unit="m.new_zone_unit")
     )
     new, both = "NEW TABLE AS new_rows", "OLD TABLE AS old_rows NEW TABLE AS new_rows"
     return [
@@ -367,23 +437,16 @@ def _transition_triggers() -> list[tuple[str, str, str, str, str, str]]:
 
 def transitions_from_scratch_sql() -> str:
     """SELECT of every transition-count row from the logs (two date parameters: the horizon's Mondays)."""
-    emp = _log_rows("employee", EMP_LOG, "e.org_unit_id", f"JOIN {EMP} e ON e.id = g.employee_id")
-    asg = _log_rows(
-        "assignment",
-        ASG_LOG,
-        "p.org_unit_id",
-        f"JOIN {ASG} a ON a.id = g.assignment_id JOIN {POS} p ON p.id = a.position_id",
-    )
     return f"""
     WITH h AS (SELECT CAST(%s AS date) AS h0, CAST(%s AS date) AS h1),
-    counted AS ({emp} UNION ALL {asg})
+    counted AS ({_employee_logs()} UNION ALL {_assignment_logs()})
     SELECT kind, unit, week, transition, SUM(sign) FROM counted, h WHERE week BETWEEN h0 AND h1
     GROUP BY kind, unit, week, transition"""
 
 
 def install_sql() -> list[str]:
     """Functions and statement-level triggers (one per event: a trigger with transition tables has one event)."""
-    statements = []
+    statements = [_ZONE_FUNCTION_SQL]
     for table, kind, function in (
         ("REQ", "requirement", _requirement_function),
         ("ASG", "assignment", _assignment_function),
@@ -424,6 +487,11 @@ def install_sql() -> list[str]:
                 f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()",
             )
         ),
+        _zones_function(),
+        f"DROP TRIGGER IF EXISTS demand_rollup_unit_zones ON {UNIT}",
+        f"CREATE TRIGGER demand_rollup_unit_zones AFTER UPDATE ON {UNIT} "
+        "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
+        "FOR EACH STATEMENT EXECUTE FUNCTION demand_rollup_unit_zones()",
         # Overtime reads the worked column's entries of the period: found from their end, not the whole history.
         f"CREATE INDEX IF NOT EXISTS demand_ledger_worked_end ON {LEDGER} (period_end) "
         "WHERE kind IN ('worked', 'adjustment')",
@@ -448,6 +516,11 @@ def uninstall_sql() -> list[str]:
     ]
     for name, table, *_ in _transition_triggers():
         statements += [f"DROP TRIGGER IF EXISTS {name} ON {table}", f"DROP FUNCTION IF EXISTS {name}()"]
+    statements += [
+        f"DROP TRIGGER IF EXISTS demand_rollup_unit_zones ON {UNIT}",
+        "DROP FUNCTION IF EXISTS demand_rollup_unit_zones()",
+        f"DROP FUNCTION IF EXISTS {ZONE_FUNCTION}(bigint)",
+    ]
     return statements
 
 
@@ -552,13 +625,19 @@ def default_horizon(today: datetime.date) -> tuple[datetime.date, datetime.date]
 def rollup_rebuild(*, first_week: datetime.date, last_week: datetime.date) -> int:
     """Recompute every rollup row over a new horizon, from scratch; returns the rows written. PostgreSQL only.
 
+    The horizon also records ``COVERIS_TIME_ZONE``, the zone of units that set none: the transition rollup's weeks
+    are local weeks, so after the setting changes the KPIs compute live until this runs again.
+
     Locks the rollup table first (writers' triggers wait, then add their difference on top), so it is safe to run
     while the API serves.
     """
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"LOCK TABLE {WEEK}, {SUPPLY}, {TRANSITIONS}, {LEDGERLESS} IN SHARE ROW EXCLUSIVE MODE")
         cursor.execute(f"DELETE FROM {HORIZON}")
-        cursor.execute(f"INSERT INTO {HORIZON} (id, first_week, last_week) VALUES (1, %s, %s)", [first_week, last_week])
+        cursor.execute(
+            f"INSERT INTO {HORIZON} (id, first_week, last_week, time_zone) VALUES (1, %s, %s, %s)",
+            [first_week, last_week, settings.COVERIS_TIME_ZONE],
+        )
         cursor.execute(f"DELETE FROM {WEEK}")
         cursor.execute(
             f"""INSERT INTO {WEEK} (position_id, week, required_headcount, required_hour_days, assigned_headcount,
@@ -610,3 +689,8 @@ def rollups_suspended_for_load():
 def horizon_covers_sql() -> str:
     """SQL true when the rollup holds every week from the first to the second date parameter."""
     return f"EXISTS (SELECT 1 FROM {HORIZON} WHERE first_week <= %s AND last_week >= %s)"  # noqa: S608
+
+
+def horizon_zone_sql() -> str:
+    """SQL true when the rollup's local weeks are those of the zone given as parameter (``COVERIS_TIME_ZONE``)."""
+    return f"EXISTS (SELECT 1 FROM {HORIZON} WHERE time_zone = %s)"  # noqa: S608

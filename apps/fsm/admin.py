@@ -2,12 +2,14 @@
 
 Any ModelAdmin whose model has a ``TransitionKind`` mixes in ``TransitionActionsAdminMixin``: one changelist action
 per transition, and buttons on the object's page for the transitions its state and the user's role allow. Both open
-an intermediate page (``transition/<name>/``): the objects, the effective date (default today), the reason, a preview
-of every rule result per object and of the cascades (``apps.fsm.preview``), the acknowledgement of warnings and — for
-admins — an override reason. Confirm performs exactly what was previewed, in one batch (``transition_perform_many``);
-refusals are messages naming each object, never a 500. ``render_preview_confirm`` renders the page for other
-operations too (docs/admin.md).
+an intermediate page (``transition/<name>/``): the objects, the effective date (default: today in the objects' zone,
+blank for each one's own today when they span zones), the reason, a preview of every rule result per object and of
+the cascades (``apps.fsm.preview``), the acknowledgement of warnings and — for admins — an override reason. Confirm
+performs exactly what was previewed, in one batch (``transition_perform_many``); refusals are messages naming each
+object, never a 500. ``render_preview_confirm`` renders the page for other operations too (docs/admin.md).
 """
+
+from collections import Counter
 
 from django import forms
 from django.contrib import admin, messages
@@ -23,7 +25,7 @@ from rangefilter.filters import DateRangeFilter
 from apps.fsm.describe import refusal_text
 from apps.fsm.models import EmployeeTransitionLog
 from apps.fsm.preview import REFUSALS, Preview, transition_confirm, transition_preview
-from apps.fsm.services import TransitionKind, TransitionRequest, transition_options
+from apps.fsm.services import TransitionKind, TransitionRequest, subject_todays_of, transition_options
 from apps.users.choices import Role
 from backend import timezones
 from backend.admin import ReadOnlyAdmin, ReadOnlyInline
@@ -48,7 +50,8 @@ class TransitionFlowForm(forms.Form):
 
     effective_date = forms.DateField(
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text="The day the change takes effect (the organisation's day; default today).",
+        required=False,
+        help_text="The day the change takes effect. Blank: today where each one works (their org unit's zone).",
     )
     reason = forms.CharField(
         required=False,
@@ -83,8 +86,20 @@ class TransitionFlowForm(forms.Form):
         )
 
 
-def _today():
-    return timezones.today()  # the organisation's day; a form may cover employees of several units
+def _default_effective_date(kind: TransitionKind, pks) -> tuple[str, str | None]:
+    """The first preview's date: today in the selected objects' zone (their employee's unit's, docs/time-zones.md).
+
+    Objects whose todays differ (a selection spanning zones) get a blank date, which the service reads as each
+    object's own today; the note returned says so, and which dates those are.
+    """
+    todays = Counter(subject_todays_of(kind, pks).values())
+    if len(todays) <= 1:
+        return (next(iter(todays)) if todays else timezones.today()).isoformat(), None
+    spread = ", ".join(f"{day.isoformat()} for {count}" for day, count in sorted(todays.items()))
+    return "", (
+        f"The selection spans time zones where today is not the same day ({spread}): with the date left blank, "
+        "each takes effect today where it is. Enter a date to use one day for all."
+    )
 
 
 def render_preview_confirm(request, modeladmin, *, title: str, rows, form, context: dict) -> TemplateResponse:
@@ -219,11 +234,13 @@ class TransitionActionsAdminMixin:
             self.message_user(request, f"{label}: no {plural} selected.", messages.WARNING)
             return HttpResponseRedirect(next_url)
         submitted = request.method == "POST" and "fingerprint" in request.POST
+        notes = []
         if submitted:
             form = TransitionFlowForm(request.POST, user=request.user)
-        else:  # the first preview: today, no reason, nothing acknowledged
-            form = TransitionFlowForm({"effective_date": _today().isoformat()}, user=request.user)
-        notes = []
+        else:  # the first preview: today where the objects are, no reason, nothing acknowledged
+            default, note = _default_effective_date(self.transition_kind, pks)
+            form = TransitionFlowForm({"effective_date": default}, user=request.user)
+            notes += [note] if note else []
         preview = None
         if form.is_valid():
             transition_request = form.transition_request(name, request.user)
@@ -279,7 +296,8 @@ class TransitionActionsAdminMixin:
         if not performed:
             return
         reason = transition_request.reason or "none given"
-        message = f"{label} → {performed[0].target}, effective {transition_request.effective_date}. Reason: {reason}"
+        effective = transition_request.effective_date or "today where each one is"
+        message = f"{label} → {performed[0].target}, effective {effective}. Reason: {reason}"
         LogEntry.objects.log_actions(
             user_id=request.user.pk,
             queryset=[item.instance for item in performed],

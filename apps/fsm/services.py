@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_fsm import TransitionNotAllowed as FSMTransitionNotAllowed
 
 from apps.api.models import Employee
-from apps.api.timezones import org_unit_zones
+from apps.api.timezones import org_unit_zones, todays_by_unit
 from apps.business_rules.engine import (
     active_rules,
     applicable_rules,
@@ -104,16 +104,24 @@ def subject_today(kind: TransitionKind, instance: models.Model) -> datetime.date
     return timezones.today(org_unit_zones([unit]).get(unit))
 
 
+def subject_todays(kind: TransitionKind, instances: list) -> dict[Any, datetime.date]:
+    """``{pk: today in the zone of the object's org unit}``: each object's default effective date (one zone query)."""
+    units = {instance.pk: kind.org_unit_of(instance) if kind.org_unit_of else None for instance in instances}
+    today = todays_by_unit(units.values())
+    return {pk: today(unit) for pk, unit in units.items()}
+
+
+def subject_todays_of(kind: TransitionKind, pks) -> dict[Any, datetime.date]:
+    """``subject_todays`` for the objects with these pks (two queries; for pages offering a default date)."""
+    related = [name for name in _related_for_rules(kind.model) if "__" not in name]
+    return subject_todays(kind, list(kind.model.objects.select_related(*related).filter(pk__in=pks)))
+
+
 def _dated_requests(kind: TransitionKind, instances: list, request: TransitionRequest) -> dict:
     """``{pk: request}`` with each object's default effective date filled in (one zone query for all of them)."""
     if request.effective_date is not None:
         return {instance.pk: request for instance in instances}
-    units = {instance.pk: kind.org_unit_of(instance) if kind.org_unit_of else None for instance in instances}
-    zones = org_unit_zones(units.values())
-    return {
-        pk: replace(request, effective_date=timezones.today(zones.get(unit, timezones.zone())))
-        for pk, unit in units.items()
-    }
+    return {pk: replace(request, effective_date=today) for pk, today in subject_todays(kind, instances).items()}
 
 
 # event → functions run after the transition, inside its transaction (cascades between apps).

@@ -2,20 +2,11 @@
 
 import django.db.models.deletion
 from django.db import migrations, models
-from django.utils import timezone
-
-from apps.demand import rollups
 
 
 def build(apps, schema_editor):
-    """Install the triggers (apps/demand/rollups.py) and build every rollup from the rows already there."""
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    with schema_editor.connection.cursor() as cursor:
-        for statement in rollups.install_sql():
-            cursor.execute(statement)
-    first, last = rollups.default_horizon(timezone.now().date())
-    rollups.rollup_rebuild(first_week=first, last_week=last)
+    """Nothing any more: 0007 installs the triggers (from apps/demand/rollups.py, which now also needs 0007's column)
+    and builds the rollups, on PostgreSQL."""
 
 
 class Migration(migrations.Migration):

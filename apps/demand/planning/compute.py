@@ -30,7 +30,7 @@ def plan_compute(
     period: Period,
     positions: QuerySet[Position],
     pool: QuerySet[Employee],
-    today: datetime.date,
+    today: datetime.date | None = None,
     weights: dict | None = None,
     seed: int = 0,
     time_limit: float = 10.0,

@@ -28,6 +28,7 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet
 
 from apps.api.models import Employee, Position
+from apps.api.timezones import todays_by_unit
 from apps.assignments.choices import COMMITTED_STATES, AssignmentState
 from apps.assignments.models import Assignment
 from apps.business_rules.choices import Outcome, Severity
@@ -129,7 +130,7 @@ class Problem:
     """Everything the solver reads. Pure data: the solver and the explanations never query."""
 
     period: Period
-    today: datetime.date
+    today: datetime.date | None  # None: each person's own today (their unit's zone)
     min_hours: int
     weeks: list[Week]
     needs: dict[int, Need]
@@ -245,11 +246,15 @@ def problem_build(
     period: Period,
     positions: QuerySet[Position],
     pool: QuerySet[Employee],
-    today: datetime.date,
+    today: datetime.date | None = None,
     min_hours: int = 4,
     max_candidates: int = 40,
 ) -> Problem:
-    """Load and pre-filter everything a plan over ``period`` for ``positions`` with people from ``pool`` needs."""
+    """Load and pre-filter everything a plan over ``period`` for ``positions`` with people from ``pool`` needs.
+
+    Rules are judged on ``today``, or, when None, on today where each person works (their unit's zone; the
+    position's for what is judged before a person is chosen): a plan may span units in several zones.
+    """
     weeks = _weeks(period)
     needs = _needs(list(positions.select_related("org_unit").order_by("code", "pk")), period)
     open_needs = {pk: n for pk, n in needs.items() if n.open}
@@ -264,6 +269,11 @@ def problem_build(
     )
     employees = list(people_qs)
     ids = [e.pk for e in employees]
+    today_in = (
+        (lambda _unit: today)
+        if today is not None
+        else todays_by_unit({e.org_unit_id for e in employees} | {n.position.org_unit_id for n in open_needs.values()})
+    )
     open_by: dict[int, list[Assignment]] = {}
     if ids and open_needs:
         open_by = open_assignments_by_employee(employees=people_qs, start=period.start, end=period.end)
@@ -363,7 +373,7 @@ def problem_build(
                 start_date=period.start,
                 end_date=period.end,
                 weekly_hours=Decimal(min_hours),
-                effective_date=period.start if event == "assignment.create" else today,
+                effective_date=period.start if event == "assignment.create" else today_in(position.org_unit_id),
             )
             rules_by_event[event] = applicable_rules(event, template, all_rules)
         scoped = [r for rs in rules_by_event.values() for r in rs]
@@ -409,7 +419,7 @@ def problem_build(
                     start_date=period.start,
                     end_date=period.end,
                     weekly_hours=Decimal(low),
-                    effective_date=period.start if event == "assignment.create" else today,
+                    effective_date=period.start if event == "assignment.create" else today_in(e.org_unit_id),
                     reason="auto-plan",
                 )
                 for rule in rules:

@@ -25,7 +25,6 @@ from apps.demand.planning.verify import plan_verify
 from apps.demand.selectors import candidate_pool, positions_in_scope
 from apps.fsm.services import TransitionRequest, transition_perform_many
 from apps.users.choices import Role
-from backend import timezones
 from backend.errors import ConflictError, InvalidInputError, PermissionDeniedError, RuleViolationError
 from backend.jobs import run_in_thread
 
@@ -123,7 +122,7 @@ def plan_run(*, plan_id: int) -> str | None:
             period=period,
             positions=positions,
             pool=pool,
-            today=timezones.today(),  # the organisation's day (a plan may span units)
+            # No ``today``: rules judge each proposal on today where its employee works (a plan may span zones).
             weights=plan.objective,
             seed=plan.seed,
             time_limit=plan.time_limit,
@@ -237,7 +236,9 @@ def plan_apply(
             proposals=[p for _i, p in chosen],
             start=period.start,
             end=period.end,
-            today=effective_date or timezones.today(),  # the organisation's day (a plan may span units)
+            # No ``effective_date``: rules judge each proposal on today where its employee works (a plan may span
+            # zones).
+            today=effective_date,
             reason=reason,
         )
         refused = [{"proposal": i, "blocks": v.blocks} for (i, _p), v in zip(chosen, verdicts, strict=True) if v.blocks]

@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.db.models import Q
 
 from apps.api.models import Employee, Position
+from apps.api.timezones import todays_by_unit
 from apps.assignments.choices import OPEN_STATES, AssignmentState
 from apps.assignments.models import Assignment
 from apps.business_rules.choices import Outcome, Severity
@@ -42,19 +43,22 @@ def plan_verify(
     proposals: list[dict],
     start: datetime.date,
     end: datetime.date,
-    today: datetime.date,
     reason: str,
+    today: datetime.date | None = None,
     events: tuple[str, ...] = EVENTS,
 ) -> list[Verdict]:
     """Judge ``proposals`` ({employee, position, weekly_hours}) over [start, end]; a ``Verdict`` each, in order.
 
-    ``today`` is the approval's effective date; ``events`` narrows the judgement (only ``assignment.create`` when
-    the proposals are to stay proposed)."""
+    ``today`` is the approval's effective date (None: today where each employee works, their unit's zone);
+    ``events`` narrows the judgement (only ``assignment.create`` when the proposals are to stay proposed)."""
     if not proposals:
         return []
     employee_ids = sorted({p["employee"] for p in proposals})
     position_ids = sorted({p["position"] for p in proposals})
     employees = {e.pk: e for e in Employee.objects.select_related("org_unit").filter(pk__in=employee_ids)}
+    today_in = (
+        (lambda _unit: today) if today is not None else todays_by_unit({e.org_unit_id for e in employees.values()})
+    )
     positions = {p.pk: p for p in Position.objects.select_related("org_unit").filter(pk__in=position_ids)}
     rules = list(active_rules())
     opened: dict[int, list] = defaultdict(list)
@@ -104,7 +108,7 @@ def plan_verify(
                 start_date=start,
                 end_date=end,
                 weekly_hours=Decimal(str(p["weekly_hours"])),
-                effective_date=start if event == "assignment.create" else today,
+                effective_date=start if event == "assignment.create" else today_in(employee.org_unit_id),
                 reason=reason,
             )
             for rule in applicable_rules(event, facts, rules):

@@ -31,6 +31,24 @@ def assert_error(response, status: int, code: str, *fields: str) -> dict:
     return body["error"]
 
 
+def transitions_held() -> set[tuple]:
+    """The transition rollup's non-zero rows (kind, org unit, week, transition, count)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT kind, org_unit_id, week, transition, count FROM demand_transitionweek WHERE count <> 0")
+        return set(cursor.fetchall())
+
+
+def transitions_from_scratch() -> set[tuple]:
+    """The same rows recomputed from the logs over the horizon (the oracle of the triggers)."""
+    from apps.demand import rollups
+    from apps.demand.models import RollupHorizon
+
+    horizon = RollupHorizon.objects.get()
+    with connection.cursor() as cursor:
+        cursor.execute(rollups.transitions_from_scratch_sql(), [horizon.first_week, horizon.last_week])
+        return {row for row in cursor.fetchall() if row[4]}
+
+
 def count_queries(client, url: str) -> tuple[int, object]:
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)

@@ -6,16 +6,23 @@ import random
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.db import connection
 
+from apps.api.models import Employee, OrgUnit, Position
 from apps.api.tests.factories import PositionFactory
 from apps.assignments.models import Assignment
-from apps.demand import coverage, rollups
+from apps.assignments.services import assignment_transition
+from apps.assignments.tests.factories import AssignmentFactory
+from apps.demand import coverage, kpis, rollups
 from apps.demand.coverage import coverage_by_position_week, coverage_totals
 from apps.demand.models import CoverageRequirement, RollupHorizon
 from apps.demand.periods import Period
-from apps.demand.tests.conftest import D
+from apps.demand.tests.conftest import D, transitions_from_scratch, transitions_held
+from apps.fsm.services import employee_transition
+
+AKL, LAX = "Pacific/Auckland", "America/Los_Angeles"
 
 pytestmark = pytest.mark.postgres
 
@@ -325,68 +332,67 @@ def test_kpis_come_from_the_rollups(scenario, auth_client, monkeypatch):
     assert Decimal(client.get(url).json()["leave_hours"]) == Decimal(rolled["leave_hours"]) + 1
 
 
-def _transitions_held() -> set[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT kind, org_unit_id, week, transition, count FROM demand_transitionweek WHERE count <> 0")
-        return set(cursor.fetchall())
+# Moments around week boundaries (Sunday 10:00Z to Monday 14:00Z): local weeks differ from UTC's in most zones.
+BOUNDARY = datetime.datetime(2026, 11, 29, 10, 0, tzinfo=datetime.UTC)
 
 
-def _transitions_from_scratch() -> set[tuple]:
-    horizon = RollupHorizon.objects.get()
-    with connection.cursor() as cursor:
-        cursor.execute(rollups.transitions_from_scratch_sql(), [horizon.first_week, horizon.last_week])
-        return {row for row in cursor.fetchall() if row[4]}
-
-
-def test_transition_counts_follow_logs_and_moves_and_kpis_agree_with_the_live_counts(
-    tree, make_employee, make_user, monkeypatch
+@pytest.mark.parametrize(
+    ("organisation", "overrides"),
+    [("UTC", {}), ("America/Los_Angeles", {}), ("UTC", {"dept": AKL, "other": LAX})],
+    ids=["utc", "non-utc-organisation", "unit-overrides"],
+)
+def test_transition_counts_follow_logs_moves_and_zones_in_local_weeks_and_kpis_agree_with_the_live_counts(
+    organisation, overrides, tree, make_employee, make_user, settings
 ):
-    from apps.api.models import Employee, OrgUnit, Position
-    from apps.assignments.services import assignment_transition
-    from apps.assignments.tests.factories import AssignmentFactory
-    from apps.demand import kpis
-    from apps.fsm.services import employee_transition
-
-    rng = random.Random(3)
+    settings.COVERIS_TIME_ZONE = organisation
+    for name, zone in overrides.items():
+        OrgUnit.objects.filter(pk=getattr(tree, name).pk).update(time_zone=zone)
+    first, last = rollups.default_horizon(D(2026, 11, 30))
+    rollups.rollup_rebuild(first_week=first, last_week=last)
+    rng = random.Random(5)
     hr = make_user("hr")
-    units = [tree.dept, tree.team, tree.other]
+    units = [tree.dept, tree.team, tree.other, tree.elsewhere]
     positions = [PositionFactory(org_unit=rng.choice(units)) for _ in range(3)]
     people = [make_employee(rng.choice(units), state="pending") for _ in range(4)]
-    for person in people:
-        employee_transition(employee_id=person.pk, name="activate", actor=hr)
-    proposals = [AssignmentFactory(employee=person, position=positions[i % 3]) for i, person in enumerate(people)]
+    proposals = [AssignmentFactory(employee=p, position=positions[i % 3]) for i, p in enumerate(people)]
+    for i, person in enumerate(people):
+        with time_machine.travel(BOUNDARY + datetime.timedelta(hours=7 * i), tick=False):
+            employee_transition(employee_id=person.pk, name="activate", actor=hr)
     for step in range(24):
-        action = rng.choice(["leave", "approve", "move_employee", "move_position", "reassign"])
-        if action == "leave":
-            person = rng.choice(people)
-            person.refresh_from_db()
-            name = "start_leave" if person.state == "active" else "return_from_leave"
-            employee_transition(employee_id=person.pk, name=name, actor=hr)
-        elif action == "approve" and proposals:
-            assignment_transition(assignment_id=proposals.pop().pk, name="approve", actor=hr)
-        elif action == "move_employee":
-            Employee.objects.filter(pk=rng.choice(people).pk).update(org_unit=rng.choice(units))
-        elif action == "move_position":
-            Position.objects.filter(pk=rng.choice(positions).pk).update(org_unit=rng.choice(units))
-        elif action == "reassign":
-            Assignment.objects.filter(pk=rng.choice(proposals or [Assignment.objects.first()]).pk).update(
-                position=PositionFactory(org_unit=rng.choice(units))
-            )
-        if step % 6 == 5:
-            assert _transitions_held() == _transitions_from_scratch(), f"after step {step} ({action})"
-    assert _transitions_held()
+        action = rng.choice(["leave", "approve", "move_employee", "move_position", "reassign", "rezone"])
+        moment = BOUNDARY + datetime.timedelta(minutes=rng.randrange(28 * 60))
+        with time_machine.travel(moment, tick=False):
+            if action == "leave":
+                person = Employee.objects.get(pk=rng.choice(people).pk)
+                name = "start_leave" if person.state == "active" else "return_from_leave"
+                employee_transition(employee_id=person.pk, name=name, actor=hr)
+            elif action == "approve" and proposals:
+                assignment_transition(assignment_id=proposals.pop().pk, name="approve", actor=hr)
+            elif action == "move_employee":
+                Employee.objects.filter(pk=rng.choice(people).pk).update(org_unit=rng.choice(units))
+            elif action == "move_position":
+                Position.objects.filter(pk=rng.choice(positions).pk).update(org_unit=rng.choice(units))
+            elif action == "reassign":
+                Assignment.objects.filter(pk=rng.choice(sorted(a.pk for a in Assignment.objects.all()))).update(
+                    position=PositionFactory(org_unit=rng.choice(units))
+                )
+            elif action == "rezone":
+                OrgUnit.objects.filter(pk=rng.choice(units).pk).update(
+                    time_zone=rng.choice(["", AKL, LAX, "Europe/Paris"])
+                )
+        if step % 4 == 3:
+            assert transitions_held() == transitions_from_scratch(), f"after step {step} ({action})"
+    held = transitions_held()
+    assert len({week for _kind, _unit, week, _name, _n in held}) >= 2  # the moments really span two local weeks
 
-    today = datetime.date.today()
-    period = Period(today, today)
-    totals = []
-    for unit in (None, tree.dept, tree.other):
-        units_qs, employees, positions_qs = OrgUnit.objects.all(), Employee.objects.all(), Position.objects.all()
-        rolled = kpis.kpi_summary(
-            positions=positions_qs, employees=employees, period=period, org_unit=unit, units=units_qs
-        )["transitions"]
-        live = kpis.kpi_summary(positions=positions_qs, employees=employees, period=period, org_unit=unit)[
-            "transitions"
-        ]
-        assert rolled == live, unit
-        totals.append(rolled["total"])
-    assert totals[0] > 0
+    employees, positions_qs = Employee.objects.all(), Position.objects.all()
+    for week in (D(2026, 11, 23), D(2026, 11, 30)):
+        for unit in (None, tree.dept, tree.other):
+            period = Period(week, week + datetime.timedelta(days=6))
+            rolled = kpis.kpi_summary(
+                positions=positions_qs, employees=employees, period=period, org_unit=unit, units=OrgUnit.objects.all()
+            )["transitions"]
+            live = kpis.kpi_summary(positions=positions_qs, employees=employees, period=period, org_unit=unit)[
+                "transitions"
+            ]
+            assert rolled == live, (week, unit)
