@@ -11,7 +11,8 @@ from django.utils.html import format_html, format_html_join
 from import_export.admin import ImportExportMixin
 
 from apps.api.admin import PositionAdmin
-from apps.api.timezones import org_unit_zone
+from apps.api.models import Employee
+from apps.api.timezones import org_unit_zone, todays_by_unit
 from apps.assignments.models import Assignment
 from apps.demand import services
 from apps.demand.choices import PlanStatus
@@ -20,7 +21,13 @@ from apps.demand.imports import CoverageRequirementResource
 from apps.demand.models import CoverageRequirement, Plan
 from apps.demand.periods import Period
 from apps.demand.planning.preview import ApplyChoice, plan_apply_confirm, plan_apply_preview
-from apps.fsm.admin import MAX_NAMED_DONE, TransitionFlowForm, refusal_text, render_preview_confirm
+from apps.fsm.admin import (
+    MAX_NAMED_DONE,
+    TransitionFlowForm,
+    default_effective_date,
+    refusal_text,
+    render_preview_confirm,
+)
 from apps.fsm.preview import REFUSALS
 from apps.users.choices import Role
 from backend import timezones
@@ -108,6 +115,13 @@ def _table(headers: list[str], rows: list[list]) -> str:
     return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
 
 
+def _proposal_todays(proposals: list[dict]) -> list[datetime.date]:
+    """Today where each proposal's employee works (two queries for the plan)."""
+    units = dict(Employee.objects.filter(pk__in={p["employee"] for p in proposals}).values_list("pk", "org_unit_id"))
+    today = todays_by_unit(units.values())
+    return [today(units.get(p["employee"])) for p in proposals]
+
+
 class PlanApplyForm(TransitionFlowForm):
     """The transitions' form (effective date, reason, acknowledgement, an admin's override) plus what applying a
     plan asks: which proposals, approve them too, re-check a stale plan against today's data."""
@@ -129,8 +143,8 @@ class PlanApplyForm(TransitionFlowForm):
         super().__init__(*args, **kwargs)
         self.fields["proposals"].choices = proposals
         self.fields["effective_date"].help_text = (
-            "The day the approvals take effect (the organisation's day; default today). The assignments run over "
-            "the plan's period."
+            "The day the approvals take effect (default: today where the employees work; blank: each one's own "
+            "today). The assignments run over the plan's period."
         )
         self.fields["reason"].help_text = "Why (kept in the approvals' log after “Auto-plan #N”; rules may need one)."
 
@@ -274,12 +288,14 @@ class PlanAdmin(admin.ModelAdmin):
             for i, p in enumerate(proposals)
         ]
         submitted = request.method == "POST" and "fingerprint" in request.POST
+        notes, preview = [], None
         if submitted:
             form = PlanApplyForm(request.POST, user=request.user, proposals=choices)
-        else:  # the first preview: every proposal, proposed only, today, nothing acknowledged
-            initial = {"effective_date": timezones.today().isoformat(), "proposals": [c for c, _label in choices]}
+        else:  # the first preview: every proposal, proposed only, today where they work, nothing acknowledged
+            default, note = default_effective_date(_proposal_todays(proposals))
+            initial = {"effective_date": default, "proposals": [c for c, _label in choices]}
             form = PlanApplyForm(initial, user=request.user, proposals=choices)
-        notes, preview = [], None
+            notes += [note] if note else []
         if form.is_valid():
             choice = form.apply_choice()
             try:

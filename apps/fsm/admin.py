@@ -37,6 +37,7 @@ __all__ = [
     "TransitionActionsAdminMixin",
     "TransitionLogAdmin",
     "TransitionLogInline",
+    "default_effective_date",
     "refusal_text",
     "render_preview_confirm",
 ]
@@ -86,16 +87,16 @@ class TransitionFlowForm(forms.Form):
         )
 
 
-def _default_effective_date(kind: TransitionKind, pks) -> tuple[str, str | None]:
-    """The first preview's date: today in the selected objects' zone (their employee's unit's, docs/time-zones.md).
+def default_effective_date(todays) -> tuple[str, str | None]:
+    """The date a preview page offers first, from each object's today (its employee's unit's zone, docs/time-zones.md).
 
-    Objects whose todays differ (a selection spanning zones) get a blank date, which the service reads as each
-    object's own today; the note returned says so, and which dates those are.
+    One day for all: that day. Objects whose todays differ (a selection spanning zones) get a blank date, which the
+    services read as each object's own today, and a note saying so and which days those are.
     """
-    todays = Counter(subject_todays_of(kind, pks).values())
-    if len(todays) <= 1:
-        return (next(iter(todays)) if todays else timezones.today()).isoformat(), None
-    spread = ", ".join(f"{day.isoformat()} for {count}" for day, count in sorted(todays.items()))
+    counts = Counter(todays)
+    if len(counts) <= 1:
+        return (next(iter(counts)) if counts else timezones.today()).isoformat(), None
+    spread = ", ".join(f"{day.isoformat()} for {count}" for day, count in sorted(counts.items()))
     return "", (
         f"The selection spans time zones where today is not the same day ({spread}): with the date left blank, "
         "each takes effect today where it is. Enter a date to use one day for all."
@@ -238,7 +239,7 @@ class TransitionActionsAdminMixin:
         if submitted:
             form = TransitionFlowForm(request.POST, user=request.user)
         else:  # the first preview: today where the objects are, no reason, nothing acknowledged
-            default, note = _default_effective_date(self.transition_kind, pks)
+            default, note = default_effective_date(subject_todays_of(self.transition_kind, pks).values())
             form = TransitionFlowForm({"effective_date": default}, user=request.user)
             notes += [note] if note else []
         preview = None

@@ -76,3 +76,16 @@ def test_verifying_a_plan_judges_each_proposal_on_its_employees_today(zoned, jud
     day = datetime.date(2026, 12, 24)  # a day given is everyone's
     verify_module.plan_verify(proposals=proposals, start=PERIOD.start, end=PERIOD.end, reason="test", today=day)
     assert {judged_on[("assignment.approve", e.pk)] for e in (kiwi, angeleno)} == {day}
+
+
+def test_applying_a_plan_in_the_admin_offers_the_employees_today_or_a_blank_date_across_zones(zoned, tree):
+    from apps.demand.admin import _proposal_todays
+    from apps.fsm.admin import default_effective_date
+
+    kiwi, angeleno = zoned["kiwi"], zoned["angeleno"]
+    with time_machine.travel(NOW, tick=False):
+        assert _proposal_todays([{"employee": kiwi.pk}, {"employee": angeleno.pk}]) == [AKL_TODAY, LAX_TODAY]
+        date, note = default_effective_date(_proposal_todays([{"employee": kiwi.pk}, {"employee": angeleno.pk}]))
+        assert date == ""
+        assert f"{LAX_TODAY.isoformat()} for 1, {AKL_TODAY.isoformat()} for 1" in note
+        assert default_effective_date(_proposal_todays([{"employee": kiwi.pk}])) == (AKL_TODAY.isoformat(), None)
