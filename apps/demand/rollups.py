@@ -293,12 +293,14 @@ POS = "api_position"
 UNIT = "api_orgunit"
 # The zone that decides an org unit's day (docs/time-zones.md): its own time_zone, else its nearest ancestor's, else
 # the organisation's, which the horizon row holds (``rollup_rebuild`` writes COVERIS_TIME_ZONE there; reports read
-# the transition rollup only while the two agree). apps/api/timezones.py computes the same for Python.
+# the transition rollup only while the two agree). apps/api/timezones.py computes the same for Python. The ancestors
+# are the ids of the unit's materialized path ("/1/7/12/"): primary-key probes, not a scan of every unit.
 ZONE_FUNCTION = "demand_unit_time_zone"
 _ZONE_FUNCTION_SQL = f"""
 CREATE OR REPLACE FUNCTION {ZONE_FUNCTION}(unit_id bigint) RETURNS text LANGUAGE sql STABLE AS $$
     SELECT COALESCE(
-        (SELECT a.time_zone FROM {UNIT} u JOIN {UNIT} a ON starts_with(u.path, a.path)
+        (SELECT a.time_zone FROM {UNIT} u
+         JOIN {UNIT} a ON a.id = ANY(string_to_array(btrim(u.path, '/'), '/')::bigint[])
          WHERE u.id = unit_id AND a.time_zone <> '' ORDER BY a.depth DESC LIMIT 1),
         (SELECT NULLIF(time_zone, '') FROM {HORIZON} LIMIT 1),
         'UTC')
