@@ -140,5 +140,6 @@ class PlanApplySerializer(serializers.Serializer):
         help_text="Admins only: apply despite failing block rules, for this reason (kept in the log).",
     )
     effective_date = BoundedDateField(
-        required=False, help_text="The day the approvals take effect (default: today where each proposal's employee works)."
+        required=False,
+        help_text="The day the approvals take effect (default: today where each proposal's employee works).",
     )
