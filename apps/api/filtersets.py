@@ -18,9 +18,9 @@ from django_filters.widgets import QueryArrayWidget
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from apps.api.choices import EmployeeState
 from apps.api.models import Employee, OrgUnit, Position
 from apps.api.selectors import org_unit_list
-from apps.fsm.choices import EmployeeState
 from apps.tags.models import EmployeeTag, TagCatalog
 from backend.filters import ColumnMultipleChoiceFilter, StableOrderingFilter, StrictBooleanFilter, in_callers_scope
 

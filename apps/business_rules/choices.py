@@ -1,6 +1,6 @@
 from django.db import models
 
-from apps.fsm.choices import EmployeeTransition
+from apps.api.choices import EmployeeTransition
 
 
 class Severity(models.TextChoices):

@@ -5,9 +5,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from apps.api.choices import EmployeeState
 from apps.assignments.choices import COMMITTED_STATES, OPEN_STATES
 from apps.business_rules.facts import Facts, peak
-from apps.fsm.choices import EmployeeState
 
 
 @dataclass

@@ -44,6 +44,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from apps.api.choices import EmployeeState
 from apps.api.models import Employee, Position
 from apps.assignments.choices import COMMITTED_STATES, OPEN_STATES
 from apps.assignments.models import Assignment
@@ -53,7 +54,6 @@ from apps.business_rules.facts import Facts
 from apps.business_rules.registry import REGISTRY
 from apps.demand.sql import in_list, queryset_sql
 from apps.demand.supply import supply_ctes
-from apps.fsm.choices import EmployeeState
 from apps.tags.models import EmployeeTag, PositionTag, TagCatalog
 
 ASG = Assignment._meta.db_table

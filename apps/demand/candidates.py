@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Q, QuerySet
 
+from apps.api.choices import EmployeeState
 from apps.api.models import Employee, Position
 from apps.api.timezones import org_unit_zone
 from apps.assignments.choices import OPEN_STATES
@@ -26,7 +27,6 @@ from apps.demand.candidate_sql import candidate_shortlist
 from apps.demand.periods import CENT, hours_text
 from apps.demand.periods import hours as to_hours
 from apps.demand.supply import supply_by_employee
-from apps.fsm.choices import EmployeeState
 from apps.tags.models import EmployeeTag, PositionTag
 from backend import timezones
 

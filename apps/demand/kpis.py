@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
+from apps.api.choices import EmployeeState
 from apps.api.models import Employee, OrgUnit, Position
 from apps.api.timezones import effective_time_zone_expression
 from apps.assignments.models import AssignmentTransitionLog
@@ -19,7 +20,6 @@ from apps.demand.periods import Period, hours, hours_text, ratio
 from apps.demand.rollups import TRANSITIONS, horizon_covers_sql, horizon_zone_sql
 from apps.demand.sql import queryset_sql
 from apps.demand.supply import supply_totals, supply_totals_rolled
-from apps.fsm.choices import EmployeeState
 from apps.fsm.models import EmployeeTransitionLog
 from backend import timezones
 

@@ -10,9 +10,9 @@ they take the querysets built here as their scope, so every read shares one defi
 
 from django.db.models import Q, QuerySet
 
+from apps.api.choices import EmployeeState
 from apps.api.models import Employee, OrgUnit, Position
 from apps.demand.models import CoverageRequirement
-from apps.fsm.choices import EmployeeState
 from backend.permissions import scope_for
 
 

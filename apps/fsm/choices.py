@@ -1,19 +1,6 @@
-from django.db import models
+"""The employee's states and transition names are defined with the employee (``apps.api.choices``); the names stay
+importable from here for the state machine's callers."""
 
+from apps.api.choices import EmployeeState, EmployeeTransition
 
-class EmployeeState(models.TextChoices):
-    PENDING = "pending", "Pending"
-    ACTIVE = "active", "Active"
-    ON_LEAVE = "on_leave", "On leave"
-    SUSPENDED = "suspended", "Suspended"
-    TERMINATED = "terminated", "Terminated"
-
-
-class EmployeeTransition(models.TextChoices):
-    ACTIVATE = "activate", "Activate"
-    START_LEAVE = "start_leave", "Start leave"
-    RETURN_FROM_LEAVE = "return_from_leave", "Return from leave"
-    SUSPEND = "suspend", "Suspend"
-    REINSTATE = "reinstate", "Reinstate"
-    TERMINATE = "terminate", "Terminate"
-    REHIRE = "rehire", "Rehire"
+__all__ = ["EmployeeState", "EmployeeTransition"]

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_fsm import FSMField, FSMFieldMixin, transition
 
-from apps.fsm.choices import EmployeeState
+from apps.api.choices import EmployeeState
 from backend import timezones
 from backend.audit.db import append_only_triggers
 from backend.audit.models import ChainedModel

@@ -14,6 +14,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed as FSMTransitionNotAllowed
 
+from apps.api.choices import EmployeeTransition
 from apps.api.models import Employee
 from apps.api.timezones import org_unit_zones, todays_by_unit
 from apps.business_rules.engine import (
@@ -25,7 +26,6 @@ from apps.business_rules.engine import (
     rules_decision,
 )
 from apps.business_rules.facts import Facts
-from apps.fsm.choices import EmployeeTransition
 from apps.fsm.models import EmployeeTransitionLog
 from apps.users.choices import Role
 from backend import timezones

@@ -13,10 +13,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Min, Q, QuerySet
 from django.utils import timezone
 
+from apps.api.choices import EmployeeState
 from apps.api.models import Employee
 from apps.api.timezones import employee_today, employee_zone
 from apps.business_rules.engine import evaluate_event, raise_for_decision, rules_decision
-from apps.fsm.choices import EmployeeState
 from apps.offer.choices import BALANCE_KINDS, EntryBasis, EntryKind, EntrySource
 from apps.offer.models import ClockEvent, LedgerEntry
 from apps.users.choices import Role

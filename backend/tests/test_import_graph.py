@@ -61,6 +61,28 @@ def test_no_app_takes_the_audit_machinery_from_elsewhere():
     assert offenders == set()
 
 
+def app_edges() -> dict[tuple[str, str], set[str]]:
+    """``(app, other app) → {"path: module", ...}`` for every import of one app's code from another's."""
+    edges: dict[tuple[str, str], set[str]] = {}
+    for path in code_files(APPS):
+        if "migrations" in path.parts:
+            continue
+        app = path.relative_to(APPS).parts[0]
+        for module in imported_modules(path):
+            parts = module.split(".")
+            if parts[0] == "apps" and len(parts) > 1 and parts[1] != app:
+                edges.setdefault((app, parts[1]), set()).add(f"{path.relative_to(APPS)}: {module}")
+    return edges
+
+
+def test_the_rules_engine_does_not_import_the_state_machine():
+    # apps/fsm asks the rules engine before a transition; the engine imports nothing of it back (the employee's
+    # states and transition names live with the employee, in apps.api.choices).
+    edges = app_edges()
+    assert ("fsm", "business_rules") in edges  # the allowed direction is really there: the check looks at the right
+    assert edges.get(("business_rules", "fsm"), set()) == set()
+
+
 def test_the_import_check_sees_function_level_imports(tmp_path):
     # The checks above would be blind to lazy imports if this failed.
     module = tmp_path / "m.py"

@@ -11,8 +11,22 @@ from rest_framework import serializers
 from apps.business_rules.choices import KNOWN_EVENTS
 from apps.business_rules.models import BusinessRule, BusinessRuleVersion
 from apps.business_rules.selectors import evaluation_subjects
-from apps.fsm.api.serializers import RuleResultSerializer  # one schema component for a rule result, API-wide
 from backend.serializers import BoundedDateField, ModelSerializer, StrictIntegerField, StrictPrimaryKeyRelatedField
+
+
+class RuleResultSerializer(serializers.Serializer):
+    """One rule's result in an evaluation; one schema component API-wide (transitions' 422s use it too)."""
+
+    rule = serializers.CharField()
+    version = serializers.IntegerField()
+    rule_type = serializers.CharField()
+    outcome = serializers.ChoiceField(choices=["pass", "fail"])
+    severity = serializers.ChoiceField(choices=["block", "warn"])
+    message = serializers.CharField()
+    observed = serializers.JSONField(allow_null=True)
+    threshold = serializers.JSONField(allow_null=True)
+    remediation = serializers.CharField(allow_blank=True)
+    related = serializers.JSONField()
 
 
 class BusinessRuleSerializer(ModelSerializer):

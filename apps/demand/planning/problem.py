@@ -27,6 +27,7 @@ from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 
+from apps.api.choices import EmployeeState
 from apps.api.models import Employee, Position
 from apps.api.timezones import todays_by_unit
 from apps.assignments.choices import COMMITTED_STATES, AssignmentState
@@ -45,7 +46,6 @@ from apps.demand.coverage import coverage_by_position_week
 from apps.demand.models import CoverageRequirement
 from apps.demand.periods import Period
 from apps.demand.supply import supply_by_employee
-from apps.fsm.choices import EmployeeState
 from apps.tags.models import EmployeeTag, PositionTag
 
 EVENTS = ("assignment.create", "assignment.approve")

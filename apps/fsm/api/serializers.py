@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from apps.business_rules.api.serializers import RuleResultSerializer
 from backend.serializers import BoundedDateField, CompiledRepresentationMixin
 
 
@@ -12,19 +13,6 @@ class TransitionInputSerializer(serializers.Serializer):
     acknowledge_warnings = serializers.BooleanField(required=False, default=False)
     override_reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     dry_run = serializers.BooleanField(required=False, default=False)
-
-
-class RuleResultSerializer(serializers.Serializer):
-    rule = serializers.CharField()
-    version = serializers.IntegerField()
-    rule_type = serializers.CharField()
-    outcome = serializers.ChoiceField(choices=["pass", "fail"])
-    severity = serializers.ChoiceField(choices=["block", "warn"])
-    message = serializers.CharField()
-    observed = serializers.JSONField(allow_null=True)
-    threshold = serializers.JSONField(allow_null=True)
-    remediation = serializers.CharField(allow_blank=True)
-    related = serializers.JSONField()
 
 
 class RuleViolationDetailsSerializer(serializers.Serializer):
