@@ -4,8 +4,15 @@ apps add inlines and panels to without the owning app importing them."""
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.core.exceptions import PermissionDenied
 from django.forms.models import BaseInlineFormSet
+from django.template.response import TemplateResponse
+from django.utils.text import capfirst
+
+from backend.audit.context import REASON_MAX_LENGTH, audit_context
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -19,6 +26,37 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ChangeReasonAdminMixin:
+    """A "Reason for this change" box on the record's form: what is typed there reaches the change-history rows
+    the save writes (``pgh_context.reason``), as ``X-Change-Reason`` does for the API. Optional, like the API's."""
+
+    change_reason_field = "change_reason"
+
+    def get_form(self, request, obj=None, **kwargs):
+        base = kwargs.get("form", self.form)
+        field = forms.CharField(
+            label="Reason for this change",
+            required=False,
+            max_length=REASON_MAX_LENGTH,
+            widget=forms.Textarea(attrs={"rows": 2}),
+            help_text="Recorded with the change in the audit trail.",
+        )
+        kwargs["form"] = type(f"{base.__name__}WithReason", (base,), {self.change_reason_field: field})
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is not None and self.change_reason_field not in flatten_fieldsets(fieldsets):
+            fieldsets.append(("Audit", {"fields": [self.change_reason_field]}))
+        return fieldsets
+
+    def save_form(self, request, form, change):
+        # Called before ``save_model`` (which admins override to call their service) and ``save_related``: the
+        # reason joins the request's change-history context (HistoryContextMiddleware) for every write after it.
+        with audit_context(reason=form.cleaned_data.get(self.change_reason_field, "").strip()):
+            return super().save_form(request, form, change)
 
 
 class CappedInlineFormSet(BaseInlineFormSet):
@@ -77,6 +115,9 @@ class FileAdminMixin:
 
     change_form_template = "admin/coveris/change_form_file.html"
     file_panels: tuple[Panel, ...] = ()
+    # The record's "History" page shows this panel instead of Django's admin log, when an app sets one
+    # (``set_history_panel``): the audit trail, which also has what was changed outside the admin.
+    history_panel: Panel | None = None
 
     def get_inline_instances(self, request, obj=None):
         # Read-only inlines show a saved record's rows; an add page has none, and a POST has nothing of theirs to
@@ -91,6 +132,28 @@ class FileAdminMixin:
             context["file_panels"] = [self._panel(panel, request, obj) for panel in self.file_panels]
         return super().render_change_form(request, context, add, change, form_url, obj)
 
+    def history_view(self, request, object_id, extra_context=None):
+        if self.history_panel is None:
+            return super().history_view(request, object_id, extra_context)
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"History: {obj}",
+            "subtitle": None,
+            "module_name": str(capfirst(self.opts.verbose_name_plural)),
+            "object": obj,
+            "opts": self.opts,
+            "preserved_filters": self.get_preserved_filters(request),
+            "trail": self._panel(self.history_panel, request, obj),
+            **(extra_context or {}),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/coveris/object_history_trail.html", context)
+
     @staticmethod
     def _panel(panel: Panel, request, obj) -> dict:
         columns, rows, note = panel.rows(request, obj)
@@ -101,6 +164,11 @@ def add_file_inline(model_admin: type, inline: type) -> None:
     """Show ``inline`` on ``model_admin``'s record pages (call from the inline's own app's admin module)."""
     if inline not in model_admin.inlines:
         model_admin.inlines = [*model_admin.inlines, inline]
+
+
+def set_history_panel(model_admin: type, panel: Panel) -> None:
+    """Show ``panel`` as ``model_admin``'s History page (call from the panel's own app's admin module)."""
+    model_admin.history_panel = panel
 
 
 def add_file_panel(model_admin: type, panel: Panel) -> None:

@@ -21,6 +21,7 @@ from django.urls import is_valid_path
 from pghistory.middleware import HistoryMiddleware
 from whitenoise.middleware import WhiteNoiseMiddleware
 
+from backend.audit.context import REASON_HEADER, ReasonError, audit_context, reason_from_header
 from backend.exceptions import STATUS_CODES, error_json_response, plain_error_response
 from backend.request_context import current_request_id
 
@@ -212,15 +213,26 @@ class APIErrorMiddleware(_DualModeMiddleware):
 
 
 class HistoryContextMiddleware(HistoryMiddleware):
-    """django-pghistory's context for every write request: the actor (set when DRF authenticates), the URL and
-    the request id, so each change-history row the database triggers write says who, through what and which
-    request. Place after ``RequestIDMiddleware`` and ``AuthenticationMiddleware``."""
+    """django-pghistory's context for every write request: the actor (set when DRF authenticates), the URL, the
+    request id and the caller's reason (``X-Change-Reason``), so each change-history row says who, through what,
+    which request and why. Place after ``RequestIDMiddleware`` and ``AuthenticationMiddleware``.
+
+    On PostgreSQL the context reaches the triggers; on SQLite it is held in Python for ``backend.audit.recorder``
+    (``backend.audit.context``). A reason header that cannot be stored is a 400 before the view runs."""
 
     def get_context(self, request: HttpRequest) -> dict:
-        return {**super().get_context(request), "request_id": getattr(request, "request_id", "")}
+        context = {**super().get_context(request), "request_id": getattr(request, "request_id", "")}
+        if reason := getattr(request, "change_reason", ""):
+            context["reason"] = reason
+        return context
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        # The context travels in PostgreSQL settings (set_config) to the triggers; SQLite has neither.
-        if connection.vendor != "postgresql":
-            return self.get_response(request)
-        return super().__call__(request)
+        try:
+            request.change_reason = reason_from_header(request.headers.get(REASON_HEADER))
+        except ReasonError as exc:
+            return error_json_response(400, "validation_error", str(exc), {REASON_HEADER: [str(exc)]})
+        if connection.vendor == "postgresql":
+            return super().__call__(request)
+        # No set_config on SQLite: enter the context in Python first, so pghistory's (entered inside) adds no SQL.
+        with audit_context():
+            return super().__call__(request)

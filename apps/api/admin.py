@@ -25,7 +25,7 @@ from apps.api.services import (
 from apps.fsm.admin import EmployeeTransitionLogInline, TransitionActionsAdminMixin
 from apps.fsm.services import EMPLOYEE_TRANSITIONS
 from backend import timezones
-from backend.admin import FileAdminMixin, ReadOnlyAdmin
+from backend.admin import ChangeReasonAdminMixin, FileAdminMixin, ReadOnlyAdmin
 
 
 def _adopt(obj, saved) -> None:
@@ -98,7 +98,7 @@ class OrgUnitAdminForm(forms.ModelForm):
 
 
 @admin.register(OrgUnit)
-class OrgUnitAdmin(admin.ModelAdmin):
+class OrgUnitAdmin(ChangeReasonAdminMixin, admin.ModelAdmin):
     form = OrgUnitAdminForm
     list_display = ("code", "name", "parent", "depth", "path", "time_zone", "is_active")
     list_filter = ("is_active", "depth", ("parent", admin.RelatedOnlyFieldListFilter))
@@ -116,7 +116,7 @@ class OrgUnitAdmin(admin.ModelAdmin):
 
 
 @admin.register(Position)
-class PositionAdmin(ImportExportMixin, FileAdminMixin, admin.ModelAdmin):
+class PositionAdmin(ChangeReasonAdminMixin, ImportExportMixin, FileAdminMixin, admin.ModelAdmin):
     """A position's page is its file: requirements, coverage of the coming weeks, assigned people (other apps add
     them with ``backend.admin.add_file_inline``/``add_file_panel``)."""
 
@@ -164,7 +164,9 @@ class EmployeeAdminForm(forms.ModelForm):
 
 
 @admin.register(Employee)
-class EmployeeAdmin(ImportExportMixin, TransitionActionsAdminMixin, FileAdminMixin, admin.ModelAdmin):
+class EmployeeAdmin(
+    ChangeReasonAdminMixin, ImportExportMixin, TransitionActionsAdminMixin, FileAdminMixin, admin.ModelAdmin
+):
     """An employee's page is their file: state and transition buttons, transitions (newest first), and what other
     apps add — assignments, tags with validity and their changes, the weekly hours balance."""
 

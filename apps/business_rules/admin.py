@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from apps.business_rules.models import BusinessRule, BusinessRuleVersion
 from apps.business_rules.registry import REGISTRY
 from apps.business_rules.services import rule_create, rule_errors, rule_update
-from backend.admin import ReadOnlyAdmin
+from backend.admin import ChangeReasonAdminMixin, ReadOnlyAdmin
 
 EDITABLE = (
     "code",
@@ -71,7 +71,7 @@ class BusinessRuleVersionInline(admin.TabularInline):
 
 
 @admin.register(BusinessRule)
-class BusinessRuleAdmin(admin.ModelAdmin):
+class BusinessRuleAdmin(ChangeReasonAdminMixin, admin.ModelAdmin):
     form = BusinessRuleForm
     list_display = ["code", "name", "rule_type", "severity", "is_active", "version", "valid_from", "valid_to"]
     list_filter = ["rule_type", "severity", "is_active", "org_unit"]

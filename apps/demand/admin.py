@@ -31,11 +31,11 @@ from apps.fsm.admin import (
 from apps.fsm.preview import REFUSALS
 from apps.users.choices import Role
 from backend import timezones
-from backend.admin import Panel, ReadOnlyInline, add_file_inline, add_file_panel
+from backend.admin import ChangeReasonAdminMixin, Panel, ReadOnlyInline, add_file_inline, add_file_panel
 
 
 @admin.register(CoverageRequirement)
-class CoverageRequirementAdmin(ImportExportMixin, admin.ModelAdmin):
+class CoverageRequirementAdmin(ChangeReasonAdminMixin, ImportExportMixin, admin.ModelAdmin):
     list_display = (
         "position",
         "valid_from",

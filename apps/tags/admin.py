@@ -11,7 +11,7 @@ from apps.api.admin import EmployeeAdmin, PositionAdmin
 from apps.tags import services
 from apps.tags.imports import EmployeeTagResource, TagCatalogResource
 from apps.tags.models import EmployeeTag, PositionTag, TagCatalog, TagChangeLog
-from backend.admin import ReadOnlyAdmin, ReadOnlyInline, add_file_inline
+from backend.admin import ChangeReasonAdminMixin, ReadOnlyAdmin, ReadOnlyInline, add_file_inline
 
 
 def _raise_service_errors(form: forms.ModelForm, errors: dict[str, list[str]]) -> None:
@@ -115,7 +115,7 @@ class TagCatalogAdmin(ImportExportMixin, admin.ModelAdmin):
 
 
 @admin.register(EmployeeTag)
-class EmployeeTagAdmin(ImportExportMixin, admin.ModelAdmin):
+class EmployeeTagAdmin(ChangeReasonAdminMixin, ImportExportMixin, admin.ModelAdmin):
     form = EmployeeTagForm
     # By (employee number, tag code, valid_from), through the services (each row logged): apps/tags/imports.py.
     resource_classes = [EmployeeTagResource]
@@ -161,7 +161,7 @@ class EmployeeTagAdmin(ImportExportMixin, admin.ModelAdmin):
 
 
 @admin.register(PositionTag)
-class PositionTagAdmin(admin.ModelAdmin):
+class PositionTagAdmin(ChangeReasonAdminMixin, admin.ModelAdmin):
     form = PositionTagForm
     list_display = ("position", "tag", "min_level", "required")
     list_filter = ("required", "tag__category", "tag", "min_level")

@@ -7,6 +7,7 @@ from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.core.exceptions import ValidationError
 
 from apps.users.models import User
+from backend.admin import ChangeReasonAdminMixin
 from backend.errors import ServiceUnavailableError, ThrottledError
 from backend.signin import SignInPolicy
 
@@ -24,7 +25,7 @@ class CoverisUserChangeForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(ChangeReasonAdminMixin, DjangoUserAdmin):
     form = CoverisUserChangeForm
     add_form = CoverisUserCreationForm
     ordering = ("email",)

@@ -242,6 +242,7 @@ CORS_ALLOW_HEADERS = (
     "content-type",
     "origin",
     "user-agent",
+    "x-change-reason",  # why a write is made (backend.audit.context)
     "x-csrftoken",
     "x-request-id",
     "x-requested-with",

@@ -12,6 +12,7 @@ from backend.request_context import current_request_id
 EMPLOYEE_TRANSITIONS_URL = "/api/audit/employee-transitions/"
 TAG_CHANGES_URL = "/api/audit/tag-changes/"
 VERIFY_URL = "/api/audit/verify/"
+CHANGES_URL = "/api/audit/changes/"
 
 
 def state_at_url(employee_id) -> str:
@@ -29,6 +30,25 @@ def assert_error(response, status: int, code: str) -> dict:
     assert body["error"]["message"]
     assert "Traceback" not in response.content.decode()
     return body["error"]
+
+
+def changes(client, **params) -> list[dict]:
+    """The rows of ``GET /api/audit/changes/`` with these filters (one page of up to 100)."""
+    response = client.get(CHANGES_URL, {"page_size": 100, **params})
+    assert response.status_code == 200, response.content
+    return response.json()["results"]
+
+
+@pytest.fixture
+def auditor(auth_client):
+    """An API client signed in as an auditor."""
+    return auth_client("auditor")[0]
+
+
+@pytest.fixture
+def hr(auth_client):
+    """(API client, user) of an HR user."""
+    return auth_client("hr")
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """The change history: every create, update and delete of a tracked record, captured by database triggers
 (django-pghistory), with before/after, the actor (or "database"), the request id; its lists, a record's history,
-the as-of record, and its hash chain. PostgreSQL only: the capture is done by triggers."""
+the as-of record, and its hash chain. PostgreSQL only: the capture is done by triggers. (An API edit's row, on
+either database: test_change_history_everywhere.py.)"""
 
 import datetime
 import time
@@ -13,61 +14,20 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.api.models import Employee
-from apps.api.tests.factories import EmployeeFactory, OrgUnitFactory
+from apps.api.tests.factories import EmployeeFactory
 from apps.audit_log.models import EmployeeEvent
-from apps.audit_log.tests.conftest import VERIFY_URL, assert_error
+from apps.audit_log.tests.conftest import CHANGES_URL, VERIFY_URL, assert_error, changes
 from apps.fsm.services import employee_transition
 from backend.audit.chain import chain_verify
 
 pytestmark = pytest.mark.postgres
-
-CHANGES_URL = "/api/audit/changes/"
-
-
-def _changes(client, **params) -> list[dict]:
-    response = client.get(CHANGES_URL, {"page_size": 100, **params})
-    assert response.status_code == 200, response.content
-    return response.json()["results"]
-
-
-@pytest.fixture
-def hr(auth_client):
-    return auth_client("hr")
-
-
-@pytest.fixture
-def auditor(auth_client):
-    return auth_client("auditor")[0]
-
-
-def test_an_api_edit_of_two_fields_is_one_change_row_with_both_before_and_after_and_the_actor(hr, auditor):
-    client, user = hr
-    employee = EmployeeFactory(hire_date=datetime.date(2026, 1, 5))
-    old_unit, new_unit = employee.org_unit, OrgUnitFactory()
-    response = client.patch(
-        f"/api/employees/{employee.pk}/",
-        {"hire_date": "2026-02-01", "org_unit": new_unit.pk},
-        format="json",
-        HTTP_X_REQUEST_ID="req-edit-1",
-    )
-    assert response.status_code == 200, response.content
-
-    [row] = _changes(auditor, model="employee", object=employee.pk, action="update")
-    assert row["changes"] == {
-        "hire_date": {"before": "2026-01-05", "after": "2026-02-01"},
-        "org_unit": {"before": old_unit.pk, "after": new_unit.pk},
-    }
-    assert (row["actor"], row["actor_email"], row["actor_label"]) == (user.pk, user.email, user.email)
-    assert row["request_id"] == "req-edit-1"
-    assert row["model"] == "employee"
-    assert row["object_id"] == employee.pk
 
 
 def test_a_raw_sql_update_is_recorded_with_actor_database(auditor):
     employee = EmployeeFactory(first_name="Ada")
     with connection.cursor() as cursor:
         cursor.execute("UPDATE api_employee SET first_name = 'Grace' WHERE id = %s", [employee.pk])
-    [row] = _changes(auditor, model="employee", object=employee.pk, action="update")
+    [row] = changes(auditor, model="employee", object=employee.pk, action="update")
     assert row["changes"] == {"first_name": {"before": "Ada", "after": "Grace"}}
     assert (row["actor"], row["actor_label"], row["request_id"]) == (None, "database", "")
 
@@ -77,18 +37,18 @@ def test_a_deleted_employee_is_recorded_with_its_last_values(auditor):
     pk = employee.pk
     Employee.objects.filter(pk=pk).update(last_name="Later")
     Employee.objects.filter(pk=pk).delete()
-    [row] = _changes(auditor, model="employee", object=pk, action="delete")
+    [row] = changes(auditor, model="employee", object=pk, action="delete")
     assert row["changes"]["first_name"] == {"before": "Gone", "after": None}
     assert row["changes"]["last_name"] == {"before": "Later", "after": None}
     assert row["changes"]["employee_number"] == {"before": "E-GONE", "after": None}
-    assert [r["action"] for r in _changes(auditor, object=pk, model="employee")] == ["create", "update", "delete"]
+    assert [r["action"] for r in changes(auditor, object=pk, model="employee")] == ["create", "update", "delete"]
 
 
 def test_a_user_role_change_is_recorded(auditor, make_user):
     user = make_user("employee")
     user.role = "hr"
     user.save()
-    rows = _changes(auditor, model="user", object=user.pk, field="role")
+    rows = changes(auditor, model="user", object=user.pk, field="role")
     assert rows[-1]["changes"]["role"] == {"before": "employee", "after": "hr"}
 
 
@@ -96,7 +56,7 @@ def test_a_transition_writes_no_change_row(hr, auditor):
     client, user = hr
     employee = EmployeeFactory()
     employee_transition(employee_id=employee.pk, name="activate", actor=user)
-    assert [r["action"] for r in _changes(auditor, model="employee", object=employee.pk)] == ["create"]
+    assert [r["action"] for r in changes(auditor, model="employee", object=employee.pk)] == ["create"]
 
 
 def test_filters_refuse_bad_values(auditor):
@@ -136,7 +96,7 @@ def test_the_changes_list_query_count_does_not_grow_with_the_rows(auditor, hr):
     assert few <= 8
 
 
-def test_csv_export_of_changes(auditor):
+def test_csv_export_ofchanges(auditor):
     EmployeeFactory(first_name="Csv")
     response = auditor.get(CHANGES_URL, {"format": "csv", "model": "employee"})
     assert response.status_code == 200
@@ -222,6 +182,6 @@ def test_a_field_a_transition_sets_carries_the_transitions_reason_and_actor(audi
     _, user = hr
     employee = EmployeeFactory()
     employee_transition(employee_id=employee.pk, name="terminate", actor=user, reason="contract ended")
-    [row] = _changes(auditor, model="employee", object=employee.pk, action="update")
+    [row] = changes(auditor, model="employee", object=employee.pk, action="update")
     assert set(row["changes"]) == {"termination_date"}
     assert (row["reason"], row["actor"]) == ("contract ended", user.pk)
