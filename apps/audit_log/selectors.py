@@ -4,6 +4,7 @@ Nothing here writes. ``record_history`` is what the admin's history page of a re
 
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -132,6 +133,103 @@ def change_queryset(*, model: str | None = None):
     return queryset if connection.vendor == "postgresql" else queryset.none()
 
 
+def uses_triggers() -> bool:
+    """Whether the change history is the triggers' (PostgreSQL) or recorded from Python (``backend.audit.recorder``)."""
+    return connection.vendor == "postgresql"
+
+
+@dataclass(frozen=True)
+class PythonEvent:
+    """One change row as pghistory's ``Events`` gives it, built in Python where its SQL cannot run (SQLite)."""
+
+    pgh_model: str
+    pgh_id: int
+    pgh_obj_id: str
+    pgh_label: str
+    pgh_data: dict
+    pgh_diff: dict | None
+    pgh_context: dict | None
+    pgh_created_at: datetime.datetime
+
+
+def _json_value(value):
+    # As PostgreSQL's row_to_json gives a snapshot: numbers stay numbers, dates and times become ISO strings.
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    return value
+
+
+def python_events(*, model: str | None = None, object_id: int | None = None, pgh_id: int | None = None) -> list:
+    """The change rows (of one model, one object, or one row) with their diffs, oldest first, read from the event
+    tables and diffed in Python: the SQLite counterpart of ``change_queryset``. One query per event table."""
+    events = []
+    for name, event_model in CHANGE_MODELS.items():
+        if model and name != model:
+            continue
+        columns = {f.attname: f.column for f in event_model._meta.concrete_fields if not f.name.startswith("pgh_")}
+        rows = event_model.objects.order_by("pgh_id")
+        if object_id is not None:
+            rows = rows.filter(pgh_obj_id=object_id)
+        previous: dict[str, dict] = {}
+        for row in rows.values("pgh_id", "pgh_obj_id", "pgh_label", "pgh_context", "pgh_created_at", *columns):
+            data = {column: _json_value(row[attname]) for attname, column in columns.items()}
+            obj = str(row["pgh_obj_id"])
+            before = previous.get(obj)
+            diff = None
+            if row["pgh_label"] == "update":
+                before = before or {}
+                diff = {k: [before.get(k), v] for k, v in data.items() if before.get(k) != v}
+            previous[obj] = data
+            if pgh_id is not None and row["pgh_id"] != pgh_id:
+                continue
+            events.append(
+                PythonEvent(
+                    event_model._meta.label,
+                    row["pgh_id"],
+                    obj,
+                    row["pgh_label"],
+                    data,
+                    diff,
+                    row["pgh_context"],
+                    row["pgh_created_at"],
+                )
+            )
+    return sorted(events, key=lambda e: (e.pgh_created_at, e.pgh_model, e.pgh_id))
+
+
+def python_events_filter(
+    events: list, *, model=None, object=None, actor=None, action=None, field=None, since=None, until=None
+) -> list:
+    """``ChangeFilterSet``'s filters (its cleaned values) applied to ``python_events`` rows."""
+    labels = {CHANGE_MODELS[model]._meta.label} if model else None
+    columns = {field, f"{field}_id"} if field else None
+
+    def keep(e) -> bool:
+        if labels is not None and e.pgh_model not in labels:
+            return False
+        if object is not None and e.pgh_obj_id != str(object):
+            return False
+        if actor is not None and (e.pgh_context or {}).get("user") != actor:
+            return False
+        if action and e.pgh_label != ACTIONS[action]:
+            return False
+        if columns and not columns & set(e.pgh_diff if e.pgh_label == "update" else e.pgh_data):
+            return False
+        return not (since and e.pgh_created_at < since) and not (until and e.pgh_created_at > until)
+
+    return [e for e in events if keep(e)]
+
+
+def change_events(*, model: str | None = None, object_id: int | None = None):
+    """The change rows of one model (and object), oldest first: ``Events`` on PostgreSQL, ``python_events`` else."""
+    if not uses_triggers():
+        return python_events(model=model, object_id=object_id)
+    events = change_queryset(model=model)
+    return events.filter(pgh_obj_id=str(object_id)) if object_id is not None else events
+
+
 def _field_names(event_model) -> dict[str, str]:
     """Column → field name of a tracked model's snapshot (``org_unit_id`` → ``org_unit``)."""
     return {f.column: f.name for f in event_model._meta.concrete_fields if not f.name.startswith("pgh_")}
@@ -209,7 +307,7 @@ def record_history(*, model: str, object_id: int) -> list[dict]:
     """
     items = []
     if model in CHANGE_MODELS:
-        events = change_queryset(model=model).filter(pgh_obj_id=str(object_id))
+        events = change_events(model=model, object_id=object_id)
         items += [{"kind": "change", **row} for row in change_rows(events)]
     transition_logs = {"employee": EmployeeTransitionLog, "assignment": AssignmentTransitionLog}
     if model in transition_logs:

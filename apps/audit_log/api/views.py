@@ -11,6 +11,7 @@ A new log table plugs in with a subclass naming ``log_model``::
 """
 
 from django.shortcuts import get_object_or_404
+from django_filters.utils import translate_validation
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
 from rest_framework.filters import OrderingFilter
@@ -42,6 +43,7 @@ from apps.audit_log.filtersets import (
 )
 from apps.audit_log.models import ChainVerification
 from apps.audit_log.selectors import (
+    CHANGE_MODELS,
     HISTORY_ROUTES,
     BeforeCreationError,
     DeletedError,
@@ -50,7 +52,10 @@ from apps.audit_log.selectors import (
     change_rows,
     employee_as_of,
     employee_state_at,
+    python_events,
+    python_events_filter,
     record_history,
+    uses_triggers,
 )
 from apps.fsm.models import EmployeeTransitionLog
 from apps.tags.models import TagChangeLog
@@ -226,7 +231,14 @@ class ChangeViewSet(AuditLogViewSet):
         return "changes.csv"
 
     def list(self, request, *args, **kwargs):
-        queryset = self.filter_queryset(self.get_queryset())
+        if uses_triggers():
+            queryset = self.filter_queryset(self.get_queryset())
+        else:  # SQLite: the rows the Python recorder wrote, filtered with the same (validated) parameters
+            filterset = self.filterset_class(request.query_params, queryset=self.get_queryset(), request=request)
+            if not filterset.is_valid():
+                raise translate_validation(filterset.errors)
+            params = {k: v for k, v in filterset.form.cleaned_data.items() if v not in (None, "")}
+            queryset = python_events_filter(python_events(model=params.get("model")), **params)
         page = self.paginate_queryset(queryset)
         rows = change_rows(page)
         return self.get_paginated_response(self.get_serializer(rows, many=True).data)
@@ -234,7 +246,12 @@ class ChangeViewSet(AuditLogViewSet):
     def retrieve(self, request, *args, **kwargs):
         model, _, pk = kwargs["pk"].partition(":")
         try:
-            events = change_queryset(model=model).filter(pgh_id=int(pk))
+            if uses_triggers():
+                events = change_queryset(model=model).filter(pgh_id=int(pk))
+            elif model in CHANGE_MODELS:
+                events = python_events(model=model, pgh_id=int(pk))
+            else:
+                raise KeyError(model)
         except (KeyError, ValueError) as exc:
             raise exceptions.NotFound() from exc
         rows = change_rows(events)

@@ -69,7 +69,10 @@ def test_verify_after_n_new_rows_reads_n_rows(auditor, db):
     # Every table reads exactly the rows appended since the digest, nothing before it.
     for model in chained_log_models():
         head = digest["tables"][model._meta.db_table]["head_id"] or 0
-        assert _by_table(against_digest)[model._meta.db_table]["checked"] == model.objects.filter(pk__gt=head).count()
+        new_rows = model.objects.filter(pk__gt=head).count()
+        if getattr(model, "chain_in_db", False) and connection.vendor != "postgresql":
+            new_rows = 0  # change rows recorded from Python on SQLite are not sealed: the database seals them
+        assert _by_table(against_digest)[model._meta.db_table]["checked"] == new_rows
 
     # A new checkpoint moves the starting point: the next check reads nothing old.
     assert auditor.get(DIGEST_URL).json()["tables"][TABLE]["rows"] == 12
