@@ -3,7 +3,8 @@
 # with the production settings. Build:  docker build -t coveris .
 # Run:    docker run -p 8000:8000 --env-file prod.env coveris   (variables: .env.example)
 # Migrations are not applied by the image's command; run them once per release, before traffic:
-#         docker run --rm --env-file prod.env coveris python manage.py migrate --noinput
+#         docker run --rm --env-file prod.env coveris python manage.py release_migrate
+# (as the tables' owner when DATABASE_OWNER_URL is set, then the app role's grants: docs/stack/deployment.md)
 
 ARG PYTHON_IMAGE=python:3.13-slim
 

@@ -5,6 +5,7 @@ import pgtrigger
 import psycopg
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection
 
 from apps.api.tests.factories import EmployeeFactory
@@ -89,3 +90,54 @@ def test_the_app_role_cannot_change_an_audit_row_by_any_statement(app_role):
     assert _as_app(app_role, f"SELECT count(*) FROM {TABLE}") is None
     assert _as_app(app_role, f"UPDATE api_employee SET first_name = 'Ok' WHERE id = {employee.pk}") is None
     assert EmployeeTransitionLog.objects.get(pk=row.pk).hash == row.hash
+
+
+def _privileges(role: str, table: str) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p FROM unnest(ARRAY['SELECT','INSERT','UPDATE','DELETE','TRUNCATE']) p "
+            "WHERE has_table_privilege(%s, %s, p)",
+            [role, table],
+        )
+        return {p for (p,) in cursor.fetchall()}
+
+
+def test_release_migrate_migrates_then_grants_the_app_role_least_privilege(app_role):
+    role = app_role["user"]
+    with connection.cursor() as cursor:
+        cursor.execute(f'REVOKE ALL ON ALL TABLES IN SCHEMA public FROM "{role}"')
+    assert _privileges(role, "api_employee") == set()
+
+    call_command("release_migrate", database="default", role=role, verbosity=0)
+
+    assert _privileges(role, "api_employee") == {"SELECT", "INSERT", "UPDATE", "DELETE"}
+    for table in (TABLE, "audit_core_checkpoint", "audit_log_employeeevent"):
+        assert _privileges(role, table) == {"SELECT", "INSERT"}, table
+
+
+def test_release_migrate_without_an_owner_is_a_plain_migrate(monkeypatch):
+    from backend.management.commands import release_migrate
+
+    calls = []
+    monkeypatch.setattr(release_migrate, "owner_alias", lambda: None)  # DATABASE_OWNER_URL unset
+    monkeypatch.setattr(release_migrate, "call_command", lambda *args, **kwargs: calls.append((args, kwargs)))
+    monkeypatch.setattr(release_migrate, "grant_app_role", lambda *args, **kwargs: calls.append(("grant", args)))
+    call_command("release_migrate", verbosity=0)
+    assert calls == [(("migrate",), {"database": "default", "interactive": False, "verbosity": 0})]
+
+
+def test_release_migrate_with_an_owner_migrates_as_it_and_grants_the_default_role(monkeypatch):
+    from backend.management.commands import release_migrate
+
+    calls = []
+    monkeypatch.setattr(release_migrate, "owner_alias", lambda: "default")  # the test database stands in for it
+    monkeypatch.setattr(release_migrate, "call_command", lambda *args, **kwargs: calls.append((args, kwargs)))
+    monkeypatch.setattr(release_migrate, "grant_app_role", lambda role, using: calls.append(("grant", role)))
+    monkeypatch.setitem(connection.settings_dict, "USER", "the_owner")
+    with pytest.raises(CommandError, match="same role"):
+        call_command("release_migrate", verbosity=0)  # DATABASE_URL's user is the owner here: refused
+    call_command("release_migrate", role="coveris_app", verbosity=0)
+    assert calls[-2:] == [
+        (("migrate",), {"database": "default", "interactive": False, "verbosity": 0}),
+        ("grant", "coveris_app"),
+    ]

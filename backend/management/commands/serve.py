@@ -1,4 +1,5 @@
-"""`manage.py serve`: apply migrations, then serve the ASGI app (one command for newcomers and for production).
+"""`manage.py serve`: apply migrations (``release_migrate``: as the owner, if any), then serve the ASGI app (one
+command for newcomers and for production).
 
 Without ``--production``: uvicorn in this process (``--reload`` for development). With ``--production``: the
 production server, granian with ``--workers`` processes (``backend/serving.py``), replacing this process
@@ -35,7 +36,7 @@ class Command(BaseCommand):
             self.stderr.write("--reload is for development; --production does not reload.")
             sys.exit(2)
         if not options["no_migrate"]:
-            call_command("migrate", interactive=False, verbosity=1)
+            call_command("release_migrate", verbosity=1)  # as the owner when DATABASE_OWNER_URL is set
         self.stdout.write(self.style.SUCCESS(f"Serving Coveris on http://{options['host']}:{options['port']}/"))
         if options["production"]:
             command = production_command(
