@@ -12,7 +12,7 @@ It knows the tracked models from the event models pghistory registered (``pgh_tr
 """
 
 from django.apps import apps
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from pghistory.models import Event
@@ -41,32 +41,32 @@ def _tracked_attnames(event_model) -> list[str]:
     ]
 
 
-def _changed(event_model, instance, using: str) -> bool:
-    """Whether ``instance`` differs in a tracked field from the last snapshot recorded of it (one query)."""
-    names = _tracked_attnames(event_model)
-    last = event_model.objects.using(using).filter(pgh_obj_id=instance.pk).order_by("-pgh_id").values(*names).first()
-    if last is None:
-        return True
-    fields = {f.attname: f for f in type(instance)._meta.concrete_fields}
-    return any(fields[name].to_python(getattr(instance, name)) != last[name] for name in names)
+def _differs(event_model, pk, values: dict, using: str) -> bool:
+    """Whether ``values`` differ from the last snapshot recorded of object ``pk`` (one query)."""
+    last = event_model.objects.using(using).filter(pgh_obj_id=pk).order_by("-pgh_id").values(*values).first()
+    return last is None or any(last[name] != value for name, value in values.items())
 
 
 def _record(event_model, instance, label: str, using: str) -> None:
-    """Insert the row the trigger would: the tracked fields as they are now, the label, the current context.
+    """Write, when the transaction commits, the row the trigger would: the tracked fields and the context as they
+    are now, the label, the time now.
 
-    Saved raw (as ``loaddata`` does): a tracked ``auto_now``/``auto_now_add`` field keeps the record's value rather
-    than the event's time. ``pghistory.create_event`` saves normally, which would overwrite it.
+    On commit, as a trigger's row lives or dies with its transaction: a rolled-back change leaves no row (and a
+    test's transaction, never committed, runs none of these queries unless it asks to). Saved raw (as ``loaddata``
+    does): a tracked ``auto_now``/``auto_now_add`` field keeps the record's value rather than the event's time,
+    which ``pghistory.create_event`` (a normal save) would overwrite.
     """
     fields = {f.attname: f for f in type(instance)._meta.concrete_fields}
     values = {name: fields[name].to_python(getattr(instance, name)) for name in _tracked_attnames(event_model)}
-    event = event_model(
-        pgh_label=label,
-        pgh_obj_id=instance.pk,
-        pgh_created_at=timezone.now(),
-        pgh_context=current_context(),
-        **values,
-    )
-    event.save_base(raw=True, using=using)
+    pk, context, created_at = instance.pk, current_context(), timezone.now()
+
+    def write() -> None:
+        if label == "update" and not _differs(event_model, pk, values, using):
+            return  # no tracked field changed: the update trigger's condition
+        event = event_model(pgh_label=label, pgh_obj_id=pk, pgh_created_at=created_at, pgh_context=context, **values)
+        event.save_base(raw=True, using=using)
+
+    transaction.on_commit(write, using=using)
 
 
 def _recording(sender, using: str):
@@ -77,9 +77,7 @@ def _recording(sender, using: str):
 
 def record_save(sender, instance, created: bool, using: str, raw: bool = False, **kwargs) -> None:
     event_model = _recording(sender, using)
-    if event_model is None or raw:
-        return
-    if created or _changed(event_model, instance, using):
+    if event_model is not None and not raw:
         _record(event_model, instance, "insert" if created else "update", using)
 
 

@@ -1,12 +1,13 @@
 """The change history on either database: the triggers record it on PostgreSQL, ``backend.audit.recorder`` records
 the same rows from Python on SQLite (no triggers there), and the read side answers the same. These tests run on
-both; the ones that pin down one path are marked."""
+both; the ones that pin down one path are marked. Transactions really commit here: the Python recorder writes when
+its transaction commits, as a trigger's row lives or dies with its transaction."""
 
 import datetime
 import time
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from apps.api.models import Employee
 from apps.api.tests.factories import EmployeeFactory, OrgUnitFactory
@@ -14,7 +15,7 @@ from apps.audit_log.models import EmployeeEvent
 from apps.audit_log.tests.conftest import CHANGES_URL, changes
 from backend.audit.context import audit_context
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_an_api_edit_is_recorded_with_before_after_actor_request_and_reason(hr, auditor):
@@ -86,6 +87,20 @@ def test_a_delete_is_recorded_with_the_last_values(auditor):
     [row] = changes(auditor, model="employee", object=pk, action="delete")
     assert row["changes"]["first_name"] == {"before": "Gone", "after": None}
     assert row["changes"]["employee_number"] == {"before": "E-GONE", "after": None}
+
+
+def _save_then_fail(employee) -> None:
+    with transaction.atomic():
+        employee.first_name = "Never"
+        employee.save()
+        raise RuntimeError("the service failed after the save")
+
+
+def test_a_rolled_back_change_leaves_no_row(auditor):
+    employee = EmployeeFactory(first_name="Ada")
+    with pytest.raises(RuntimeError):
+        _save_then_fail(employee)
+    assert changes(auditor, model="employee", object=employee.pk, action="update") == []
 
 
 def test_since_and_until_filter_on_the_change_time(auditor):
