@@ -242,10 +242,13 @@ def test_preview_service_is_usable_without_the_admin(hr, make_employee):
 
 
 def test_the_admin_history_of_an_object_lists_its_admin_transitions(hr_client, make_employee):
+    # An employee's History page is the audit trail (apps/audit_log/admin.py): its transitions with their reasons.
     employee = make_employee("active")
     run_transition(hr_client, EMPLOYEES, "suspend", [employee.pk], reason="Inquiry")
     run_transition(hr_client, EMPLOYEES, "reinstate", [employee.pk], reason="Cleared")
     page = hr_client.get(reverse("admin:api_employee_history", args=[employee.pk]))
     html = page.content.decode()
-    assert "Suspend → suspended" in html
-    assert "Reason: Cleared" in html
+    assert "state: active → suspended" in html
+    assert "state: suspended → active" in html
+    assert "Inquiry" in html
+    assert "Cleared" in html
