@@ -316,14 +316,8 @@ def test_after_the_load_every_chain_verifies_and_the_rollups_equal_the_live_comp
     from apps.audit_log.models import EmployeeEvent, EmployeeTagEvent
     from apps.demand import coverage, kpis, supply
     from apps.demand.models import RollupHorizon
-    from apps.demand.tests.test_rollups import (
-        _from_scratch,
-        _held,
-        _supply_from_scratch,
-        _supply_held,
-        _transitions_from_scratch,
-        _transitions_held,
-    )
+    from apps.demand.tests.conftest import transitions_from_scratch, transitions_held
+    from apps.demand.tests.test_rollups import _from_scratch, _held, _supply_from_scratch, _supply_held
 
     output = seed(employees=40)
 
@@ -342,7 +336,7 @@ def test_after_the_load_every_chain_verifies_and_the_rollups_equal_the_live_comp
     assert _held()
     assert _held() == _from_scratch()
     assert _supply_held() == _supply_from_scratch()
-    assert _transitions_held() == _transitions_from_scratch()
+    assert transitions_held() == transitions_from_scratch()
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM api_employee e WHERE NOT EXISTS "
@@ -375,7 +369,7 @@ def test_after_the_load_every_chain_verifies_and_the_rollups_equal_the_live_comp
     )
     assert _held() == _from_scratch()
     assert _supply_held() == _supply_from_scratch()
-    assert _transitions_held() == _transitions_from_scratch()
+    assert transitions_held() == transitions_from_scratch()
 
 
 @pytest.mark.postgres
