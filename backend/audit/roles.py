@@ -12,12 +12,14 @@ from django.apps import apps
 from django.db import connection
 
 from backend.audit.chain import chained_log_models
-from backend.audit.models import Checkpoint
+from backend.audit.db import AppendOnlyModel
 
 
 def audit_tables() -> list[str]:
-    """Every append-only audit table: the chained ones and the checkpoints."""
-    return sorted({m._meta.db_table for m in chained_log_models()} | {Checkpoint._meta.db_table})
+    """Every append-only audit table: the chained ones (some chained by trigger only) and every other
+    ``AppendOnlyModel`` — the checkpoints, the records of the nightly chain walk."""
+    append_only = {m for m in apps.get_models() if issubclass(m, AppendOnlyModel) and not m._meta.abstract}
+    return sorted({m._meta.db_table for m in chained_log_models()} | {m._meta.db_table for m in append_only})
 
 
 def app_role_grants(role: str, *, using=connection) -> list[str]:

@@ -111,8 +111,19 @@ def test_release_migrate_migrates_then_grants_the_app_role_least_privilege(app_r
     call_command("release_migrate", database="default", role=role, verbosity=0)
 
     assert _privileges(role, "api_employee") == {"SELECT", "INSERT", "UPDATE", "DELETE"}
-    for table in (TABLE, "audit_core_checkpoint", "audit_log_employeeevent"):
+    for table in (TABLE, "audit_core_checkpoint", "audit_log_employeeevent", "audit_log_chainverification"):
         assert _privileges(role, table) == {"SELECT", "INSERT"}, table
+
+
+def test_every_append_only_table_is_an_audit_table_for_the_grants():
+    from django.apps import apps
+
+    from backend.audit.db import AppendOnlyModel
+    from backend.audit.roles import audit_tables
+
+    append_only = {m._meta.db_table for m in apps.get_models() if issubclass(m, AppendOnlyModel)}
+    assert "audit_log_chainverification" in append_only
+    assert append_only <= set(audit_tables())
 
 
 def test_release_migrate_without_an_owner_is_a_plain_migrate(monkeypatch):
