@@ -15,6 +15,16 @@ from django.utils.text import capfirst
 from backend.audit.context import REASON_MAX_LENGTH, audit_context
 
 
+def adopt_saved(obj, saved) -> None:
+    """Make the admin's in-memory ``obj`` the row a service saved (the admin logs, redirects and messages with it)."""
+    for field in obj._meta.concrete_fields:
+        if getattr(field, "protected", False):  # an FSM-protected field cannot be set twice; services never change it
+            continue
+        setattr(obj, field.attname, getattr(saved, field.attname))
+    obj._state.adding = False
+    obj._state.db = saved._state.db
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Browse and search only: no add, change or delete (log tables, the ledger, snapshots)."""
 

@@ -22,20 +22,15 @@ from apps.api.services import (
     position_create,
     position_update,
 )
-from apps.fsm.admin import EmployeeTransitionLogInline, TransitionActionsAdminMixin
+from apps.fsm.admin import (
+    EmployeeTransitionLogInline,
+    ServiceModelForm,
+    ServiceSaveAdminMixin,
+    TransitionActionsAdminMixin,
+)
 from apps.fsm.services import EMPLOYEE_TRANSITIONS
 from backend import timezones
-from backend.admin import ChangeReasonAdminMixin, FileAdminMixin, ReadOnlyAdmin
-
-
-def _adopt(obj, saved) -> None:
-    """Make the admin's in-memory ``obj`` the row the service saved (it logs, redirects and messages with it)."""
-    for field in obj._meta.concrete_fields:
-        if getattr(field, "protected", False):  # an FSM-protected field cannot be set twice; services never change it
-            continue
-        setattr(obj, field.attname, getattr(saved, field.attname))
-    obj._state.adding = False
-    obj._state.db = saved._state.db
+from backend.admin import ChangeReasonAdminMixin, FileAdminMixin, ReadOnlyAdmin, adopt_saved
 
 
 def _model_fields(form, names) -> dict:
@@ -84,10 +79,17 @@ class HoldsTagFilter(admin.SimpleListFilter):
         return queryset.filter(pk__in=held.values("employee_id"))
 
 
-class OrgUnitAdminForm(forms.ModelForm):
+class OrgUnitAdminForm(ServiceModelForm):
+    """Saved through the services (they keep the materialized paths of the unit and its subtree right); a refusal is
+    an error at the top of the form, with what was typed kept."""
+
     class Meta:
         model = OrgUnit
         fields = ["code", "name", "parent", "is_active", "time_zone"]
+
+    def service_save(self, data: dict) -> OrgUnit:
+        fields = self.service_fields(data)
+        return org_unit_update(unit=self.instance, **fields) if self.instance.pk else org_unit_create(**fields)
 
     def clean_parent(self):
         parent = self.cleaned_data.get("parent")
@@ -98,7 +100,7 @@ class OrgUnitAdminForm(forms.ModelForm):
 
 
 @admin.register(OrgUnit)
-class OrgUnitAdmin(ChangeReasonAdminMixin, admin.ModelAdmin):
+class OrgUnitAdmin(ChangeReasonAdminMixin, ServiceSaveAdminMixin, admin.ModelAdmin):
     form = OrgUnitAdminForm
     list_display = ("code", "name", "parent", "depth", "path", "time_zone", "is_active")
     list_filter = ("is_active", "depth", ("parent", admin.RelatedOnlyFieldListFilter))
@@ -107,12 +109,6 @@ class OrgUnitAdmin(ChangeReasonAdminMixin, admin.ModelAdmin):
     ordering = ("path",)
     autocomplete_fields = ("parent",)
     readonly_fields = ("path", "depth", "created_at", "updated_at")
-
-    def save_model(self, request, obj, form, change):
-        # Through the services: they keep the materialized paths of the unit and its subtree right.
-        data = _model_fields(form, ("code", "name", "parent", "is_active", "time_zone"))
-        saved = org_unit_update(unit=obj, **data) if change else org_unit_create(**data)
-        _adopt(obj, saved)
 
 
 @admin.register(Position)
@@ -131,10 +127,13 @@ class PositionAdmin(ChangeReasonAdminMixin, ImportExportMixin, FileAdminMixin, a
     def save_model(self, request, obj, form, change):
         data = _model_fields(form, ("code", "title", "org_unit", "standard_weekly_hours", "is_active"))
         saved = position_update(position=obj, **data) if change else position_create(**data)
-        _adopt(obj, saved)
+        adopt_saved(obj, saved)
 
 
-class EmployeeAdminForm(forms.ModelForm):
+class EmployeeAdminForm(ServiceModelForm):
+    """Saved through the services (actor recorded, the hours ledger re-rated); a refusal is an error at the top of
+    the form, with what was typed kept."""
+
     class Meta:
         model = Employee
         fields = [
@@ -162,10 +161,21 @@ class EmployeeAdminForm(forms.ModelForm):
             raise forms.ValidationError(f"Must not be after the termination date ({termination_date.isoformat()}).")
         return hire_date
 
+    def service_save(self, data: dict) -> Employee:
+        fields = self.service_fields(data)
+        if self.instance.pk:
+            return employee_update(employee=self.instance, actor=self.actor, **fields)
+        return employee_create(**fields)
+
 
 @admin.register(Employee)
 class EmployeeAdmin(
-    ChangeReasonAdminMixin, ImportExportMixin, TransitionActionsAdminMixin, FileAdminMixin, admin.ModelAdmin
+    ChangeReasonAdminMixin,
+    ImportExportMixin,
+    ServiceSaveAdminMixin,
+    TransitionActionsAdminMixin,
+    FileAdminMixin,
+    admin.ModelAdmin,
 ):
     """An employee's page is their file: state and transition buttons, transitions (newest first), and what other
     apps add — assignments, tags with validity and their changes, the weekly hours balance."""
@@ -183,11 +193,6 @@ class EmployeeAdmin(
     inlines = [EmployeeTransitionLogInline]
     # Import (CSV/XLSX, preview with per-row errors, all or nothing) and export: apps/api/imports.py.
     resource_classes = [EmployeeResource]
-
-    def save_model(self, request, obj, form, change):
-        data = _model_fields(form, EmployeeAdminForm.Meta.fields)
-        saved = employee_update(employee=obj, actor=request.user, **data) if change else employee_create(**data)
-        _adopt(obj, saved)
 
 
 @admin.register(ImportJob)

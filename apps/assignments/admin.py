@@ -3,63 +3,49 @@ read-only; an employee's and a position's pages list their assignments."""
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db import transaction
 from rangefilter.filters import DateRangeFilter
 
 from apps.api.admin import EmployeeAdmin, PositionAdmin, org_unit_subtree_filter
 from apps.assignments.models import Assignment, AssignmentTransitionLog
 from apps.assignments.services import ASSIGNMENT_TRANSITIONS, assignment_create, assignment_update
-from apps.fsm.admin import TransitionActionsAdminMixin, TransitionLogAdmin, TransitionLogInline
-from apps.fsm.describe import refusal_text
+from apps.fsm.admin import (
+    ServiceModelForm,
+    ServiceSaveAdminMixin,
+    TransitionActionsAdminMixin,
+    TransitionLogAdmin,
+    TransitionLogInline,
+)
 from backend.admin import FileAdminMixin, ReadOnlyInline, add_file_inline
-from backend.errors import CoverisError
 
 EDITABLE = ("employee", "position", "start_date", "end_date", "weekly_hours", "notes")
 
 
-class _TrialRun(Exception):
-    """Rolls back the service call ``AssignmentAdminForm.clean`` makes to learn whether the save would be refused."""
-
-
-def _save(instance, actor, data: dict, acknowledge_warnings: bool):
-    fields = {name: data[name] for name in EDITABLE if name in data}
-    if instance is not None and instance.pk:
-        return assignment_update(assignment=instance, actor=actor, acknowledge_warnings=acknowledge_warnings, **fields)
-    return assignment_create(actor=actor, acknowledge_warnings=acknowledge_warnings, **fields)
-
-
-class AssignmentAdminForm(forms.ModelForm):
+class AssignmentAdminForm(ServiceModelForm):
     """A proposal's form. The service's refusals (rules, state, scope) are form errors at the top of the page, with
-    everything typed kept: ``clean`` asks the service itself, inside a savepoint it rolls back."""
+    everything typed kept (``ServiceModelForm``: ``clean`` asks the service, in a savepoint it rolls back)."""
 
     acknowledge_warnings = forms.BooleanField(
         required=False, help_text="Save despite the failing warn rules named above (they are kept in the results)."
     )
-    actor = None  # set per request by AssignmentAdmin.get_form
 
     class Meta:
         model = Assignment
         fields = list(EDITABLE)
 
-    def clean(self):
-        data = super().clean()
-        editable = [name for name in EDITABLE if name in self.fields]
-        if self.errors or not editable:
-            return data
-        try:
-            with transaction.atomic():
-                _save(self.instance, self.actor, data, data.get("acknowledge_warnings", False))
-                raise _TrialRun
-        except _TrialRun:
-            pass
-        except (CoverisError, DjangoPermissionDenied) as exc:
-            raise forms.ValidationError(f"Not saved: {refusal_text(exc)}") from exc
-        return data
+    def service_save(self, data: dict) -> Assignment:
+        fields = self.service_fields(data)
+        acknowledge = data.get("acknowledge_warnings", False)
+        if self.instance.pk:
+            saved, _ = assignment_update(
+                assignment=self.instance, actor=self.actor, acknowledge_warnings=acknowledge, **fields
+            )
+        else:
+            saved, _ = assignment_create(actor=self.actor, acknowledge_warnings=acknowledge, **fields)
+        return saved
 
 
 @admin.register(Assignment)
-class AssignmentAdmin(TransitionActionsAdminMixin, FileAdminMixin, admin.ModelAdmin):
+class AssignmentAdmin(ServiceSaveAdminMixin, TransitionActionsAdminMixin, FileAdminMixin, admin.ModelAdmin):
     list_display = ("employee", "position", "state", "start_date", "end_date", "weekly_hours")
     list_filter = (
         "state",
@@ -81,18 +67,6 @@ class AssignmentAdmin(TransitionActionsAdminMixin, FileAdminMixin, admin.ModelAd
         return self.readonly_fields
 
     form = AssignmentAdminForm
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.actor = request.user  # a class made for this request by modelform_factory
-        return form
-
-    def save_model(self, request, obj, form, change):
-        # The form's clean() ran this very call in a rolled-back savepoint: a refusal now is a race, and raises.
-        saved, _ = _save(
-            obj if change else None, request.user, form.cleaned_data, form.cleaned_data["acknowledge_warnings"]
-        )
-        obj.pk = saved.pk
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False  # assignments end by cancel, reject or complete

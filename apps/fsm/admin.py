@@ -7,6 +7,8 @@ blank for each one's own today when they span zones), the reason, a preview of e
 the cascades (``apps.fsm.preview``), the acknowledgement of warnings and — for admins — an override reason. Confirm
 performs exactly what was previewed, in one batch (``transition_perform_many``); refusals are messages naming each
 object, never a 500. ``render_preview_confirm`` renders the page for other operations too (docs/admin.md).
+``ServiceModelForm`` with ``ServiceSaveAdminMixin`` saves a record's form through its service and turns the
+service's refusals into an error at the top of the form, with what was typed kept.
 """
 
 from collections import Counter
@@ -16,6 +18,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import IntegrityError, transaction
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -28,11 +31,13 @@ from apps.fsm.preview import REFUSALS, Preview, transition_confirm, transition_p
 from apps.fsm.services import TransitionKind, TransitionRequest, subject_todays_of, transition_options
 from apps.users.choices import Role
 from backend import timezones
-from backend.admin import ReadOnlyAdmin, ReadOnlyInline
+from backend.admin import ReadOnlyAdmin, ReadOnlyInline, adopt_saved
 
 __all__ = [
     "MAX_NAMED_DONE",
     "EmployeeTransitionLogInline",
+    "ServiceModelForm",
+    "ServiceSaveAdminMixin",
     "TransitionFlowForm",
     "TransitionActionsAdminMixin",
     "TransitionLogAdmin",
@@ -44,6 +49,78 @@ __all__ = [
 
 # Done objects are named one by one up to this many; refusals are always all named.
 MAX_NAMED_DONE = 50
+
+# What a service may refuse a save with: its own refusals (rules, state, conflict, validation) and a database
+# constraint that caught what Python did not.
+SAVE_REFUSALS = (*REFUSALS, IntegrityError)
+
+
+class _TrialRun(Exception):
+    """Rolls back the service call ``ServiceModelForm.clean`` makes to learn whether the save would be refused."""
+
+
+class ServiceModelForm(forms.ModelForm):
+    """A record's admin form saved through its service (``service_save``).
+
+    ``clean`` makes the very call in a savepoint it rolls back: a refusal — a rule, a conflict, the service's
+    validation, a database constraint — becomes an error at the top of the form ("Not saved: …") with everything
+    typed kept, and nothing is written. ``ServiceSaveAdminMixin.save_model`` then makes the call for real.
+    """
+
+    actor = None  # the signed-in user, set per request by ServiceSaveAdminMixin.get_form
+
+    def service_fields(self, data: dict) -> dict:
+        """The model fields the service is given: the form's own (read-only ones are not in ``data``)."""
+        model_fields = {field.name for field in self._meta.model._meta.concrete_fields}
+        return {name: data[name] for name in self._meta.fields or () if name in data and name in model_fields}
+
+    def service_save(self, data: dict):
+        """Create or update the record through its service with ``data`` (cleaned); return the saved row."""
+        raise NotImplementedError
+
+    def clean(self):
+        data = super().clean()
+        if self.errors or not self.service_fields(data):
+            return data
+        try:
+            with transaction.atomic():
+                self.service_save(data)
+                raise _TrialRun
+        except _TrialRun:
+            pass
+        except SAVE_REFUSALS as exc:
+            raise forms.ValidationError(f"Not saved: {refusal_text(exc)}") from exc
+        return data
+
+
+class ServiceSaveAdminMixin:
+    """For a ModelAdmin whose ``form`` is a ``ServiceModelForm``: the form knows the actor, ``save_model`` saves
+    through the service, and a refusal between the form's trial run and the save (someone changed something
+    meanwhile; the admin's transaction is rolled back) shows the form again with the reason, not a 500."""
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.actor = request.user  # a class made for this request by modelform_factory
+        return form
+
+    def save_model(self, request, obj, form, change):
+        adopt_saved(obj, form.service_save(form.cleaned_data))
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except SAVE_REFUSALS as exc:
+            if request.method != "POST" or isinstance(exc, DjangoPermissionDenied):
+                raise
+        # Once more: the form's trial run now meets the refusal and shows it above what was typed (or, if the cause
+        # has gone, e.g. a deadlock, the save goes through).
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except SAVE_REFUSALS as exc:
+            if isinstance(exc, DjangoPermissionDenied):
+                raise
+            self.message_user(request, f"Not saved: {refusal_text(exc)}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
 
 class TransitionFlowForm(forms.Form):

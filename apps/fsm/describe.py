@@ -7,7 +7,7 @@ module (in ``apps.fsm``) does not import the apps that build on the transition m
 from django.apps import apps
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import models
+from django.db import IntegrityError, models
 
 from backend.errors import CoverisError, InvalidInputError
 
@@ -59,6 +59,8 @@ def refusal_text(exc: Exception) -> str:
         return "; ".join(exc.messages)
     if isinstance(exc, DjangoPermissionDenied):
         return str(exc) or "Permission denied."
+    if isinstance(exc, IntegrityError):  # what the API answers 409 for
+        return "The change conflicts with existing data (a database constraint refused it)."
     if not isinstance(exc, CoverisError):
         return str(exc)
     field_errors = exc.field_errors if isinstance(exc, InvalidInputError) else None

@@ -11,7 +11,7 @@ from apps.api.admin import EmployeeAdmin, PositionAdmin
 from apps.tags import services
 from apps.tags.imports import EmployeeTagResource, TagCatalogResource
 from apps.tags.models import EmployeeTag, PositionTag, TagCatalog, TagChangeLog
-from backend.admin import ChangeReasonAdminMixin, ReadOnlyAdmin, ReadOnlyInline, add_file_inline
+from backend.admin import ChangeReasonAdminMixin, ReadOnlyAdmin, ReadOnlyInline, add_file_inline, adopt_saved
 
 
 def _raise_service_errors(form: forms.ModelForm, errors: dict[str, list[str]]) -> None:
@@ -103,7 +103,7 @@ class TagCatalogAdmin(ImportExportMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in ("code", "name", "category", "is_active")}
         saved = services.tag_catalog_update(tag=obj, **fields) if change else services.tag_catalog_create(**fields)
-        _adopt(obj, saved)
+        adopt_saved(obj, saved)
 
     def delete_model(self, request, obj):
         services.tag_catalog_delete(tag=obj)
@@ -149,7 +149,7 @@ class EmployeeTagAdmin(ChangeReasonAdminMixin, ImportExportMixin, admin.ModelAdm
                 valid_from=data["valid_from"],
                 valid_until=data.get("valid_until"),
             )
-        _adopt(obj, saved)
+        adopt_saved(obj, saved)
 
     def delete_model(self, request, obj):
         services.employee_tag_remove(employee_tag=obj, actor=request.user)
@@ -186,7 +186,7 @@ class PositionTagAdmin(ChangeReasonAdminMixin, admin.ModelAdmin):
                 min_level=data["min_level"],
                 required=data["required"],
             )
-        _adopt(obj, saved)
+        adopt_saved(obj, saved)
 
     def delete_model(self, request, obj):
         services.position_tag_remove(position_tag=obj, actor=request.user)
@@ -210,14 +210,6 @@ class TagChangeLogAdmin(ReadOnlyAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
-
-
-def _adopt(obj, saved) -> None:
-    """Make the admin's in-memory object the row the service saved (the admin reads its pk afterwards)."""
-    for field in obj._meta.concrete_fields:
-        setattr(obj, field.attname, getattr(saved, field.attname))
-    obj._state.adding = False
-    obj._state.db = saved._state.db
 
 
 # --- on the employee's and the position's pages ------------------------------------------------------------------

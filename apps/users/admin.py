@@ -49,7 +49,29 @@ class UserAdmin(ChangeReasonAdminMixin, DjangoUserAdmin):
 
 
 class CoverisAdminAuthenticationForm(AdminAuthenticationForm):
-    """The admin's sign-in under the API's sign-in policy: the same counters, limits and lockouts (ADR 0021)."""
+    """The admin's sign-in under the API's sign-in policy: the same counters, limits and lockouts (ADR 0021).
+
+    A person whose password is right but whose role does not open the admin (auditor, manager, employee) is told
+    so in words, not "enter the correct email and password" — they would retype a right password, then be locked
+    out. Only someone who knows the password reads it, and it is not a failure the policy counts.
+    """
+
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "not_staff": (
+            "Your password was accepted, but %(email)s may not use the HR workspace: it is open to HR staff and "
+            "admins only, and this account's role is %(role)s. Use the Coveris app instead, or ask an admin if your "
+            "role should change."
+        ),
+    }
+
+    def confirm_login_allowed(self, user):
+        if user.is_active and not user.is_staff:
+            role = user.get_role_display() if user.role else "none"
+            raise ValidationError(
+                self.error_messages["not_staff"], code="not_staff", params={"email": user.email, "role": role}
+            )
+        super().confirm_login_allowed(user)
 
     def clean(self):
         policy = SignInPolicy(self.request, self.cleaned_data.get("username"))
@@ -64,8 +86,11 @@ class CoverisAdminAuthenticationForm(AdminAuthenticationForm):
             raise ValidationError("Sign-in is briefly unavailable. Try again in a minute.", code="unavailable") from exc
         try:
             cleaned = super().clean()
-        except ValidationError:
-            policy.failed()
+        except ValidationError as exc:
+            if exc.code == "not_staff":  # the right password, the wrong role: not a guess
+                policy.succeeded()
+            else:
+                policy.failed()
             raise
         policy.succeeded()
         return cleaned

@@ -441,3 +441,23 @@ def test_with_the_cache_down_readyz_names_the_cache(cache_down, api_client, db):
 
     assert response.status_code == 503
     assert response.json()["checks"]["cache"] == "unreachable"
+
+
+@pytest.mark.parametrize("role", ["auditor", "manager", "employee", ""])
+def test_a_role_without_the_admin_is_told_so_not_that_the_password_is_wrong(client, make_user, role):
+    user = make_user(role)
+    for _ in range(7):  # past the 5 failures per (email, client): a right password is not a failure
+        response = _admin_login(client, user.email)
+        assert response.status_code == 200
+        assert not _signed_in_to_admin(response)
+        [error] = response.context["form"].non_field_errors()
+        assert "Your password was accepted" in error
+        assert "open to HR staff and admins only" in error
+        assert f"role is {user.get_role_display() if role else 'none'}" in error
+        assert "correct" not in error.lower()  # Django's "Please enter the correct email and password"
+        assert "Too many failed sign-ins" not in response.content.decode()
+
+    response = _admin_login(client, user.email, "wrong")
+    [error] = response.context["form"].non_field_errors()
+    assert "password was accepted" not in error  # a wrong password says nothing about the role
+    assert "correct" in error.lower()
