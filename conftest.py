@@ -12,6 +12,8 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+pytest_plugins = ["backend.tests.browser"]  # the ``browser`` fixture: Selenium against the live admin
+
 
 def _on_postgres() -> bool:
     return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"

@@ -129,6 +129,9 @@ class FileAdminMixin:
     # (``set_history_panel``): the audit trail, which also has what was changed outside the admin.
     history_panel: Panel | None = None
 
+    class Media:
+        css = {"all": ("coveris/admin.css",)}  # the file page's panels, and lists whose long names wrap
+
     def get_inline_instances(self, request, obj=None):
         # Read-only inlines show a saved record's rows; an add page has none, and a POST has nothing of theirs to
         # save (a browser posts their management forms, a script need not).
