@@ -112,8 +112,10 @@ def chromium(request):
 
 
 @pytest.fixture
-def browser(request, chromium, live_server):
-    """The shared Chromium pointed at the live server, with no cookies, at 1280×800; saves evidence on failure."""
+def browser(request, live_server, chromium):
+    """The shared Chromium pointed at the live server, with no cookies, at 1280×800; saves evidence on failure.
+
+    ``live_server`` comes first so that, at the end of the run, Chromium quits before the server stops."""
     from backend.tests.browser_pages import Browser
 
     page = Browser(chromium, live_server.url)
@@ -124,6 +126,7 @@ def browser(request, chromium, live_server):
     if request.node.stash.get(_FAILED, False):
         _save_evidence(request, chromium)
     chromium.delete_all_cookies()
+    chromium.get("about:blank")  # nothing of this test's page keeps asking the server for more
     page.console_errors()  # drain this test's console messages
 
 

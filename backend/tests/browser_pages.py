@@ -6,7 +6,7 @@ sleeping.
 
 from django.conf import settings
 from django.test import Client
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import TimeoutException, WebDriverException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC  # noqa: N812
@@ -40,11 +40,16 @@ class Browser:
         )
 
     def submit(self, element) -> None:
-        """Click a submit button and wait for the next page."""
-        old = self.driver.find_element(By.TAG_NAME, "html")
+        """Click a submit button and wait for the next page to have loaded.
+
+        The old page is marked and the wait is for a complete document without the mark; while the browser is
+        between the two, chromedriver may answer with errors (a node "does not belong to the document"): ignored.
+        """
+        self.driver.execute_script("window.cvPageBefore = true;")
         element.click()
-        WebDriverWait(self.driver, WAIT_SECONDS).until(EC.staleness_of(old))
-        self.wait_loaded()
+        WebDriverWait(self.driver, WAIT_SECONDS, ignored_exceptions=(WebDriverException,)).until(
+            lambda d: d.execute_script("return !window.cvPageBefore && document.readyState === 'complete';")
+        )
 
     @property
     def path(self) -> str:

@@ -92,6 +92,13 @@ def test_hr_exports_the_employee_list_as_csv(browser, world, hr):
     browser.find("a.export_link").click()
     browser.wait_for("#id_format")
     browser.choose("#id_format", text="csv")
+    fields = browser.find_all('.selectable-field-export-row input[type="checkbox"]:not(.select-toggle)')
+    assert fields
+    assert all(field.is_selected() for field in fields)
+    browser.find("input.select-toggle").click()  # "Select all" off: its handler runs despite the CSP
+    assert not any(field.is_selected() for field in fields)
+    for name in ("employee_number", "last_name", "org_unit"):
+        browser.find(f'input[name="employeeresource_{name}"]').click()
     browser.find('form input[type="submit"]').click()
 
     deadline = time.monotonic() + 15
@@ -101,10 +108,12 @@ def test_hr_exports_the_employee_list_as_csv(browser, world, hr):
         time.sleep(0.2)
     assert files, "no CSV was downloaded"
     rows = list(csv.DictReader(io.StringIO(files[0].read_text(encoding="utf-8-sig"))))
+    assert set(rows[0]) == {"employee_number", "last_name", "org_unit"}  # the columns ticked
     by_number = {row["employee_number"]: row for row in rows}
     assert set(by_number) == set(Employee.objects.values_list("employee_number", flat=True))
     assert by_number["E-CHILD"]["org_unit"] == "SALES"  # org units by code, not by id
     assert by_number["E-CHILD"]["last_name"] == "Lovelace"
+    browser.assert_no_console_errors()  # the export page's "Select all" box runs (its handler is allowed by hash)
 
 
 def test_the_employee_page_shows_state_buttons_and_the_persons_file(browser, world, make_user, hr):
@@ -163,6 +172,7 @@ def test_a_refused_save_keeps_what_was_typed_with_the_reason_at_the_top(browser,
     assert browser.find("#id_first_name").get_attribute("value") == "Augusta Ada"
     assert browser.find("#id_contracted_weekly_hours").get_attribute("value") == "32.5"
     assert Employee.objects.values().get(pk=world.employee.pk) == before
+    browser.assert_no_console_errors()
 
 
 def _column_edges(browser) -> dict:
