@@ -15,7 +15,7 @@ from apps.assignments.services import assignment_transition
 from apps.assignments.tests.factories import AssignmentFactory
 from apps.fsm.services import employee_transition
 from apps.tags.tests.factories import EmployeeTagFactory, TagCatalogFactory
-from backend.exceptions import ConflictError
+from backend.errors import ConflictError
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 EMPLOYEES = "/admin/api/employee/"
