@@ -21,7 +21,7 @@ from django.urls import is_valid_path
 from pghistory.middleware import HistoryMiddleware
 from whitenoise.middleware import WhiteNoiseMiddleware
 
-from backend.audit.context import REASON_HEADER, ReasonError, audit_context, reason_from_header
+from backend.audit.context import REASON_HEADER, WRITE_METHODS, ReasonError, audit_context, reason_from_header
 from backend.exceptions import STATUS_CODES, error_json_response, plain_error_response
 from backend.request_context import current_request_id
 
@@ -227,8 +227,9 @@ class HistoryContextMiddleware(HistoryMiddleware):
         return context
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        try:
-            request.change_reason = reason_from_header(request.headers.get(REASON_HEADER))
+        try:  # read on writes only: a read has nothing to explain (and its schema documents no such 400)
+            raw = request.headers.get(REASON_HEADER) if request.method in WRITE_METHODS else None
+            request.change_reason = reason_from_header(raw)
         except ReasonError as exc:
             return error_json_response(400, "validation_error", str(exc), {REASON_HEADER: [str(exc)]})
         if connection.vendor == "postgresql":

@@ -6,10 +6,25 @@ from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
+from backend.audit.context import REASON_HEADER, REASON_MAX_LENGTH, WRITE_METHODS
 from backend.errors import ERROR_CODES  # the codes and their statuses: the ErrorCode enum
+
+_REASON_PARAMETER = OpenApiParameter(
+    REASON_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Why this change is made, percent-encoded UTF-8 text (at most "
+        f"{REASON_MAX_LENGTH} characters): recorded as the reason of every change-history row the request writes. "
+        "Optional; an unusable value is a 400 `validation_error` and nothing is written."
+    ),
+)
 
 
 class CookieJWTScheme(OpenApiAuthenticationExtension):
@@ -153,6 +168,13 @@ class CoverisAutoSchema(AutoSchema):
         "destroy": "Delete a {name}",
     }
 
+    def get_override_parameters(self):
+        """Every write may say why (``X-Change-Reason``, read by ``backend.middleware.HistoryContextMiddleware``)."""
+        parameters = list(super().get_override_parameters())
+        if self.method in WRITE_METHODS:
+            parameters.append(_REASON_PARAMETER)
+        return parameters
+
     def get_summary(self):
         summary = super().get_summary()
         if summary:
@@ -192,7 +214,7 @@ class CoverisAutoSchema(AutoSchema):
         view, method = self.view, self.method
         codes: list[str] = []
         has_body = method in ("POST", "PUT", "PATCH") and self.get_request_serializer() is not None
-        query = [p for p in self._get_parameters() if p.get("in") == "query"]
+        query = [p for p in self._get_parameters() if p.get("in") in ("query", "header")]
         if has_body or query:
             codes.append("validation_error")
         if view.get_authenticators():

@@ -18,6 +18,7 @@ from pghistory import runtime
 # The API's way to say why a write is made (docs/stack/api-conventions.md): percent-encoded UTF-8 text.
 REASON_HEADER = "X-Change-Reason"
 REASON_MAX_LENGTH = 2000
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})  # the requests whose changes it explains
 
 
 class ReasonError(ValueError):

@@ -170,3 +170,34 @@ def test_one_exception_class_per_error_code_and_each_code_is_in_the_schema():
     codes = [cls.code for cls in classes]
     assert len(codes) == len(set(codes)), "two exception classes for one error code"
     assert set(STATUS_CODES.values()) <= set(ERROR_CODES)
+
+
+# --- X-Change-Reason: documented on every write, read on writes only ------------------------------------------------
+
+
+def test_every_write_documents_the_change_reason_header_and_its_400(schema):
+    writes = reads = 0
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+            if method.upper() in ("POST", "PUT", "PATCH", "DELETE"):
+                writes += 1
+                assert "X-Change-Reason" in headers, (method, path)
+                assert "400" in operation["responses"], (method, path)
+            else:
+                reads += 1
+                assert "X-Change-Reason" not in headers, (method, path)
+    assert writes
+    assert reads
+
+
+def test_a_read_ignores_the_change_reason_header(api_client):
+    response = api_client.get("/api/auth/csrf/", HTTP_X_CHANGE_REASON="%FF%FE not utf-8")
+    assert response.status_code == 200, response.content
+
+
+def test_an_unusable_change_reason_on_a_write_is_the_documented_400(schema, api_client):
+    response = api_client.post("/api/auth/login/", {}, format="json", HTTP_X_CHANGE_REASON="line%00break")
+    error = documented(schema, "/api/auth/login/", "POST", response)
+    assert error["code"] == "validation_error"
+    assert "X-Change-Reason" in error["details"]
