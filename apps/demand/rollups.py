@@ -537,19 +537,25 @@ def uninstall_sql() -> list[str]:
     return statements
 
 
+def _horizon_and_requirement_weeks() -> str:
+    """The CTEs ``h`` (the horizon's Mondays: two date parameters) and ``req`` (per position and week, the required
+    headcount and hour-days), shared by the oracle and the rebuild: requirements are few, summed week by week."""
+    return f"""h AS (SELECT CAST(%s AS date) AS h0, CAST(%s AS date) AS h1),
+    req AS (
+        SELECT r.position_id, w.week::date AS week, SUM(r.required_headcount) AS rh,
+               SUM(r.required_weekly_hours * {_days("r.valid_from", "r.valid_to")}) AS rhd
+        FROM {REQ} r CROSS JOIN h CROSS JOIN LATERAL {_weeks("r.valid_from", "r.valid_to")} AS w(week)
+        GROUP BY r.position_id, w.week
+    )"""  # noqa: S608
+
+
 def from_scratch_sql() -> str:
     """SELECT of every non-zero rollup row, computed from the base tables (the rebuild, and the tests' oracle).
 
     Two date parameters: the horizon's first and last Monday.
     """
     return f"""
-    WITH h AS (SELECT CAST(%s AS date) AS h0, CAST(%s AS date) AS h1),
-    req AS (
-        SELECT r.position_id, w.week::date AS week, SUM(r.required_headcount) AS rh,
-               SUM(r.required_weekly_hours * {_days("r.valid_from", "r.valid_to")}) AS rhd
-        FROM {REQ} r CROSS JOIN h CROSS JOIN LATERAL {_weeks("r.valid_from", "r.valid_to")} AS w(week)
-        GROUP BY r.position_id, w.week
-    ),
+    WITH {_horizon_and_requirement_weeks()},
     asg AS (
         SELECT a.position_id, w.week::date AS week, COUNT(DISTINCT a.employee_id) AS ah,
                SUM(a.weekly_hours * {_days("a.start_date", "a.end_date")}) AS ahd
@@ -573,13 +579,7 @@ def coverage_rebuild_sql() -> str:
     """
     days = _days("a.start_date", "a.end_date")
     return f"""
-    WITH h AS (SELECT CAST(%s AS date) AS h0, CAST(%s AS date) AS h1),
-    req AS (
-        SELECT r.position_id, w.week::date AS week, SUM(r.required_headcount) AS rh,
-               SUM(r.required_weekly_hours * {_days("r.valid_from", "r.valid_to")}) AS rhd
-        FROM {REQ} r CROSS JOIN h CROSS JOIN LATERAL {_weeks("r.valid_from", "r.valid_to")} AS w(week)
-        GROUP BY r.position_id, w.week
-    ),
+    WITH {_horizon_and_requirement_weeks()},
     a AS (
         SELECT x.*, GREATEST(date_trunc('week', x.start_date)::date, h.h0) AS w0,
                LEAST(date_trunc('week', COALESCE(x.end_date, h.h1))::date, h.h1) AS w1
