@@ -3,6 +3,7 @@ every FilterSet of every list leaves the queryset unchanged when no parameter is
 found through the URL configuration (a new list is covered without being named)."""
 
 import pytest
+from django.core.exceptions import EmptyResultSet
 from django.http import QueryDict
 from django.urls import get_resolver
 from rest_framework.request import Request
@@ -36,6 +37,15 @@ def test_the_lists_are_found():
     assert len(VIEWS) >= 8
 
 
+
+def _sql(queryset) -> str:
+    """The queryset's SQL; a queryset that can match nothing (SQLite's change list before any change) has none."""
+    try:
+        return str(queryset.query)
+    except EmptyResultSet:
+        return "<matches nothing>"
+
+
 @pytest.mark.parametrize(("name", "view"), VIEWS, ids=[name for name, _ in VIEWS])
 def test_no_parameters_leave_the_queryset_unchanged(make_user, name, view):
     request = Request(APIRequestFactory().get("/"))
@@ -43,7 +53,7 @@ def test_no_parameters_leave_the_queryset_unchanged(make_user, name, view):
     queryset = view(request=request, kwargs={}, format_kwarg=None, action="list").get_queryset()
     filterset = view.filterset_class(data=QueryDict(), queryset=queryset, request=request)
     assert filterset.is_valid(), filterset.errors
-    assert str(filterset.qs.query) == str(queryset.query)
+    assert _sql(filterset.qs) == _sql(queryset)
 
 
 def test_paging_alone_does_not_build_a_filterset(monkeypatch):
