@@ -37,7 +37,6 @@ def test_the_lists_are_found():
     assert len(VIEWS) >= 8
 
 
-
 def _sql(queryset) -> str:
     """The queryset's SQL; a queryset that can match nothing (SQLite's change list before any change) has none."""
     try:
