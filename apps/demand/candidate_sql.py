@@ -31,10 +31,16 @@ straddle the limit. A rule type without a compiler (a new one) is NULL for every
 until it gets one. An employee is undecided when a NULL could change their fit or score; one already out
 (an overlapping assignment to the position, or a blocking rule known to fail) is decided.
 
-**Exactness of the key.** Hours are PostgreSQL ``numeric`` all the way (the supply CTEs of
-apps/demand/supply.py, the same values Python reads), rounded half-up to the cent like ``periods.hours``;
-the score is rounded half-even to a tenth like ``Decimal.quantize``; employee numbers compare in the "C"
-collation (code point order, like Python strings).
+**Exactness of the key.** The supply numbers returned for the page's rows are apps/demand/supply.py's, expression
+for expression (the same numeric values Python reads). The key itself is cheaper (ADR 0033): free hours are kept in
+cents; for the contract source (no ledger entry) they are computed in integers — contracted minus assigned hours is
+N / 700 with N = Σ hundredths of an hour × days, so free hours in cents are N / period days rounded half away from
+zero, what the numeric expression rounds to except at an exact half-cent tie, where that numeric expression itself
+decides; for the ledger source they are the numeric expression over the ledger sums. Assignment hours are summed
+in integer cents. Whether someone is on the ledger comes from ``demand_ledgerlessemployee`` (apps/demand/rollups.py)
+while the rollups hold a horizon (the list is kept by trigger then), from the ledger itself otherwise. The score is
+rounded half-even to a tenth like ``Decimal.quantize``; employee numbers compare in the "C" collation (code point
+order, like Python strings).
 """
 
 import datetime
@@ -52,8 +58,12 @@ from apps.business_rules.choices import Outcome, Severity
 from apps.business_rules.engine import evaluate_rule
 from apps.business_rules.facts import Facts
 from apps.business_rules.registry import REGISTRY
-from apps.demand.sql import in_list, queryset_sql
-from apps.demand.supply import supply_ctes
+from apps.demand.choices import COVERING_STATES
+from apps.demand.rollups import HORIZON, LEDGERLESS
+from apps.demand.sql import DateSQL, in_list, queryset_sql
+from apps.demand.supply import COLUMNS as SUPPLY_COLUMNS
+from apps.demand.supply import LEDGER, POOL_COLUMNS, _ledger_share_sql
+from apps.offer.choices import EntryKind
 from apps.tags.models import EmployeeTag, PositionTag, TagCatalog
 
 ASG = Assignment._meta.db_table
@@ -84,11 +94,30 @@ class RuleContext:
             self.flags[key] = f"f{len(self.flags)}"
         return f"COALESCE(tf.{self.flags[key]}, FALSE)"
 
-    def tag_flags_sql(self, prefix: str = "") -> tuple[str, list]:
+    def implied_by(self, required: list[PositionTag]) -> bool:
+        """Whether every flag is known true for anyone holding each of ``required`` at its level by one row valid
+        over the whole period (the qualified): each flag asks for one of those tags at that level or lower."""
+        held = {
+            "id": {pt.tag_id: pt.min_level for pt in required},
+            "code": {pt.tag.code: pt.min_level for pt in required},
+        }
+        return all(tag in held[kind] and level <= held[kind][tag] for (kind, tag, level) in self.flags)
+
+    def tag_flags_sql(self, prefix: str = "", implied: list[PositionTag] | None = None) -> tuple[str, list, str]:
         """The ``tf(employee_id, f0, f1, ...)`` CTE behind ``holds()``: one pass over the pool's relevant tags
-        (``{prefix}tf`` over ``{prefix}pool``)."""
+        (``{prefix}tf`` over ``{prefix}pool``), its params and the join that reads it as ``tf``. With ``implied``
+        (the pool is known to hold those tags, see ``implied_by``) and every flag implied, no tag is read: the
+        flags are constants."""
+        if implied is not None and self.implied_by(implied):
+            constants = ", ".join(f"TRUE AS {name}" for name in self.flags.values()) or "TRUE AS none"
+            return (
+                f"{prefix}tf AS (SELECT NULL::bigint AS employee_id WHERE FALSE)",
+                [],
+                f"CROSS JOIN (SELECT {constants}) tf",
+            )
+        join = f"LEFT JOIN {prefix}tf tf ON tf.employee_id = e.id"
         if not self.flags:
-            return f"{prefix}tf AS (SELECT NULL::bigint AS employee_id WHERE FALSE)", []
+            return f"{prefix}tf AS (SELECT NULL::bigint AS employee_id WHERE FALSE)", [], join
         columns, params, ids, codes = [], [], [], []
         for (kind, tag, level), name in self.flags.items():
             match = "t.tag_id = %s" if kind == "id" else "c.code = %s"
@@ -110,7 +139,7 @@ class RuleContext:
           AND t.valid_from <= %s AND (t.valid_until IS NULL OR t.valid_until >= %s)
         GROUP BY t.employee_id
     )"""  # noqa: S608 -- table names are constants; values are parameters
-        return sql, [*params, *ids, *codes, self.start, self.end]
+        return sql, [*params, *ids, *codes, self.start, self.end], join
 
 
 def round_half_even(expr: str, places: int) -> str:
@@ -257,15 +286,39 @@ def _keys_sql(
     required: list[PositionTag],
     prefix: str,
     with_score: bool,
+    qualified: bool = False,
 ) -> tuple[str, list]:
-    """CTEs ending in ``{prefix}keyed(id, employee_number, free, undecided, fits, warn[, score])`` for ``employees``:
-    their supply, their open assignments overlapping the period, their tags, every rule's outcome, the sort key."""
+    """CTEs ending in ``{prefix}keyed(id, employee_number, free, undecided, fits, warn[, score], from_ledger, ...)`` for
+    ``employees`` (``qualified``: they are known to be active and to hold every required tag): every rule's outcome
+    and the sort key, free hours in cents. ``supply_columns(prefix)`` gives a keyed row's supply numbers.
+
+    One pass over the ledger entries overlapping the period (numeric sums, apps/demand/supply.py's expressions) and
+    one over the assignments overlapping it (integer cents and days; ``FILTER`` by state class). For the contract
+    source, free hours are computed exactly in integers: contracted minus assigned is N / 700 hours with
+    N = Σ cents × days, so free hours to the cent are N / period days rounded half away from zero — what the
+    numeric expression gives, except at an exact half-cent tie, where the numeric expression itself decides (its
+    quotients are rounded, so a tie may fall either side: the row then uses apps/demand/supply.py's numbers). Whether
+    an employee is on the ledger comes from the maintained list of ledgerless employees (apps/demand/rollups.py),
+    valid while the rollups hold a horizon; without one, each employee's ledger is probed. The rule outcomes are
+    computed once per employee (``{prefix}rules`` is materialized): PostgreSQL would otherwise inline them into
+    each expression that reads them (block, warn, undecided, fits) and evaluate each rule several times per row."""
     start, end, hours, position = ctx.start, ctx.end, ctx.hours, ctx.position
     p = prefix
-    # The pool and the qualified are employee rows filtered without joins that could repeat one: no DISTINCT pass.
-    supply, supply_params = supply_ctes(employees=employees, start=start, end=end, prefix=p, unique=True)
+    d = DateSQL.current()
+    pool_sql, pool_params = queryset_sql(employees.order_by().values(*POOL_COLUMNS))
     open_sql, open_states = in_list([s.value for s in OPEN_STATES])
     committed_sql, committed_states = in_list([s.value for s in COMMITTED_STATES])
+    covering_sql, covering_states = in_list([s.value for s in COVERING_STATES])
+    wanted_sql, wanted_states = in_list(sorted({s.value for s in (*OPEN_STATES, *COVERING_STATES)}))
+    column, share = _ledger_share_sql(d)
+    ledger_sums = ", ".join(
+        f"SUM(CASE WHEN {column} = '{kind.value}' THEN {share} ELSE 0 END) AS {name}"
+        for kind, name in zip(
+            (EntryKind.CONTRACTED, EntryKind.LEAVE, EntryKind.ASSIGNED, EntryKind.WORKED), SUPPLY_COLUMNS, strict=True
+        )
+    )
+    asg_days = d.overlap_days("a.start_date", "a.end_date", "b.lo", "b.hi")
+    employed = d.overlap_days("e.hire_date", "e.termination_date", "b.lo", "b.hi")
     period_days = (end - start).days + 1
     held = " + ".join(
         f"(CASE WHEN {ctx.holds(tag_id=pt.tag_id, level=pt.min_level)} THEN 1 ELSE 0 END)" for pt in required
@@ -279,7 +332,7 @@ def _keys_sql(
         unknown = " OR ".join(f"{c} IS NULL" for c in columns)
         return f"(CASE WHEN {failing} THEN 1 WHEN {unknown} THEN NULL ELSE 0 END)"
 
-    tag_flags, tag_params = ctx.tag_flags_sql(prefix=p)
+    tag_flags, tag_params, tag_join = ctx.tag_flags_sql(prefix=p, implied=required if qualified else None)
     h = _numeric(hours)
     score = ""
     if with_score:
@@ -293,67 +346,143 @@ def _keys_sql(
             )
         )
         tag_part = f"(k.held::numeric / {len(required)})" if required else "1"
-        hours_part = f"LEAST(1, GREATEST(0, k.free / {h}))" if hours else "1"
+        # ROUND(…, 2): the free hours as the numeric expression gives them (same value and scale), so the quotient
+        # and the score's rounding are the same as before.
+        hours_part = f"LEAST(1, GREATEST(0, ROUND(k.free::numeric / 100, 2) / {h}))" if hours else "1"
         rules_part = "(CASE WHEN k.block = 1 OR k.clashes > 0 THEN 0 WHEN k.warn = 1 THEN 0.5 ELSE 1 END)"
         raw_score = (
             f"40 * {tag_part} + 30 * {hours_part} + 20 * (CASE k.state {state_score} ELSE 0 END) + 10 * {rules_part}"
         )
         score = f", {round_half_even(f'({raw_score})', 1)} AS score"
-    sql = f"""{supply},
+    # The qualified are active: the state is a constant there, so rules reading it fold away.
+    state = f"'{EmployeeState.ACTIVE.value}'::varchar" if qualified else "e0.state"
+    assigned_numeric = (
+        f"(SELECT SUM(a.weekly_hours * {asg_days} / 7.0) FROM {ASG} a WHERE a.employee_id = e.id "  # noqa: S608
+        f"AND a.state IN {covering_sql} AND {d.overlaps('a.start_date', 'a.end_date', 'b.lo', 'b.hi')})"
+    )
+    # free hours × 100 of the contract source: N / period days, N in hundredths of an hour-day, rounded half away
+    # from zero; at an exact tie (2N ≡ P mod 2P) the numeric expression of apps/demand/supply.py decides.
+    n = "(f.cwh_cents * f.employed - COALESCE(o.covering_hd, 0))"
+    contract_free = f"""CASE WHEN MOD(2 * {n}, {2 * period_days}) = {period_days}
+                  THEN (ROUND(((CASE WHEN f.employed > 0 THEN e.contracted_weekly_hours * f.employed / 7.0 ELSE 0 END)
+                                - 0 - COALESCE({assigned_numeric}, 0)) * 7 / {period_days}, 2) * 100)::bigint
+                  WHEN {n} >= 0 THEN (2 * {n} + {period_days}) / {2 * period_days}
+                  ELSE -((-2 * {n} + {period_days}) / {2 * period_days}) END"""
+    ledger_free = (
+        "(ROUND((COALESCE(led.contracted, 0) - COALESCE(led.leave_h, 0) - COALESCE(led.assigned, 0)) * 7 "
+        f"/ {period_days}, 2) * 100)::bigint"
+    )
+    on_ledger = (
+        "ll.employee_id IS NULL OR led.employee_id IS NOT NULL "  # noqa: S608
+        f"OR (NOT (SELECT EXISTS (SELECT 1 FROM {HORIZON})) "
+        f"AND EXISTS (SELECT 1 FROM {LEDGER} x WHERE x.employee_id = e.id))"
+    )
+    sql = f"""{p}bounds AS (SELECT {d.param()} AS lo, {d.param()} AS hi),
+    {p}pool AS MATERIALIZED (SELECT {", ".join(f"p.{c}" for c in POOL_COLUMNS)} FROM ({pool_sql}) p),
+    {p}led AS (
+        SELECT l.employee_id AS employee_id, {ledger_sums}
+        FROM {LEDGER} l JOIN {p}pool pool ON pool.id = l.employee_id CROSS JOIN {p}bounds b
+        WHERE {d.overlaps("l.period_start", "l.period_end", "b.lo", "b.hi")}
+        GROUP BY l.employee_id
+    ),
     {p}ovagg AS (
         SELECT a.employee_id AS employee_id,
-               COUNT(*) FILTER (WHERE a.state IN {committed_sql}) AS n_committed,
-               COALESCE(SUM(a.weekly_hours) FILTER (WHERE a.state IN {committed_sql}), 0) AS sum_committed,
-               COALESCE(MAX(a.weekly_hours) FILTER (WHERE a.state IN {committed_sql}), 0) AS max_committed,
-               COUNT(*) AS n_open,
-               COUNT(*) FILTER (WHERE a.position_id = %s) AS clashes
-        FROM {ASG} a JOIN {p}pool pl ON pl.id = a.employee_id
-        WHERE a.state IN {open_sql}
-          AND a.start_date <= %s AND (a.end_date IS NULL OR a.end_date >= %s)
+               SUM(a.cents * a.days) FILTER (WHERE a.covering) AS covering_hd,
+               COUNT(*) FILTER (WHERE a.committed) AS n_committed,
+               COALESCE(SUM(a.cents) FILTER (WHERE a.committed), 0) AS sum_committed,
+               COALESCE(MAX(a.cents) FILTER (WHERE a.committed), 0) AS max_committed,
+               COUNT(*) FILTER (WHERE a.open) AS n_open,
+               COUNT(*) FILTER (WHERE a.open AND a.position_id = %s) AS clashes
+        FROM (
+            SELECT a.employee_id, a.position_id, (a.weekly_hours * 100)::integer AS cents, {asg_days} AS days,
+                   a.state IN {covering_sql} AS covering, a.state IN {committed_sql} AS committed,
+                   a.state IN {open_sql} AS open
+            FROM {ASG} a JOIN {p}pool pl ON pl.id = a.employee_id CROSS JOIN {p}bounds b
+            WHERE a.state IN {wanted_sql} AND {d.overlaps("a.start_date", "a.end_date", "b.lo", "b.hi")}
+            OFFSET 0
+        ) a
         GROUP BY a.employee_id
     ),
     {tag_flags},
-    {p}rules AS (
-        SELECT e.id, e.employee_number, e.state,
-               ROUND((e.contracted - e.leave_h - e.assigned) * 7 / {period_days}, 2) AS free,
-               {held} AS held, ov.clashes AS clashes{"".join(", " + c for c in rule_columns)}
-        FROM {p}supply e
-        LEFT JOIN {p}tf tf ON tf.employee_id = e.id
-        LEFT JOIN {p}ovagg o ON o.employee_id = e.id
-        CROSS JOIN LATERAL (
-            SELECT COALESCE(o.n_committed, 0) AS n_committed, COALESCE(o.sum_committed, 0) AS sum_committed,
-                   COALESCE(o.max_committed, 0) AS max_committed, COALESCE(o.n_open, 0) AS n_open,
-                   COALESCE(o.clashes, 0) AS clashes
-        ) ov
-    ),
-    {p}facts AS (
-        SELECT k.id, k.employee_number, k.state, k.free, k.held, k.clashes,
-               {outcome(severity_columns[True])} AS block, {outcome(severity_columns[False])} AS warn
-        FROM {p}rules k
-    ),
-    {p}keyed AS (
-        SELECT k.id, k.employee_number, k.free, k.warn,
+    -- Each layer is a subquery fenced by OFFSET 0, so every rule expression (and block, warn) is computed once per
+    -- row; only the keys are materialized (PostgreSQL would otherwise inline the layers and repeat the expressions).
+    {p}keyed AS MATERIALIZED (
+        SELECT k.id, k.employee_number, k.free, k.warn, k.cwh, k.employed, k.from_ledger, k.l_contracted,
+               k.l_leave, k.l_assigned, k.l_worked,
                -- out already (on the position, or a blocking rule fails) or every rule known: decided
                NOT (k.clashes > 0 OR COALESCE(k.block = 1, FALSE)
                     OR (k.block IS NOT NULL AND k.warn IS NOT NULL)) AS undecided,
-               COALESCE(k.state = %s AND k.held = {len(required)} AND k.free >= {h} AND k.clashes = 0
+               COALESCE(k.state = %s AND k.held = {len(required)} AND k.free >= {h} * 100 AND k.clashes = 0
                         AND k.block = 0, FALSE) AS fits{score}
-        FROM {p}facts k
+        FROM (
+            SELECT k.*, {outcome(severity_columns[True])} AS block, {outcome(severity_columns[False])} AS warn
+            FROM (
+                SELECT e.id, e.employee_number, e.state, e.contracted_weekly_hours AS cwh, f.employed, f.from_ledger,
+                       led.contracted AS l_contracted, led.leave_h AS l_leave, led.assigned AS l_assigned,
+                       led.worked AS l_worked,
+                       CASE WHEN f.from_ledger = 1 THEN {ledger_free} ELSE {contract_free} END AS free,
+                       {held} AS held, ov.clashes AS clashes{"".join(", " + c for c in rule_columns)}
+                FROM {p}pool e0 CROSS JOIN {p}bounds b
+                CROSS JOIN LATERAL (
+                    SELECT e0.id, e0.employee_number, {state} AS state, e0.contracted_weekly_hours, e0.hire_date,
+                           e0.termination_date
+                ) e
+                LEFT JOIN {p}led led ON led.employee_id = e.id
+                LEFT JOIN {LEDGERLESS} ll ON ll.employee_id = e.id
+                {tag_join}
+                LEFT JOIN {p}ovagg o ON o.employee_id = e.id
+                CROSS JOIN LATERAL (
+                    SELECT COALESCE(o.n_committed, 0) AS n_committed,
+                           COALESCE(o.sum_committed, 0) / 100.0 AS sum_committed,
+                           COALESCE(o.max_committed, 0) / 100.0 AS max_committed, COALESCE(o.n_open, 0) AS n_open,
+                           COALESCE(o.clashes, 0) AS clashes
+                ) ov
+                CROSS JOIN LATERAL (
+                    SELECT CASE WHEN {on_ledger} THEN 1 ELSE 0 END AS from_ledger,
+                           CASE WHEN {d.overlaps("e.hire_date", "e.termination_date", "b.lo", "b.hi")} THEN {employed}
+                                ELSE 0 END AS employed,
+                           (e.contracted_weekly_hours * 100)::integer AS cwh_cents
+                    OFFSET 0
+                ) f
+                OFFSET 0
+            ) k
+            OFFSET 0
+        ) k
     )"""  # noqa: S608 -- fragments, table names and choice values are constants
     params = [
-        *supply_params,
-        *committed_states,
-        *committed_states,
-        *committed_states,
-        position.pk,
-        *open_states,
-        end,
         start,
+        end,
+        *pool_params,
+        position.pk,
+        *covering_states,
+        *committed_states,
+        *open_states,
+        *wanted_states,
         *tag_params,
+        EmployeeState.ACTIVE.value,  # keyed's fits
+        *covering_states,  # the contract source's free hours at a tie
         *rule_params,
-        EmployeeState.ACTIVE.value,
     ]
     return sql, params
+
+
+def supply_columns(bounds: str) -> tuple[str, list]:
+    """SQL for a keyed row ``k``'s (from_ledger, contracted, leave_h, assigned, worked): apps/demand/supply.py's
+    numbers (the same expressions), read from the ledger sums carried along or, for the contract source, computed
+    for this row alone (its covering assignments by the employee index). ``bounds``: the bounds CTE."""
+    d = DateSQL.current()
+    covering_sql, covering_states = in_list([s.value for s in COVERING_STATES])
+    asg_days = d.overlap_days("a.start_date", "a.end_date", "b.lo", "b.hi")
+    sql = f"""k.from_ledger,
+           CASE WHEN k.from_ledger = 1 THEN COALESCE(k.l_contracted, 0)
+                WHEN k.employed > 0 THEN k.cwh * k.employed / 7.0 ELSE 0 END AS contracted,
+           CASE WHEN k.from_ledger = 1 THEN COALESCE(k.l_leave, 0) ELSE 0 END AS leave_h,
+           CASE WHEN k.from_ledger = 1 THEN COALESCE(k.l_assigned, 0)
+                ELSE COALESCE((SELECT SUM(a.weekly_hours * {asg_days} / 7.0) FROM {ASG} a CROSS JOIN {bounds} b
+                               WHERE a.employee_id = k.id AND a.state IN {covering_sql}
+                                 AND {d.overlaps("a.start_date", "a.end_date", "b.lo", "b.hi")}), 0) END AS assigned,
+           COALESCE(k.l_worked, 0) AS worked"""  # noqa: S608 -- table names and choice values are constants
+    return sql, covering_states
 
 
 def candidate_shortlist(
@@ -394,41 +523,39 @@ def candidate_shortlist(
         employees=_qualified(employees, required, start, end),
         prefix="q_",
         with_score=False,
+        qualified=True,
         **common,
     )
     # Otherwise the page reaches employees who do not fit: everyone's key, as before (read only in that case).
     full, full_params = _keys_sql(ctx, employees=employees, prefix="", with_score=True, **common)
     pool_sql, pool_params = queryset_sql(employees.order_by().values("id"))
-    supply_columns = "s.from_ledger, s.contracted, s.leave_h, s.assigned, s.worked"
+    q_supply, q_supply_params = supply_columns("q_bounds")
+    supply, supply_params = supply_columns("bounds")
     decided_fits = "COUNT(*) FILTER (WHERE fits AND NOT undecided)"
     gate = "SELECT FALSE AS enough, 0 AS fitting"
     if prefilter:
         gate = f"SELECT {decided_fits} >= %s AS enough, {decided_fits} AS fitting FROM q_keyed"  # noqa: S608
     # Each branch of ``page`` runs only on its side of the gate: a one-time filter at the branch's top, so PostgreSQL
     # does not even start the other side's CTEs (it evaluates a CTE only when first read; a join below the filter
-    # would read one row of its outer side first).
+    # would read one row of its outer side first). The supply numbers are computed for the page's rows only.
     sql = f"""
     WITH {fast},
     {full},
     gate AS ({gate}),
     page AS (
-        (SELECT k.id, FALSE AS undecided, k.rank, {supply_columns}
-         FROM (SELECT id, ROW_NUMBER() OVER () AS rank FROM (
-                   SELECT id FROM q_keyed WHERE fits AND NOT undecided AND (SELECT enough FROM gate)
-                   ORDER BY warn, free DESC, employee_number COLLATE "C", id LIMIT %s) top) k
-         JOIN q_supply s ON s.id = k.id WHERE (SELECT enough FROM gate))
+        (SELECT k.id, FALSE AS undecided, ROW_NUMBER() OVER () AS rank, {q_supply}
+         FROM (SELECT * FROM q_keyed WHERE fits AND NOT undecided AND (SELECT enough FROM gate)
+               ORDER BY warn, free DESC, employee_number COLLATE "C", id LIMIT %s) k
+         WHERE (SELECT enough FROM gate))
         UNION ALL
-        (SELECT k.id, TRUE, 0, {supply_columns} FROM q_keyed k JOIN q_supply s ON s.id = k.id
-         WHERE k.undecided AND (SELECT enough FROM gate))
+        (SELECT k.id, TRUE, 0, {q_supply} FROM q_keyed k WHERE k.undecided AND (SELECT enough FROM gate))
         UNION ALL
-        (SELECT k.id, FALSE, k.rank, {supply_columns}
-         FROM (SELECT id, ROW_NUMBER() OVER () AS rank FROM (
-                   SELECT id FROM keyed WHERE NOT undecided AND NOT (SELECT enough FROM gate)
-                   ORDER BY fits DESC, score DESC, free DESC, employee_number COLLATE "C", id LIMIT %s) top) k
-         JOIN supply s ON s.id = k.id WHERE NOT (SELECT enough FROM gate))
+        (SELECT k.id, FALSE, ROW_NUMBER() OVER () AS rank, {supply}
+         FROM (SELECT * FROM keyed WHERE NOT undecided AND NOT (SELECT enough FROM gate)
+               ORDER BY fits DESC, score DESC, free DESC, employee_number COLLATE "C", id LIMIT %s) k
+         WHERE NOT (SELECT enough FROM gate))
         UNION ALL
-        (SELECT k.id, TRUE, 0, {supply_columns} FROM keyed k JOIN supply s ON s.id = k.id
-         WHERE k.undecided AND NOT (SELECT enough FROM gate))
+        (SELECT k.id, TRUE, 0, {supply} FROM keyed k WHERE k.undecided AND NOT (SELECT enough FROM gate))
     ),
     totals AS (
         SELECT (SELECT COUNT(*) FROM ({pool_sql}) p) AS considered,
@@ -439,7 +566,18 @@ def candidate_shortlist(
            (SELECT enough FROM gate)
     FROM totals t LEFT JOIN page p ON TRUE
     ORDER BY p.undecided, p.rank"""  # noqa: S608 -- fragments, table names and choice values are constants
-    params = [*fast_params, *full_params, *([limit] if prefilter else []), limit, limit, *pool_params]
+    params = [
+        *fast_params,
+        *full_params,
+        *([limit] if prefilter else []),
+        *q_supply_params,
+        limit,
+        *q_supply_params,
+        *supply_params,
+        limit,
+        *supply_params,
+        *pool_params,
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

@@ -509,8 +509,8 @@ def test_the_pool_is_not_evaluated_when_enough_of_the_qualified_fit(case, limit)
         "template": template,
     }
     lines = _plan_lines(args)
-    pool_wide = [line for line in lines if "CTE Scan on supply " in line or line.strip().startswith("CTE supply")]
-    qualified = [line for line in lines if "CTE Scan on q_supply " in line]
+    pool_wide = [line for line in lines if "CTE Scan on keyed " in line or line.strip().startswith("CTE keyed")]
+    qualified = [line for line in lines if "CTE Scan on q_keyed " in line]
     assert pool_wide, lines
     assert qualified, lines
     started = [line for line in pool_wide if "never executed" not in line and "CTE Scan" in line]
@@ -518,3 +518,57 @@ def test_the_pool_is_not_evaluated_when_enough_of_the_qualified_fit(case, limit)
         assert not started, "\n".join(lines)
     else:
         assert started, "\n".join(lines)
+
+
+def _both_ways(case, *, limit: int) -> dict:
+    """The body ranked through the SQL shortlist, checked equal to ranking everyone in Python (March's four weeks)."""
+    from apps.demand.candidates import candidate_rank
+    from apps.demand.selectors import candidate_pool
+    from apps.users.models import User
+
+    admin = User.objects.create(email="both@coveris.test", role="admin")
+    args = {"position": case.position, "start": D(2026, 3, 2), "end": D(2026, 3, 29), "hours": Decimal(20)}
+    args["limit"] = limit
+    body = candidate_rank(**args, employees=candidate_pool(user=admin), shortlist=True)
+    assert body == candidate_rank(**args, employees=candidate_pool(user=admin), shortlist=False)
+    return body
+
+
+@pytest.mark.postgres
+def test_free_hours_on_an_exact_half_cent_tie_rank_like_python(case, tree, make_employee, make_assignment):
+    """Contract-source free hours are computed in integers except at an exact half-cent tie, where the numeric
+    expression decides: 40 h contracted, 0.14 h assigned over one day of 28 → 39.995 h → 40.00 (half up), ahead of
+    E-FIT (40.00) by employee number; with limit 1 only the SQL's key picks who is shown."""
+    tie = make_employee(tree.dept, employee_number="E-A-TIE", contract=40)
+    EmployeeTagFactory(employee=tie, tag=case.forklift, level=2, valid_from=D(2026, 1, 1))
+    make_assignment(tie, case.other, hours="0.14", start=D(2026, 3, 10), end=D(2026, 3, 10))
+    results = _both_ways(case, limit=1)["results"]
+    assert [(r["employee_number"], r["free_hours"]) for r in results] == [("E-A-TIE", "40.00")]
+
+
+@pytest.mark.postgres
+def test_without_a_rollup_horizon_the_ledger_itself_says_who_is_on_it(case, tree, make_employee):
+    """The SQL reads the maintained list of ledgerless employees only while the rollups hold a horizon (during a bulk
+    load they do not, and a ledger posting then leaves its employee listed): without one it probes the ledger."""
+    from django.db import connection
+
+    from apps.demand.rollups import HORIZON, LEDGERLESS
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {HORIZON}")  # noqa: S608 -- a constant table name
+    booked = make_employee(tree.dept, employee_number="E-A-BOOKED", contract=40)
+    EmployeeTagFactory(employee=booked, tag=case.forklift, level=2, valid_from=D(2026, 1, 1))
+    # A contract line of last year only: on the ledger, with nothing in the period.
+    LedgerEntry.objects.create(
+        kind="contracted",
+        hours=Decimal(36),
+        period_start=D(2025, 1, 1),
+        period_end=D(2025, 12, 31),
+        employee=booked,
+        source="employee",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {LEDGERLESS} WHERE employee_id = %s", [booked.pk])  # noqa: S608
+        assert cursor.fetchone(), "the list is stale without a horizon (what this test is about)"
+    by = {r["employee_number"]: r for r in _both_ways(case, limit=100)["results"]}
+    assert (by["E-A-BOOKED"]["free_hours_source"], by["E-A-BOOKED"]["free_hours"]) == ("ledger", "0.00")
