@@ -372,17 +372,23 @@ def _keys_sql(
         "(ROUND((COALESCE(led.contracted, 0) - COALESCE(led.leave_h, 0) - COALESCE(led.assigned, 0)) * 7 "
         f"/ {period_days}, 2) * 100)::bigint"
     )
+    horizon = f"(SELECT EXISTS (SELECT 1 FROM {HORIZON}))"  # noqa: S608
     on_ledger = (
-        "ll.employee_id IS NULL OR led.employee_id IS NOT NULL "  # noqa: S608
-        f"OR (NOT (SELECT EXISTS (SELECT 1 FROM {HORIZON})) "
-        f"AND EXISTS (SELECT 1 FROM {LEDGER} x WHERE x.employee_id = e.id))"
+        "NOT e0.listed OR led.employee_id IS NOT NULL "  # noqa: S608
+        f"OR (NOT {horizon} AND EXISTS (SELECT 1 FROM {LEDGER} x WHERE x.employee_id = e.id))"
     )
     sql = f"""{p}bounds AS (SELECT {d.param()} AS lo, {d.param()} AS hi),
-    {p}pool AS MATERIALIZED (SELECT {", ".join(f"p.{c}" for c in POOL_COLUMNS)} FROM ({pool_sql}) p),
+    -- The pool, each row with whether it is listed as ledgerless.
+    {p}pool AS MATERIALIZED (
+        SELECT {", ".join(f"e.{c}" for c in POOL_COLUMNS)}, ll.employee_id IS NOT NULL AS listed
+        FROM ({pool_sql}) e LEFT JOIN {LEDGERLESS} ll ON ll.employee_id = e.id
+    ),
+    -- Only employees on the ledger have entries: the listed are skipped while the list is kept (a horizon).
     {p}led AS (
         SELECT l.employee_id AS employee_id, {ledger_sums}
-        FROM {LEDGER} l JOIN {p}pool pool ON pool.id = l.employee_id CROSS JOIN {p}bounds b
+        FROM {p}pool pool JOIN {LEDGER} l ON l.employee_id = pool.id CROSS JOIN {p}bounds b
         WHERE {d.overlaps("l.period_start", "l.period_end", "b.lo", "b.hi")}
+          AND (NOT pool.listed OR NOT {horizon})
         GROUP BY l.employee_id
     ),
     {p}ovagg AS (
@@ -428,7 +434,6 @@ def _keys_sql(
                            e0.termination_date
                 ) e
                 LEFT JOIN {p}led led ON led.employee_id = e.id
-                LEFT JOIN {LEDGERLESS} ll ON ll.employee_id = e.id
                 {tag_join}
                 LEFT JOIN {p}ovagg o ON o.employee_id = e.id
                 CROSS JOIN LATERAL (
@@ -442,7 +447,6 @@ def _keys_sql(
                            CASE WHEN {d.overlaps("e.hire_date", "e.termination_date", "b.lo", "b.hi")} THEN {employed}
                                 ELSE 0 END AS employed,
                            (e.contracted_weekly_hours * 100)::integer AS cwh_cents
-                    OFFSET 0
                 ) f
                 OFFSET 0
             ) k
