@@ -361,9 +361,10 @@ def _keys_sql(
         f"AND a.state IN {covering_sql} AND {d.overlaps('a.start_date', 'a.end_date', 'b.lo', 'b.hi')})"
     )
     # free hours × 100 of the contract source: N / period days, N in hundredths of an hour-day, rounded half away
-    # from zero; at an exact tie (2N ≡ P mod 2P) the numeric expression of apps/demand/supply.py decides.
+    # from zero; at an exact tie (|2N| ≡ P mod 2P, either sign) the numeric expression of apps/demand/supply.py
+    # decides. Cents × days stay far inside integer range (168 h is 16,800 cents; the API allows 104 weeks).
     n = "(f.cwh_cents * f.employed - COALESCE(o.covering_hd, 0))"
-    contract_free = f"""CASE WHEN MOD(2 * {n}, {2 * period_days}) = {period_days}
+    contract_free = f"""CASE WHEN MOD(ABS(2 * {n}), {2 * period_days}) = {period_days}
                   THEN (ROUND(((CASE WHEN f.employed > 0 THEN e.contracted_weekly_hours * f.employed / 7.0 ELSE 0 END)
                                 - 0 - COALESCE({assigned_numeric}, 0)) * 7 / {period_days}, 2) * 100)::bigint
                   WHEN {n} >= 0 THEN (2 * {n} + {period_days}) / {2 * period_days}

@@ -520,15 +520,17 @@ def test_the_pool_is_not_evaluated_when_enough_of_the_qualified_fit(case, limit)
         assert started, "\n".join(lines)
 
 
-def _both_ways(case, *, limit: int) -> dict:
-    """The body ranked through the SQL shortlist, checked equal to ranking everyone in Python (March's four weeks)."""
+def _both_ways(case, *, limit: int, days: int = 28) -> dict:
+    """The body ranked through the SQL shortlist over ``days`` from 2 March 2026, checked equal to ranking everyone in
+    Python."""
     from apps.demand.candidates import candidate_rank
     from apps.demand.selectors import candidate_pool
     from apps.users.models import User
 
-    admin = User.objects.create(email="both@coveris.test", role="admin")
-    args = {"position": case.position, "start": D(2026, 3, 2), "end": D(2026, 3, 29), "hours": Decimal(20)}
-    args["limit"] = limit
+    admin, _ = User.objects.get_or_create(email="both@coveris.test", defaults={"role": "admin"})
+    start = D(2026, 3, 2)
+    args = {"position": case.position, "start": start, "end": start + datetime.timedelta(days=days - 1)}
+    args |= {"hours": Decimal(20), "limit": limit}
     body = candidate_rank(**args, employees=candidate_pool(user=admin), shortlist=True)
     assert body == candidate_rank(**args, employees=candidate_pool(user=admin), shortlist=False)
     return body
@@ -537,13 +539,27 @@ def _both_ways(case, *, limit: int) -> dict:
 @pytest.mark.postgres
 def test_free_hours_on_an_exact_half_cent_tie_rank_like_python(case, tree, make_employee, make_assignment):
     """Contract-source free hours are computed in integers except at an exact half-cent tie, where the numeric
-    expression decides: 40 h contracted, 0.14 h assigned over one day of 28 → 39.995 h → 40.00 (half up), ahead of
-    E-FIT (40.00) by employee number; with limit 1 only the SQL's key picks who is shown."""
+    expression decides — and it need not round up. Over 6 days, 40 h contracted and 0.03 h assigned on one day are
+    exactly 39.995 h a week; the numeric quotients (40 × 6 / 7 and 0.03 / 7, rounded) give 39.99499… → 39.99, as in
+    Python. E-FIT has 40.00: first, though E-A-TIE's number sorts before it. With limit 1 only the SQL's key picks
+    who is shown, so rounding the tie up in integers would show E-A-TIE."""
     tie = make_employee(tree.dept, employee_number="E-A-TIE", contract=40)
     EmployeeTagFactory(employee=tie, tag=case.forklift, level=2, valid_from=D(2026, 1, 1))
-    make_assignment(tie, case.other, hours="0.14", start=D(2026, 3, 10), end=D(2026, 3, 10))
-    results = _both_ways(case, limit=1)["results"]
-    assert [(r["employee_number"], r["free_hours"]) for r in results] == [("E-A-TIE", "40.00")]
+    make_assignment(tie, case.other, hours="0.03", start=D(2026, 3, 4), end=D(2026, 3, 4))
+    results = _both_ways(case, limit=1, days=6)["results"]
+    assert [(r["employee_number"], r["free_hours"]) for r in results] == [("E-FIT", "40.00")]
+    second = _both_ways(case, limit=2, days=6)["results"][1]
+    assert (second["employee_number"], second["free_hours"]) == ("E-A-TIE", "39.99")
+
+
+def test_the_hours_the_sql_counts_in_integer_cents_have_two_decimals():
+    """apps/demand/candidate_sql.py sums assignment and contract hours as integer cents (ADR 0033): exact only while
+    both columns keep two decimals. A third decimal must change that code, not round silently."""
+    from apps.api.models import Employee
+    from apps.assignments.models import Assignment
+
+    assert Assignment._meta.get_field("weekly_hours").decimal_places == 2
+    assert Employee._meta.get_field("contracted_weekly_hours").decimal_places == 2
 
 
 @pytest.mark.postgres
