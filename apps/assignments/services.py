@@ -24,6 +24,7 @@ from apps.business_rules.facts import Facts
 from apps.fsm.services import TransitionKind, TransitionOutcome, TransitionRequest, subject_today, transition_perform
 from apps.tags.models import EmployeeTag, PositionTag
 from apps.users.choices import Role
+from backend.bulk_copy import copy_insert
 from backend.db import atomic_with_retry
 from backend.errors import ConflictError, CoverisError, InvalidInputError, PermissionDeniedError
 
@@ -272,7 +273,7 @@ def assignments_create_many(
                 # Judged again now that the employee's earlier proposals have ids, which its results name as a single
                 # call's would (the verdicts cannot change: rules judge hours, dates and tags, not ids).
                 made[index] = (assignment, _proposal_rules_checked(assignment, **options))
-        Assignment.objects.bulk_create([made[index][0] for index in run], batch_size=1000)
+        copy_insert(Assignment, [made[index][0] for index in run], batch_size=1000)  # COPY on PostgreSQL (ADR 0032)
         for index in run:
             batch.proposed[made[index][0].employee_id].append(made[index][0])
     return made

@@ -15,6 +15,7 @@ import pgtrigger
 from django.db import connection, models
 
 from apps.audit_log.models import ChainedEvent
+from backend.bulk_copy import copy_insert
 
 
 def _event_model(model: type[models.Model]) -> type[ChainedEvent]:
@@ -87,7 +88,7 @@ def bulk_create_with_history(model: type[models.Model], objs: list, *, batch_siz
     table = event._meta.db_table
     sql = _seal_sql(table, model._meta.db_table, _columns(table))
     with pgtrigger.ignore(f"{model._meta.label}:insert_insert", f"{event._meta.label}:chain_seal"):
-        created = model.objects.bulk_create(objs, batch_size=batch_size)
+        created = copy_insert(model, objs, batch_size=batch_size)  # COPY (ADR 0032); the ignore reaches it
         ids = "{" + ",".join(str(obj.pk) for obj in created) + "}"
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('coveris.history_ids', %s, true)", [ids])

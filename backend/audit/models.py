@@ -1,12 +1,14 @@
 """The abstract base of every hash-chained, append-only audit table (see ``backend.audit.chain``)."""
 
-from django.db import models, transaction
+from django.db import DEFAULT_DB_ALIAS, models, transaction
 
 from backend.audit.db import AppendOnlyModel, AppendOnlyQuerySet, append_only_triggers
+from backend.bulk_copy import copy_insert
 
 
 class ChainedQuerySet(AppendOnlyQuerySet):
-    """``bulk_create`` chains the new rows in list order (one lock, one read of the last hash)."""
+    """``bulk_create`` chains the new rows in list order (one lock, one read of the last hash) and writes them with
+    ``COPY`` on PostgreSQL (``backend.bulk_copy``)."""
 
     def bulk_create(self, objs, batch_size=None, **kwargs):
         from backend.audit import chain
@@ -16,7 +18,10 @@ class ChainedQuerySet(AppendOnlyQuerySet):
             return super().bulk_create(objs, batch_size=batch_size, **kwargs)
         with transaction.atomic(using=self.db):
             chain.seal_many(self.model, objs)
-            created = super().bulk_create(objs, batch_size=batch_size, **kwargs)
+            if kwargs or self.db != DEFAULT_DB_ALIAS:
+                created = super().bulk_create(objs, batch_size=batch_size, **kwargs)
+            else:  # COPY on PostgreSQL (ids taken in list order under the chain lock), else bulk_create (ADR 0032)
+                created = copy_insert(self.model, objs, batch_size=batch_size)
             chain.check_id_order(self.model, created)
         return created
 
