@@ -67,7 +67,8 @@ def copy_insert(model: type[models.Model], objs: list, *, batch_size: int | None
                 getters.append(None)
         names = [f.attname for f in fields]
         columns = ", ".join(quote(f.column) for f in fields)
-        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        # Django's error wrapper: a constraint COPY breaks is an IntegrityError, as an INSERT's would be.
+        with connection.wrap_database_errors, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for obj in objs:
                 values = obj.__dict__
                 copy.write_row(

@@ -10,7 +10,10 @@ class AssignmentsConfig(AppConfig):
     verbose_name = "Assignments"
 
     def ready(self) -> None:
-        from apps.assignments.services import assignments_close_on_termination
-        from apps.fsm.services import register_after_transition
+        from apps.assignments.services import assignments_close_on_termination, assignments_close_on_termination_many
+        from apps.fsm.services import register_after_transition, register_after_transition_many
 
         register_after_transition("employee.terminate", assignments_close_on_termination)
+        register_after_transition_many(
+            "employee.terminate", assignments_close_on_termination_many, replaces=assignments_close_on_termination
+        )

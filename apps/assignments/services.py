@@ -21,7 +21,14 @@ from apps.business_rules.engine import (
     rules_decision,
 )
 from apps.business_rules.facts import Facts
-from apps.fsm.services import TransitionKind, TransitionOutcome, TransitionRequest, subject_today, transition_perform
+from apps.fsm.services import (
+    TransitionKind,
+    TransitionOutcome,
+    TransitionRequest,
+    subject_today,
+    transition_perform,
+    transition_perform_many,
+)
 from apps.tags.models import EmployeeTag, PositionTag
 from apps.users.choices import Role
 from backend.bulk_copy import copy_insert
@@ -405,29 +412,67 @@ def assignment_transition(*, assignment_id: int, **options) -> TransitionOutcome
     return transition_perform(kind=ASSIGNMENT_TRANSITIONS, pk=assignment_id, request=TransitionRequest(**options))
 
 
+# What the termination cascade does to each open assignment: by its state, the transition that closes it.
+_CLOSING = {
+    AssignmentState.ACTIVE.value: AssignmentTransition.COMPLETE.value,
+    AssignmentState.PROPOSED.value: AssignmentTransition.CANCEL.value,
+    AssignmentState.APPROVED.value: AssignmentTransition.CANCEL.value,
+}
+
+
+def _closing_request(name: str, request: TransitionRequest, effective) -> TransitionRequest:
+    return TransitionRequest(
+        name=name,
+        actor=request.actor,
+        reason=f"Employee terminated: {request.reason}".strip().rstrip(":"),
+        effective_date=effective,
+        acknowledge_warnings=True,
+        override_reason=request.override_reason,
+    )
+
+
 def assignments_close_on_termination(employee: Employee, request: TransitionRequest, log_entry) -> list:
     """Cascade of ``employee.terminate``: complete active assignments on the effective date and cancel
     proposed/approved ones — same transaction, one log row each, sharing the request id."""
     effective = request.effective_date or employee_today(employee)
-    closing = {
-        AssignmentState.ACTIVE.value: AssignmentTransition.COMPLETE.value,
-        AssignmentState.PROPOSED.value: AssignmentTransition.CANCEL.value,
-        AssignmentState.APPROVED.value: AssignmentTransition.CANCEL.value,
-    }
+    closing = _CLOSING
     rows = []
     open_ones = Assignment.objects.filter(employee_id=employee.pk, state__in=list(closing)).order_by("id")
     for assignment_id, state in open_ones.values_list("id", "state"):
         outcome = transition_perform(
-            kind=ASSIGNMENT_TRANSITIONS,
-            pk=assignment_id,
-            request=TransitionRequest(
-                name=closing[state],
-                actor=request.actor,
-                reason=f"Employee terminated: {request.reason}".strip().rstrip(":"),
-                effective_date=effective,
-                acknowledge_warnings=True,
-                override_reason=request.override_reason,
-            ),
+            kind=ASSIGNMENT_TRANSITIONS, pk=assignment_id, request=_closing_request(closing[state], request, effective)
         )
         rows.append(outcome.log_entry)
     return rows
+
+
+def assignments_close_on_termination_many(items) -> list:
+    """``assignments_close_on_termination`` for a batch of terminations (``transition_perform_many``'s twin): the
+    open assignments of every employee of the batch in one query, closed by one ``transition_perform_many`` per
+    closing transition and effective date — the same checks, log rows and ledger postings per assignment as the
+    per-employee cascade (each assignment's outcome depends only on itself and its own employee, all locked here).
+    Returns, per item, the log rows of its employee's assignments in id order, as the per-employee hook does."""
+    effective = {}
+    for employee, request, _ in items:
+        effective[employee.pk] = request.effective_date or employee_today(employee)
+    _, request, _ = items[0]  # one batch: one transition, actor and reason (each object's own date above)
+    open_ones = (
+        Assignment.objects.filter(employee_id__in=list(effective), state__in=list(_CLOSING))
+        .order_by("id")
+        .values_list("id", "employee_id", "state")
+    )
+    groups: dict[tuple, list] = defaultdict(list)
+    owner = {}
+    for assignment_id, employee_id, state in open_ones:
+        groups[(_CLOSING[state], effective[employee_id])].append(assignment_id)
+        owner[assignment_id] = employee_id
+    logs: dict = {}
+    for (name, day), pks in sorted(groups.items(), key=lambda group: group[1][0]):  # by first id: as one by one
+        for outcome in transition_perform_many(
+            kind=ASSIGNMENT_TRANSITIONS, pks=pks, request=_closing_request(name, request, day)
+        ):
+            logs[outcome.instance.pk] = outcome.log_entry
+    by_employee: dict = defaultdict(list)
+    for assignment_id in sorted(logs):
+        by_employee[owner[assignment_id]].append(logs[assignment_id])
+    return [by_employee.get(employee.pk, []) for employee, _, _ in items]

@@ -187,9 +187,7 @@ def ledger_on_assignment_approve(assignment, request, log_entry) -> list:
 
 def ledger_on_assignment_cancel(assignment, request, log_entry) -> list:
     """``assignment.cancel``: whatever it had posted (only an approved one has) is reversed in full."""
-    spans = _spans_reaching(_assignment_entries(assignment), datetime.date.min)
-    _close(spans, datetime.date.min, actor=request.actor, reason=_hook_reason("assignment.cancel", request))
-    return []
+    return _one(ledger_on_assignment_cancel_many, assignment, request, log_entry)
 
 
 def ledger_on_assignment_complete(assignment, request, log_entry) -> list:
@@ -348,12 +346,24 @@ def ledger_on_assignment_complete_many(items) -> list:
     return [[] for _ in items]
 
 
+def ledger_on_assignment_cancel_many(items) -> list:
+    """``ledger_on_assignment_cancel`` for a batch (one query): each assignment's postings reversed in full."""
+    _, request, _ = items[0]
+    entries = LedgerEntry.objects.filter(assignment_id__in=[a.pk for a, _, _ in items], kind=EntryKind.ASSIGNED)
+    spans = _spans_by(_spans_reaching(entries, datetime.date.min), "assignment_id")
+    reason = _hook_reason("assignment.cancel", request)
+    rows = [row for a, _, _ in items for row in _close_rows(spans.get(a.pk, []), datetime.date.min, reason=reason)]
+    _post_many(actor=request.actor, rows=rows)
+    return [[] for _ in items]
+
+
 # event → batched twin of TRANSITION_HOOKS[event]; registered by OfferConfig.ready for transition_perform_many.
 TRANSITION_HOOKS_MANY = {
     "employee.activate": ledger_on_employee_activate_many,
     "employee.start_leave": ledger_on_employee_start_leave_many,
     "employee.terminate": ledger_on_employee_terminate_many,
     "assignment.approve": ledger_on_assignment_approve_many,
+    "assignment.cancel": ledger_on_assignment_cancel_many,
     "assignment.complete": ledger_on_assignment_complete_many,
 }
 

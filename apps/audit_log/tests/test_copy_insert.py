@@ -5,7 +5,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from apps.api.tests.factories import EmployeeFactory, PositionFactory
@@ -61,6 +61,16 @@ def test_copy_insert_writes_what_bulk_create_writes():
     # The sequence moved past the copied ids: the next ordinary insert takes a larger one.
     later = Assignment.objects.create(employee=employees[0], position=third, start_date=day, weekly_hours=1)
     assert later.pk > max(ids)
+
+
+@pytest.mark.postgres  # the exclusion constraint is PostgreSQL's
+@pytest.mark.django_db
+def test_a_constraint_copy_breaks_is_an_integrity_error_as_for_an_insert():
+    employee, position = EmployeeFactory(), PositionFactory()
+    day = datetime.date(2026, 3, 2)
+    copy_insert(Assignment, _assignments([employee], position, day))
+    with pytest.raises(IntegrityError), transaction.atomic():  # the exclusion constraint: overlapping, same position
+        copy_insert(Assignment, _assignments([employee], position, day))
 
 
 @pytest.mark.django_db

@@ -11,7 +11,12 @@ from django.test.utils import CaptureQueriesContext
 from apps.api.models import Employee
 from apps.api.tests.factories import EmployeeFactory, OrgUnitFactory, PositionFactory
 from apps.assignments.models import Assignment, AssignmentTransitionLog
-from apps.assignments.services import ASSIGNMENT_TRANSITIONS, assignment_create
+from apps.assignments.services import (
+    ASSIGNMENT_TRANSITIONS,
+    assignment_create,
+    assignments_close_on_termination,
+    assignments_close_on_termination_many,
+)
 from apps.business_rules.models import BusinessRule
 from apps.business_rules.tests.factories import BusinessRuleFactory
 from apps.fsm import services
@@ -271,6 +276,79 @@ def test_a_batched_termination_cascades_to_open_assignments_like_a_single_one(hr
         assert assignment_trace(running[batched])["assignment"]["end_date"] == D(2026, 4, 30)
         assert employee_trace(workers[batched].pk) == employee_trace(workers[single].pk)
     assert all(report.ok for report in chain_verify_all())
+
+
+def test_a_batched_termination_closes_every_kind_of_open_assignment_like_single_ones(hr, reason_rule):
+    """The cascade's batched twin: each employee running one assignment, holding an approved and a proposed one;
+    terminating two one by one and two as a batch completes and cancels the same way, reverses the same postings."""
+    unit = OrgUnitFactory()
+    running, approved, proposed = (PositionFactory(org_unit=unit) for _ in range(3))
+    workers = new_employees(4, unit)
+    transition_perform_many(kind=EMPLOYEE_TRANSITIONS, pks=[e.pk for e in workers], request=_request("activate", hr))
+    made = {}
+    for employee in workers:
+        for position, start, hours in [(running, D(2026, 2, 2), 20), (approved, D(2026, 6, 1), 10)]:
+            made[(employee.pk, position.pk)] = assignment_create(
+                actor=hr, employee=employee, position=position, start_date=start, weekly_hours=Decimal(hours)
+            )[0].pk
+        made[(employee.pk, proposed.pk)] = assignment_create(
+            actor=hr, employee=employee, position=proposed, start_date=D(2026, 7, 6), weekly_hours=Decimal(5)
+        )[0].pk
+    first = [made[(e.pk, running.pk)] for e in workers]
+    second = [made[(e.pk, approved.pk)] for e in workers]
+    transition_perform_many(kind=ASSIGNMENT_TRANSITIONS, pks=first + second, request=_request("approve", hr))
+    transition_perform_many(kind=ASSIGNMENT_TRANSITIONS, pks=first, request=_request("activate", hr, D(2026, 2, 2)))
+    terminate = _request("terminate", hr, D(2026, 4, 30), "Site closed")
+
+    singles = one_by_one(EMPLOYEE_TRANSITIONS, [e.pk for e in workers[:2]], terminate)
+    outcomes = transition_perform_many(kind=EMPLOYEE_TRANSITIONS, pks=[e.pk for e in workers[2:]], request=terminate)
+
+    twins = services._after_hooks_many["employee.terminate"]
+    assert twins[assignments_close_on_termination] is assignments_close_on_termination_many  # the batch ran the twin
+    assert [len(o.cascaded) for o in outcomes] == [len(o.cascaded) for o in singles] == [3, 3]
+    for single, batched in [(0, 2), (1, 3)]:
+        assert [log.assignment_id for log in outcomes[batched - 2].cascaded] == sorted(
+            made[(workers[batched].pk, p.pk)] for p in (running, approved, proposed)
+        )
+        for position in (running, approved, proposed):
+            one, other = made[(workers[single].pk, position.pk)], made[(workers[batched].pk, position.pk)]
+            assert assignment_trace(other) == assignment_trace(one)
+        # The same postings; their order may differ (closing transition by transition, not employee by employee).
+        assert _postings(workers[batched].pk) == _postings(workers[single].pk)
+        assert employee_trace(workers[batched].pk)["logs"] == employee_trace(workers[single].pk)["logs"]
+    states = [
+        assignment_trace(made[(workers[3].pk, p.pk)])["assignment"]["state"] for p in (running, approved, proposed)
+    ]
+    assert states == ["completed", "cancelled", "cancelled"]
+    assert [row[:3] for row in _postings(workers[3].pk) if row[0] == "assigned"] == [
+        ("assigned", "weekly_rate", Decimal("-20.00")),  # the running one cut after the last day
+        ("assigned", "weekly_rate", Decimal("-10.00")),  # the approved one reversed in full
+        ("assigned", "weekly_rate", Decimal("10.00")),
+        ("assigned", "weekly_rate", Decimal("20.00")),
+    ]
+    assert all(report.ok for report in chain_verify_all())
+
+
+def _postings(employee_id: int) -> list[tuple]:
+    """An employee's ledger rows in a canonical order, each reversal described by what it reverses."""
+    entries = {e.pk: e for e in LedgerEntry.objects.filter(employee_id=employee_id)}
+    positions = {
+        pk: Assignment.objects.get(pk=pk).position_id for pk in {e.assignment_id for e in entries.values()} if pk
+    }
+
+    def row(e):
+        return (
+            e.kind,
+            e.basis,
+            e.hours,
+            e.period_start,
+            e.period_end,
+            e.source,
+            e.reason,
+            positions.get(e.assignment_id),
+        )
+
+    return sorted((*row(e), row(entries[e.reverses_id]) if e.reverses_id else None) for e in entries.values())
 
 
 def test_later_objects_are_judged_after_earlier_ones_like_one_by_one_calls(hr, approval_rules):
