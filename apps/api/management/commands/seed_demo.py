@@ -53,6 +53,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -359,29 +360,34 @@ class Calendar:
 
     today: datetime.date
 
-    @property
+    # Computed once per calendar (cached_property writes the instance's __dict__, which a frozen dataclass allows):
+    # every employee's plan reads them, so at 100,000 employees recomputing them was seconds of the load.
+    @cached_property
     def monday(self) -> datetime.date:
         return self.today - datetime.timedelta(days=self.today.weekday())
 
-    @property
+    @cached_property
     def past_intakes(self) -> list[datetime.date]:
         """First Mondays of the last two years' months, at least three weeks ago: the hiring dates."""
         latest = self.today - 3 * ONE_WEEK
         return [d for d in (_first_monday(y, m) for y, m in _months_around(self.today, 24, 0)) if d <= latest]
 
-    @property
+    @cached_property
     def future_intakes(self) -> list[datetime.date]:
         return [d for d in (_first_monday(y, m) for y, m in _months_around(self.today, 0, 2)) if d > self.today][:2]
 
+    @cached_property
+    def _month_ends(self) -> list[datetime.date]:
+        return [_month_end(y, m) for y, m in _months_around(self.today, 25, 3)]
+
     def month_ends(self, after: datetime.date, before: datetime.date) -> list[datetime.date]:
-        ends = (_month_end(y, m) for y, m in _months_around(self.today, 25, 3))
-        return [d for d in ends if after <= d <= before]
+        return [d for d in self._month_ends if after <= d <= before]
 
     def recent_mondays(self, not_before: datetime.date, weeks: int = 6) -> list[datetime.date]:
         mondays = [self.monday - k * ONE_WEEK for k in range(weeks, -1, -1)]
         return [d for d in mondays if d >= not_before]
 
-    @property
+    @cached_property
     def shift_days(self) -> list[datetime.date]:
         """The last three weekdays before today."""
         days, day = [], self.today - ONE_DAY
