@@ -30,7 +30,9 @@ after-transition hooks (ledger postings) and the clock events (of about 100 peop
 through their services one by one. Two things the database would do row by row are done once (ADR 0024): the weekly
 rollups hold no horizon during the load (their triggers return at once, reports compute live) and are rebuilt from
 scratch at the end, also after a failure; the change history of the bulk-inserted employees and tags is written and
-hash-chained as one set (``bulk_create_with_history``), the same rows the per-row triggers write.
+hash-chained as one set (``bulk_create_with_history``), the same rows the per-row triggers write. Every bulk insert
+(rows, change history, transition logs, ledger postings) goes through ``COPY`` (``backend.bulk_copy``, ADR 0032), and
+the termination cascade is batched like the transitions themselves.
 
 On PostgreSQL it ends with ``ANALYZE``: after a bulk load autovacuum may not have caught up, and the planner (and the
 lists' estimated counts, docs/stack/api-conventions.md) need the new tables' statistics.
