@@ -19,6 +19,8 @@ class BackendConfig(AppConfig):
         from backend import schema  # noqa: F401  (registers drf-spectacular extensions)
         from backend.audit import recorder
         from backend.pool import install
+        from backend.timestamptz import install as install_timestamptz_loader
 
         recorder.connect()  # the change history from Python where there are no triggers (SQLite)
         install()  # the pool's checkout check; Django creates its pool lazily, after this
+        install_timestamptz_loader()  # timestamptz columns parsed by psycopg's C loader (ADR 0031)
