@@ -1,11 +1,15 @@
 """Authentication: cookie/bearer JWT (simplejwt) for local and test, Cognito RS256 for production."""
 
+import copy
 import logging
 import threading
+import time
 
 import jwt
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.middleware.csrf import CsrfViewMiddleware
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -34,6 +38,20 @@ def enforce_csrf(request) -> None:
         raise CSRFFailed(f"CSRF check failed ({reason}): send the csrftoken cookie's value in X-CSRFToken.")
 
 
+# Access tokens whose signature and claims were verified by this process, by their exact bytes (ADR 0031). Verifying a
+# token is deterministic except for its expiry, which is checked again on every use; revocation (logout, log out
+# everywhere, deactivation, role change) is the user snapshot's business and is read on every request as before.
+# Bounded: emptied when full (a busy worker sees far fewer live tokens than this) and when the JWT settings change.
+VERIFIED_TOKENS_MAX = 4096
+_verified_tokens: dict[bytes, object] = {}
+
+
+@receiver(setting_changed)
+def _forget_verified_tokens(setting: str, **kwargs) -> None:
+    if setting in ("SIMPLE_JWT", "SECRET_KEY"):
+        _verified_tokens.clear()
+
+
 class CookieJWTAuthentication(JWTAuthentication):
     """``Authorization: Bearer|JWT <token>`` first (no CSRF); else the access cookie, with CSRF on unsafe methods.
 
@@ -41,6 +59,20 @@ class CookieJWTAuthentication(JWTAuthentication):
     snapshot also says which sessions were revoked, so logout, log out everywhere, deactivation and role
     changes reach access tokens on their next request (ADR 0014).
     """
+
+    def get_validated_token(self, raw_token: bytes):
+        """simplejwt's verification, once per token and process; the expiry is checked on every request."""
+        token = _verified_tokens.get(raw_token)
+        if token is not None:
+            leeway = token.get_token_backend().get_leeway().total_seconds()
+            if time.time() < token.payload["exp"] + leeway:  # what check_exp accepts: exp > now - leeway
+                return copy.copy(token)
+            _verified_tokens.pop(raw_token, None)
+        token = super().get_validated_token(raw_token)  # signature, exp, type, jti; raises InvalidToken
+        if len(_verified_tokens) >= VERIFIED_TOKENS_MAX:
+            _verified_tokens.clear()
+        _verified_tokens[raw_token] = token
+        return copy.copy(token)
 
     def get_user(self, validated_token):
         try:
