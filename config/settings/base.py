@@ -166,7 +166,12 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "coveris"),
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            # One pool per worker, not one connection per request (backend/cache.py, ADR 0031).
+            "OPTIONS": {
+                "socket_connect_timeout": 2,
+                "socket_timeout": 2,
+                "pool_class": "backend.cache.SharedConnectionPool",
+            },
         }
     }
 else:

@@ -110,6 +110,7 @@ print(json.dumps({
     "cache_backend": cache["BACKEND"],
     "cache_location": cache.get("LOCATION"),
     "cache_key_prefix": cache.get("KEY_PREFIX"),
+    "cache_pool_class": cache.get("OPTIONS", {}).get("pool_class"),
     "auth_classes": s.REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"],
     "trusted_proxies": s.TRUSTED_PROXIES,
     "auth_cookie_secure": s.AUTH_COOKIE_SECURE,
@@ -138,6 +139,7 @@ def test_production_settings_with_redis_use_the_pool_redis_and_secure_defaults()
     assert dumped["cache_backend"] == "django.core.cache.backends.redis.RedisCache"
     assert dumped["cache_location"] == "redis://cache.internal:6379/0"
     assert dumped["cache_key_prefix"] == "coveris"
+    assert dumped["cache_pool_class"] == "backend.cache.SharedConnectionPool"  # one pool per worker (ADR 0031)
     assert dumped["auth_classes"][0] == "backend.authentication.CognitoJWTAuthentication"
     assert dumped["trusted_proxies"] == []  # the socket peer is the client unless proxies are configured
     assert dumped["auth_cookie_secure"] is dumped["csrf_cookie_secure"] is dumped["session_cookie_secure"] is True
