@@ -14,6 +14,7 @@ import json
 from functools import cached_property
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import EmptyPage, Paginator
 from django.db import connections
 from django.db.models import QuerySet
@@ -37,6 +38,34 @@ def planner_row_estimate(queryset: QuerySet) -> int | None:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
+def bounded_count(queryset: QuerySet, limit: int) -> int:
+    """``queryset[:limit].count()``: how many rows, stopping at ``limit``, in one light statement.
+
+    Django's own count of a sliced queryset clones the query twice and resolves an aggregate over a subquery (about
+    a tenth of a list request's CPU, ADR 0031). This counts the same rows by their primary keys —
+    ``SELECT COUNT(*) FROM (SELECT pk ... LIMIT n)``, without the ``select_related`` joins, which Django's count drops
+    as well. A queryset whose row count could depend on its selected columns (``DISTINCT``, ``GROUP BY``,
+    annotations, set operations, ``extra``, an existing slice) goes through Django's count unchanged.
+    """
+    query = queryset.query
+    if (
+        query.distinct
+        or query.combinator
+        or query.group_by is not None
+        or query.annotations
+        or query.extra
+        or query.is_sliced
+    ):
+        return queryset[:limit].count()
+    try:
+        sql, params = queryset.values_list("pk")[:limit].query.sql_with_params()
+    except EmptyResultSet:  # a filter that matches nothing (``pk__in=[]``, ``.none()``): Django runs no query either
+        return 0
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({sql}) bounded", params)  # noqa: S608 (Django's compiled SQL)
+        return cursor.fetchone()[0]
+
+
 class CheapCountPaginator(Paginator):
     """A Paginator whose ``count`` is exact up to a limit and estimated above it, and whose pages know whether a
     next page exists by fetching one extra row, not from the count."""
@@ -51,7 +80,7 @@ class CheapCountPaginator(Paginator):
         if not isinstance(self.object_list, QuerySet):
             return len(self.object_list)
         unordered = self.object_list.order_by()
-        bounded = unordered[: self.exact_limit + 1].count()  # COUNT(*) over a LIMITed subquery
+        bounded = bounded_count(unordered, self.exact_limit + 1)  # COUNT(*) over a LIMITed subquery
         if bounded <= self.exact_limit:
             return bounded
         estimate = planner_row_estimate(unordered)

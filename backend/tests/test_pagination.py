@@ -193,3 +193,48 @@ def test_planner_estimate_follows_the_statistics(reader, settings):
     response = reader.get(USERS)
     assert response[ESTIMATED_HEADER] == "true"
     assert 250 <= response.json()["count"] <= 350  # the planner's figure from ANALYZE, not a count
+
+
+# --- bounded_count: the light COUNT the paginator runs (ADR 0031) ----------------------------------------------
+
+
+def _bounded_cases():
+    from django.db.models import Count, F
+
+    from apps.api.models import Employee
+
+    employees = Employee.objects.select_related("org_unit")
+    return {
+        "all, joined": employees,
+        "filtered through a join": employees.filter(org_unit__code__startswith="U"),
+        "ordered": employees.order_by("last_name"),
+        "distinct": employees.distinct(),
+        "annotated": employees.annotate(unit=F("org_unit__name")),
+        "grouped": Employee.objects.values("org_unit").annotate(n=Count("id")),
+        "none": employees.filter(pk__in=[]),
+    }
+
+
+@pytest.mark.parametrize("limit", [1, 3, 50])
+@pytest.mark.parametrize("case", list(_bounded_cases()))
+def test_bounded_count_counts_what_django_counts(case, limit):
+    from apps.api.tests.factories import EmployeeFactory
+    from backend.pagination import bounded_count
+
+    EmployeeFactory.create_batch(4)
+    queryset = _bounded_cases()[case]
+
+    assert bounded_count(queryset, limit) == queryset[:limit].count() == min(limit, len(queryset))
+
+
+def test_bounded_count_of_a_plain_list_is_one_statement_over_the_primary_keys(django_assert_num_queries):
+    from apps.api.models import Employee
+    from apps.api.tests.factories import EmployeeFactory
+    from backend.pagination import bounded_count
+
+    EmployeeFactory.create_batch(3)
+    with django_assert_num_queries(1) as captured:
+        assert bounded_count(Employee.objects.select_related("org_unit"), 10) == 3
+    sql = captured.captured_queries[0]["sql"]
+    assert "JOIN" not in sql.upper()  # select_related's join is not needed to count
+    assert "LIMIT 10" in sql
