@@ -338,7 +338,7 @@ for _cidr in TRUSTED_PROXIES:
 SIGNIN_EMAIL_FAILURE_CEILING = env_int("SIGNIN_EMAIL_FAILURE_CEILING", 50)
 
 REST_FRAMEWORK = {
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["backend.renderers.JSONRenderer"],  # DRF's bytes, through orjson (ADR 0031)
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": ["backend.authentication.CookieJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["backend.permissions.RolePermission"],

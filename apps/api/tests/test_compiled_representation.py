@@ -6,7 +6,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from rest_framework import serializers
+from rest_framework import renderers, serializers
 
 from apps.api.api.serializers import EmployeeSerializer
 from apps.api.tests.factories import EmployeeFactory, OrgUnitFactory, PositionFactory
@@ -18,6 +18,7 @@ from apps.fsm.services import employee_transition
 from apps.offer.api.serializers import LedgerEntrySerializer
 from apps.offer.services import ledger_adjust, ledger_reverse
 from apps.tags.models import TagCatalog, TagChangeLog
+from backend.renderers import JSONRenderer
 from backend.serializers import CompiledRepresentationMixin
 
 LIST_URLS = [
@@ -87,6 +88,8 @@ def test_every_list_page_is_what_drf_renders(auth_client, rows, monkeypatch, url
     assert compiled.status_code == 200, compiled.content
     assert len(compiled.json()["results"]) >= 2
     monkeypatch.setattr(CompiledRepresentationMixin, "to_representation", _drf_rendering)
+    # and DRF's own JSON encoding instead of orjson's (backend.renderers.JSONRenderer, ADR 0031)
+    monkeypatch.setattr(JSONRenderer, "render", renderers.JSONRenderer.render)
     plain = client.get(url, {"page_size": 100})
     assert plain.status_code == 200
     assert compiled.content == plain.content

@@ -15,7 +15,6 @@ from django_filters.utils import translate_validation
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
 from rest_framework.filters import OrderingFilter
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.viewsets import ReadOnlyModelViewSet
@@ -63,7 +62,7 @@ from backend.audit.checkpoints import DigestError, checkpoint_take, digest_check
 from backend.errors import ConflictError
 from backend.filters import FilterBackend
 from backend.permissions import AUDIT_READERS, RolePermission
-from backend.renderers import CSVRenderer
+from backend.renderers import CSVRenderer, JSONRenderer
 from backend.throttles import AuditVerifyRateThrottle
 
 # The most rows one CSV export returns; more is a 400 asking for a narrower range (no silent truncation).
