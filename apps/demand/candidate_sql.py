@@ -61,9 +61,7 @@ from apps.business_rules.registry import REGISTRY
 from apps.demand.choices import COVERING_STATES
 from apps.demand.rollups import HORIZON, LEDGERLESS
 from apps.demand.sql import DateSQL, in_list, queryset_sql
-from apps.demand.supply import COLUMNS as SUPPLY_COLUMNS
-from apps.demand.supply import LEDGER, POOL_COLUMNS, _ledger_share_sql
-from apps.offer.choices import EntryKind
+from apps.demand.supply import LEDGER, POOL_COLUMNS, ledger_sums_sql
 from apps.tags.models import EmployeeTag, PositionTag, TagCatalog
 
 ASG = Assignment._meta.db_table
@@ -310,13 +308,7 @@ def _keys_sql(
     committed_sql, committed_states = in_list([s.value for s in COMMITTED_STATES])
     covering_sql, covering_states = in_list([s.value for s in COVERING_STATES])
     wanted_sql, wanted_states = in_list(sorted({s.value for s in (*OPEN_STATES, *COVERING_STATES)}))
-    column, share = _ledger_share_sql(d)
-    ledger_sums = ", ".join(
-        f"SUM(CASE WHEN {column} = '{kind.value}' THEN {share} ELSE 0 END) AS {name}"
-        for kind, name in zip(
-            (EntryKind.CONTRACTED, EntryKind.LEAVE, EntryKind.ASSIGNED, EntryKind.WORKED), SUPPLY_COLUMNS, strict=True
-        )
-    )
+    ledger_sums = ledger_sums_sql(d)
     asg_days = d.overlap_days("a.start_date", "a.end_date", "b.lo", "b.hi")
     employed = d.overlap_days("e.hire_date", "e.termination_date", "b.lo", "b.hi")
     period_days = (end - start).days + 1

@@ -45,6 +45,17 @@ def _ledger_share_sql(d) -> tuple[str, str]:
     return column, share
 
 
+def ledger_sums_sql(d) -> str:
+    """The four balance columns (``COLUMNS``) summed over ledger entries ``l`` falling in ``b``: SQL select items."""
+    column, share = _ledger_share_sql(d)
+    return ",\n".join(
+        f"SUM(CASE WHEN {column} = '{kind.value}' THEN {share} ELSE 0 END) AS {name}"
+        for kind, name in zip(
+            (EntryKind.CONTRACTED, EntryKind.LEAVE, EntryKind.ASSIGNED, EntryKind.WORKED), COLUMNS, strict=True
+        )
+    )
+
+
 POOL_COLUMNS = ("id", "employee_number", "state", "contracted_weekly_hours", "hire_date", "termination_date")
 
 
@@ -63,13 +74,7 @@ def supply_ctes(
     pool_sql, pool_params = queryset_sql(employees.order_by().values(*POOL_COLUMNS))
     pool_columns = ", ".join(f"p.{c}" for c in POOL_COLUMNS)
     states_sql, states = in_list([s.value for s in COVERING_STATES])
-    column, share = _ledger_share_sql(d)
-    sums = ",\n".join(
-        f"SUM(CASE WHEN {column} = '{kind.value}' THEN {share} ELSE 0 END) AS {name}"
-        for kind, name in zip(
-            (EntryKind.CONTRACTED, EntryKind.LEAVE, EntryKind.ASSIGNED, EntryKind.WORKED), COLUMNS, strict=True
-        )
-    )
+    sums = ledger_sums_sql(d)
     asg_days = d.overlap_days("a.start_date", "a.end_date", "b.lo", "b.hi")
     employed = d.overlap_days("e.hire_date", "e.termination_date", "b.lo", "b.hi")
     materialized = "MATERIALIZED " if d.pg else ""  # PostgreSQL would inline a CTE read once; SQLite < 3.35 lacks it
