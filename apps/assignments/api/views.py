@@ -30,13 +30,7 @@ class AssignmentViewSet(TransitionActionMixin, viewsets.ModelViewSet):
     action_roles = {"transitions": READERS}
 
     def get_queryset(self):
-        assignments = assignment_list(user=self.request.user)
-        if self.action == "list":
-            # A list page shows the position's org unit id only (``position.org_unit_id``): no org-unit rows to join,
-            # load and build per assignment (ADR 0031). Other actions keep the selector's joins (services read
-            # ``position.org_unit.path``).
-            assignments = assignments.select_related(None).select_related("employee", "position")
-        return assignments
+        return assignment_list(user=self.request.user, page_only=self.action == "list")
 
     def _write(self, request, instance=None, partial=False):
         serializer = self.get_serializer(instance, data=request.data, partial=partial)

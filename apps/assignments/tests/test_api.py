@@ -4,9 +4,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from apps.api.models import OrgUnit
 from apps.api.tests.factories import EmployeeFactory, PositionFactory
 from apps.assignments.choices import AssignmentState
 from apps.assignments.models import Assignment, AssignmentTransitionLog
+from apps.assignments.selectors import assignment_list
 from apps.assignments.tests.factories import AssignmentFactory
 from apps.business_rules.services import rule_create
 from apps.fsm.services import employee_transition
@@ -225,6 +227,22 @@ def test_list_query_count_does_not_grow(auth_client, tree):
         assert client.get(URL).json()["count"] == 25
     assert len(many) == len(one)
     assert len(one) <= 5
+
+
+def test_list_page_joins_no_org_unit_but_detail_does(auth_client, tree):
+    """A list page shows ``position.org_unit_id`` only, so its page query joins no org-unit row (ADR 0031); a detail
+    read keeps the join the services rely on."""
+    client, hr = auth_client("hr")
+    assignment = AssignmentFactory(position=tree["p_east"])
+    org_units = OrgUnit._meta.db_table
+    with CaptureQueriesContext(connection) as listed:
+        body = client.get(URL).json()
+    assert body["results"][0]["position"] == assignment.position_id
+    page = [q["sql"] for q in listed.captured_queries if "LIMIT" in q["sql"] and "COUNT(" not in q["sql"]]
+    assert page
+    assert all(f'JOIN "{org_units}"' not in sql for sql in page)
+    assert assignment_list(user=hr).query.select_related["position"] == {"org_unit": {}}
+    assert assignment_list(user=hr, page_only=True).query.select_related["position"] == {}
 
 
 # --- transitions endpoint --------------------------------------------------------------------
