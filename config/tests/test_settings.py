@@ -136,7 +136,7 @@ def test_production_settings_with_redis_use_the_pool_redis_and_secure_defaults()
     assert dumped["engine"] == "django.db.backends.postgresql"
     assert dumped["conn_max_age"] == 0
     assert dumped["pool"] == {"min_size": 1, "max_size": 10, "timeout": 3.0}
-    assert dumped["cache_backend"] == "django.core.cache.backends.redis.RedisCache"
+    assert dumped["cache_backend"] == "backend.cache.RedisCache"  # one client per worker (ADR 0034)
     assert dumped["cache_location"] == "redis://cache.internal:6379/0"
     assert dumped["cache_key_prefix"] == "coveris"
     assert dumped["cache_pool_class"] == "backend.cache.SharedConnectionPool"  # one pool per worker (ADR 0031)
