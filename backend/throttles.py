@@ -10,16 +10,25 @@ Three decisions live here (ADR 0020, docs/stack/api-conventions.md "Throttles"):
 - **What an unreachable cache means**: general budgets (anon, user, refresh, logout, schema) fail open to a
   per-process counter with a warning — an outage of Redis must not be an outage of the API; the sign-in
   policy (``backend.signin``), which guards passwords, fails closed with ``503`` and ``Retry-After``.
+
+On Redis the history lives in a Redis list and one Lua script does DRF's whole decision in one atomic round trip
+(ADR 0034): DRF's own ``allow_request`` reads the pickled history, then writes it back — two round trips, and two
+workers answering the same user at once both append to the history they read, one of the two entries lost. On any
+other cache (local memory in development and tests, the per-process fallback) DRF's implementation runs as it is.
 """
 
+import hashlib
 import ipaddress
 import logging
 import time
 from functools import lru_cache
 
 from django.conf import settings
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache import cache as default_cache
 from django.core.cache.backends.locmem import LocMemCache
-from redis.exceptions import RedisError
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import NoScriptError, RedisError
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
@@ -89,17 +98,83 @@ def _warn_cache_down(scope: str, exc: Exception) -> None:
         logger.warning("throttles: cache unreachable (%s); per-process limits, sign-in refused: %s", scope, exc)
 
 
+# --- the sliding window on Redis: DRF's algorithm, one atomic round trip -----------------------------------
+
+# KEYS[1]: the history, a list of request times (seconds, as written by the caller's clock), newest first.
+# ARGV: now, the window (whole seconds), the budget. DRF's steps: drop the times at or before now - window; refuse
+# when as many as the budget remain; else record now and keep the key for a window. Answers {allowed (1/0), the
+# times in the window (now included when allowed), the oldest of them (a string: Lua would truncate a number)}.
+SLIDING_WINDOW_LUA = """
+local edge = tonumber(ARGV[1]) - tonumber(ARGV[2])
+local oldest = redis.call('LINDEX', KEYS[1], -1)
+while oldest and tonumber(oldest) <= edge do
+  redis.call('RPOP', KEYS[1])
+  oldest = redis.call('LINDEX', KEYS[1], -1)
+end
+local count = redis.call('LLEN', KEYS[1])
+if count >= tonumber(ARGV[3]) then
+  return {0, count, oldest or ARGV[1]}
+end
+redis.call('LPUSH', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return {1, count + 1, oldest or ARGV[1]}
+"""
+SLIDING_WINDOW_SHA = hashlib.sha1(SLIDING_WINDOW_LUA.encode(), usedforsecurity=False).hexdigest()  # EVALSHA names it
+
+
+def sliding_window(client, key: str, now: float, duration: int, limit: int) -> tuple[bool, int, float]:
+    """One request against the window kept at ``key``: (allowed, times in the window, the oldest of them)."""
+    args = (repr(float(now)), int(duration), int(limit))
+    try:
+        allowed, count, oldest = client.evalsha(SLIDING_WINDOW_SHA, 1, key, *args)
+    except NoScriptError:  # first use on this server (or after SCRIPT FLUSH / a restart): EVAL loads it
+        allowed, count, oldest = client.eval(SLIDING_WINDOW_LUA, 1, key, *args)
+    return bool(allowed), int(count), float(oldest)
+
+
 class CoverisThrottle(SimpleRateThrottle):
     """Base for every throttle: our client address, and a decided answer when the cache is unreachable."""
 
     fail_closed = False  # True: refuse with 503 when the cache is down (budgets that guard passwords)
+    _window: tuple[int, float] | None = None  # Redis path: (times in the window, the oldest), for wait()
 
     def get_ident(self, request) -> str:
         return client_address(request)
 
-    def allow_request(self, request, view) -> bool:
-        try:
+    def _redis(self) -> RedisCache | None:
+        backend = caches[DEFAULT_CACHE_ALIAS] if self.cache is default_cache else self.cache
+        return backend if isinstance(backend, RedisCache) else None
+
+    def _allow(self, request, view) -> bool:
+        """DRF's ``allow_request``; on Redis, its history read, trimmed, checked and written in one script."""
+        backend = self._redis()
+        if backend is None:
             return super().allow_request(request, view)
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        self.now = self.timer()
+        key = backend.make_and_validate_key(f"{self.key}:window")  # not DRF's key: a list, not a pickled value
+        client = backend._cache.get_client(key, write=True)
+        allowed, count, oldest = sliding_window(client, key, self.now, self.duration, self.num_requests)
+        self._window = (count, oldest)
+        return allowed
+
+    def wait(self) -> float | None:
+        """DRF's ``wait`` (the remaining window spread over the requests still available) on either path."""
+        if self._window is None:
+            return super().wait()
+        count, oldest = self._window
+        remaining = self.duration - (self.now - oldest) if count else self.duration
+        available = self.num_requests - count + 1
+        return remaining / float(available) if available > 0 else None
+
+    def allow_request(self, request, view) -> bool:
+        self._window = None
+        try:
+            return self._allow(request, view)
         except CACHE_ERRORS as exc:
             _warn_cache_down(self.scope, exc)
             if self.fail_closed:
