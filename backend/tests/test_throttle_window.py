@@ -11,6 +11,7 @@ import pytest
 from django.core.cache.backends.locmem import LocMemCache
 
 from apps.users.tests.conftest import ME_URL, assert_error
+from backend import throttles
 from backend.cache import RedisCache
 from backend.throttles import CoverisThrottle, CoverisUserRateThrottle, sliding_window
 
@@ -133,3 +134,18 @@ def test_a_view_on_redis_refuses_past_the_rate_with_retry_after(settings, auth_c
     assert error["details"] == {"retry_after_seconds": int(refused["Retry-After"])}
     window = cache.make_and_validate_key(f"throttle_user_{user.pk}:window")
     assert cache._cache.get_client(write=True).llen(window) == 3
+
+
+def test_with_our_backend_unreachable_the_window_fails_open_to_the_process_counter(settings, auth_client, monkeypatch):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "backend.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    throttles._fallback_cache.clear()
+    monkeypatch.setattr(CoverisUserRateThrottle, "THROTTLE_RATES", {"user": "2/hour"})
+    client, _ = auth_client("admin")
+
+    assert [client.get(ME_URL).status_code for _ in range(3)] == [200, 200, 429]  # per process, as ADR 0020 says
