@@ -10,6 +10,7 @@ import fakeredis
 import pytest
 from django.core.cache.backends.locmem import LocMemCache
 
+from apps.users import snapshots
 from apps.users.tests.conftest import ME_URL, assert_error
 from backend import throttles
 from backend.cache import RedisCache
@@ -145,6 +146,10 @@ def test_with_our_backend_unreachable_the_window_fails_open_to_the_process_count
         }
     }
     throttles._fallback_cache.clear()
+    # The "cache unreachable" warnings are logged at most once a minute (a module global): put the clocks back after
+    # this test, so a later test that expects the warning still sees it.
+    monkeypatch.setattr(throttles, "_last_warning", throttles._last_warning)
+    monkeypatch.setattr(snapshots, "_last_warning", snapshots._last_warning)
     monkeypatch.setattr(CoverisUserRateThrottle, "THROTTLE_RATES", {"user": "2/hour"})
     client, _ = auth_client("admin")
 
