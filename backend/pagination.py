@@ -11,7 +11,7 @@ See docs/stack/api-conventions.md and ADR 0022.
 """
 
 import json
-from functools import cached_property
+from functools import cached_property, partial
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
@@ -24,12 +24,33 @@ from rest_framework.response import Response
 ESTIMATED_HEADER = "X-Count-Estimated"
 
 
-def planner_row_estimate(queryset: QuerySet) -> int | None:
-    """PostgreSQL's estimate of how many rows ``queryset`` returns (None on other databases)."""
+def key_rows(queryset: QuerySet) -> tuple[str, tuple] | None:
+    """The rows of ``queryset`` as one light statement, ``SELECT pk ...`` (compiled SQL and parameters), for counting
+    them: without the ``select_related`` joins (Django's count drops them too) and without selecting annotations (a
+    subquery per row, such as the ledger's reversals, is not evaluated 10,001 times to count rows; a join an
+    annotation or a filter added stays). None for a queryset whose row count could depend on its selected columns
+    (``DISTINCT``, ``GROUP BY``, aggregates, window functions, set operations, ``extra``, an existing slice). Raises
+    ``EmptyResultSet`` for a filter that matches nothing (``pk__in=[]``, ``.none()``)."""
+    query = queryset.query
+    if (
+        query.distinct
+        or query.combinator
+        or query.group_by is not None
+        or any(a.contains_aggregate or a.contains_over_clause for a in query.annotations.values())
+        or query.extra
+        or query.is_sliced
+    ):
+        return None
+    return queryset.values_list("pk").query.sql_with_params()
+
+
+def planner_row_estimate(queryset: QuerySet, rows: tuple[str, tuple] | None = None) -> int | None:
+    """PostgreSQL's estimate of how many rows ``queryset`` returns (None on other databases), planned for ``rows``
+    (``key_rows(queryset)``, the same rows in a lighter statement) when given."""
     connection = connections[queryset.db]
     if connection.vendor != "postgresql":
         return None
-    sql, params = queryset.query.sql_with_params()
+    sql, params = rows or queryset.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
         plan = cursor.fetchone()[0]
@@ -38,52 +59,55 @@ def planner_row_estimate(queryset: QuerySet) -> int | None:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
-def bounded_count(queryset: QuerySet, limit: int) -> int:
+def bounded_count(queryset: QuerySet, limit: int, rows: tuple[str, tuple] | None = None) -> int:
     """``queryset[:limit].count()``: how many rows, stopping at ``limit``, in one light statement.
 
     Django's own count of a sliced queryset clones the query twice and resolves an aggregate over a subquery (about
-    a tenth of a list request's CPU, ADR 0031). This counts the same rows by their primary keys —
-    ``SELECT COUNT(*) FROM (SELECT pk ... LIMIT n)``, without the ``select_related`` joins, which Django's count drops
-    as well. A queryset whose row count could depend on its selected columns (``DISTINCT``, ``GROUP BY``,
-    annotations, set operations, ``extra``, an existing slice) goes through Django's count unchanged.
+    a tenth of a list request's CPU, ADR 0031). This counts the same rows by their primary keys,
+    ``SELECT COUNT(*) FROM (SELECT pk ... LIMIT n)`` (``key_rows``, or ``rows`` if the caller compiled it already);
+    a queryset ``key_rows`` refuses goes through Django's count unchanged.
     """
-    query = queryset.query
-    if (
-        query.distinct
-        or query.combinator
-        or query.group_by is not None
-        or query.annotations
-        or query.extra
-        or query.is_sliced
-    ):
-        return queryset[:limit].count()
-    try:
-        sql, params = queryset.values_list("pk")[:limit].query.sql_with_params()
-    except EmptyResultSet:  # a filter that matches nothing (``pk__in=[]``, ``.none()``): Django runs no query either
-        return 0
+    if rows is None:
+        try:
+            rows = key_rows(queryset)
+        except EmptyResultSet:  # Django runs no query either
+            return 0
+        if rows is None:
+            return queryset[:limit].count()
+    sql, params = rows
     with connections[queryset.db].cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM ({sql}) bounded", params)  # noqa: S608 (Django's compiled SQL)
+        # Django's compiled SQL, unsliced (key_rows refuses slices and set operations), so a LIMIT may follow it.
+        cursor.execute(f"SELECT COUNT(*) FROM ({sql} LIMIT {int(limit)}) bounded", params)  # noqa: S608
         return cursor.fetchone()[0]
 
 
 class CheapCountPaginator(Paginator):
     """A Paginator whose ``count`` is exact up to a limit and estimated above it, and whose pages know whether a
-    next page exists by fetching one extra row, not from the count."""
+    next page exists by fetching one extra row, not from the count.
 
-    def __init__(self, *args, exact_limit: int | None = None, **kwargs):
+    With ``values``, a page's rows are tuples of those lookups (``values_list``), while the count still runs over
+    ``object_list`` itself: the page's lookups would add their joins to it (ADR 0035).
+    """
+
+    def __init__(self, *args, exact_limit: int | None = None, values: tuple[str, ...] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.exact_limit = settings.COVERIS_EXACT_COUNT_LIMIT if exact_limit is None else exact_limit
         self.estimated = False
+        self.values = values
 
     @cached_property
     def count(self) -> int:
         if not isinstance(self.object_list, QuerySet):
             return len(self.object_list)
         unordered = self.object_list.order_by()
-        bounded = bounded_count(unordered, self.exact_limit + 1)  # COUNT(*) over a LIMITed subquery
+        try:
+            rows = key_rows(unordered)  # compiled once for the count and, above the limit, the estimate
+        except EmptyResultSet:
+            return 0
+        bounded = bounded_count(unordered, self.exact_limit + 1, rows)  # COUNT(*) over a LIMITed subquery
         if bounded <= self.exact_limit:
             return bounded
-        estimate = planner_row_estimate(unordered)
+        estimate = planner_row_estimate(unordered, rows)
         if estimate is None:  # no planner to ask (SQLite): count them all
             return unordered.count()
         self.estimated = True
@@ -104,7 +128,8 @@ class CheapCountPaginator(Paginator):
     def page(self, number):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        source = self.object_list if self.values is None else self.object_list.values_list(*self.values)
+        rows = list(source[bottom : bottom + self.per_page + 1])
         has_more = len(rows) > self.per_page
         rows = rows[: self.per_page]
         if not rows and number > 1:
@@ -131,6 +156,14 @@ class CoverisPagination(PageNumberPagination):
     @property
     def max_page_size(self) -> int:
         return settings.COVERIS_MAX_PAGE_SIZE
+
+    def paginate_rows(self, queryset, values: tuple[str, ...], request, view=None) -> list[tuple] | None:
+        """``paginate_queryset`` with the page's rows as tuples of ``values`` (``queryset.values_list(*values)``)."""
+        self.django_paginator_class = partial(CheapCountPaginator, values=values)  # this call's paginator only
+        try:
+            return self.paginate_queryset(queryset, request, view)
+        finally:
+            del self.django_paginator_class
 
     def get_paginated_response(self, data):
         paginator = self.page.paginator

@@ -123,7 +123,7 @@ def test_count_query_stops_at_the_limit(reader, settings, django_assert_max_num_
 def _estimate(monkeypatch, value):
     calls = []
 
-    def fake(queryset):
+    def fake(queryset, rows=None):
         calls.append(queryset)
         return value
 
@@ -195,11 +195,36 @@ def test_planner_estimate_follows_the_statistics(reader, settings):
     assert 250 <= response.json()["count"] <= 350  # the planner's figure from ANALYZE, not a count
 
 
+@pytest.mark.postgres
+def test_the_estimate_plans_the_counts_light_statement(settings, django_assert_num_queries):
+    """Above the limit the planner is asked about the same rows the count read, in the same light statement (no
+    select_related join, no annotation), compiled once for both (ADR 0035)."""
+    from django.db.models import OuterRef, Subquery
+
+    from apps.api.models import Employee
+    from apps.api.tests.factories import EmployeeFactory
+    from backend.pagination import CheapCountPaginator
+
+    EmployeeFactory.create_batch(4)
+    settings.COVERIS_EXACT_COUNT_LIMIT = 2
+    peers = Employee.objects.filter(org_unit=OuterRef("org_unit")).values("id")[:1]
+    employees = Employee.objects.select_related("org_unit").annotate(peer=Subquery(peers))
+    with django_assert_num_queries(2) as captured:
+        assert CheapCountPaginator(employees, 2).count >= 3
+    count_sql, explain_sql = (q["sql"] for q in captured.captured_queries)
+    assert explain_sql.startswith("EXPLAIN")
+    rows_sql = explain_sql.removeprefix("EXPLAIN (FORMAT JSON) ")
+    assert f"({rows_sql} LIMIT 3)" in count_sql
+    assert "JOIN" not in rows_sql.upper()
+    assert rows_sql.upper().count("SELECT") == 1
+
+
 # --- bounded_count: the light COUNT the paginator runs (ADR 0031) ----------------------------------------------
 
 
 def _bounded_cases():
-    from django.db.models import Count, F
+    from django.db.models import Count, F, OuterRef, Subquery, Window
+    from django.db.models.functions import RowNumber
 
     from apps.api.models import Employee
 
@@ -210,6 +235,14 @@ def _bounded_cases():
         "ordered": employees.order_by("last_name"),
         "distinct": employees.distinct(),
         "annotated": employees.annotate(unit=F("org_unit__name")),
+        "annotated with a subquery": employees.annotate(
+            peer=Subquery(Employee.objects.filter(org_unit=OuterRef("org_unit")).order_by("id").values("id")[:1])
+        ),
+        "annotated through a multi-valued relation": employees.annotate(unit_peer=F("org_unit__employees__id")),
+        "filtered on a subquery annotation": employees.annotate(
+            peer=Subquery(Employee.objects.filter(org_unit=OuterRef("org_unit")).order_by("id").values("id")[:1])
+        ).filter(peer=F("id")),
+        "annotated with a window": employees.annotate(n=Window(RowNumber())),
         "grouped": Employee.objects.values("org_unit").annotate(n=Count("id")),
         "none": employees.filter(pk__in=[]),
     }
@@ -238,3 +271,17 @@ def test_bounded_count_of_a_plain_list_is_one_statement_over_the_primary_keys(dj
     sql = captured.captured_queries[0]["sql"]
     assert "JOIN" not in sql.upper()  # select_related's join is not needed to count
     assert "LIMIT 10" in sql
+
+
+def test_bounded_count_does_not_evaluate_a_subquery_annotation(django_assert_num_queries):
+    from django.db.models import OuterRef, Subquery
+
+    from apps.api.models import Employee
+    from apps.api.tests.factories import EmployeeFactory
+    from backend.pagination import bounded_count
+
+    EmployeeFactory.create_batch(3)
+    peers = Employee.objects.filter(org_unit=OuterRef("org_unit")).values("id")[:1]
+    with django_assert_num_queries(1) as captured:
+        assert bounded_count(Employee.objects.annotate(peer=Subquery(peers)), 10) == 3
+    assert captured.captured_queries[0]["sql"].upper().count("SELECT") == 2  # the count and its row source only
