@@ -9,12 +9,15 @@ gets them by inheriting from it; plain serializers name the fields directly.
 """
 
 import datetime
+import inspect
 import re
-from operator import attrgetter
+from operator import attrgetter, itemgetter
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.db.models.query import ModelIterable
 from django.utils import timezone
 from rest_framework import fields as drf_fields
 from rest_framework import relations, serializers
@@ -22,6 +25,7 @@ from rest_framework.fields import SkipField
 from rest_framework.settings import ISO_8601, api_settings
 
 from backend.bounds import DATE_MAX, DATE_MIN, MAX_ID, TEXT_MAX_LENGTH
+from backend.rows import RowObject
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -159,7 +163,11 @@ def _iso_datetimes(field, zone):
     """DRF's ISO 8601 rendering of an aware datetime in ``zone`` (the current time zone, looked up once per serializer
     rather than per value); anything else (naive, text) through the field itself."""
 
+    utc = zone is datetime.UTC or getattr(zone, "key", None) == "UTC"
+
     def render(value):
+        if utc and type(value) is datetime.datetime and value.tzinfo is datetime.UTC:
+            return value.isoformat()[:-6] + "Z"  # already in the zone (psycopg's loader answers UTC, ADR 0031)
         if isinstance(value, datetime.datetime) and value.utcoffset() is not None:
             text = value.astimezone(zone).isoformat()
             return text[:-6] + "Z" if text.endswith("+00:00") else text
@@ -234,6 +242,84 @@ def _compile_field(serializer, field) -> tuple:
     raise TypeError(f"{type(serializer).__name__}.{name}: {kind.__name__}.to_representation is not known to be plain")
 
 
+class RowPlan(NamedTuple):
+    """How a serializer renders a page fetched as tuples: the ``values_list`` lookups to fetch, and per readable
+    field its name, a getter over the tuple, its renderer and binder (as in ``_compile_field``)."""
+
+    lookups: tuple[str, ...]
+    fields: tuple
+
+
+def _forward_field(model, name: str):
+    try:
+        field = model._meta.get_field(name)  # a field's name or its attname (``org_unit`` or ``org_unit_id``)
+    except FieldDoesNotExist:
+        return None
+    return field if field.concrete else None  # reverse relations and many-to-many have no column on this row
+
+
+def _row_object(model, prefix: str, annotations: tuple, column, function):
+    """A getter building the ``RowObject`` that ``function`` (a property's or a method field's) reads: the
+    attributes it names with ``@reads`` — columns of ``model`` reached through ``prefix``, or at the root the
+    queryset's annotations — and without it every concrete column of ``model`` and every annotation. None when it
+    names an attribute this row cannot have."""
+    annotations = () if prefix else annotations  # a related model's row carries no annotation of the queryset
+    names = getattr(function, "row_reads", ()) or (
+        *(f.attname for f in model._meta.concrete_fields),
+        *annotations,
+    )
+    picks = []
+    for name in names:
+        if name in annotations:
+            picks.append(column(name))
+        elif (concrete := _forward_field(model, name)) is not None:
+            picks.append(column(prefix + concrete.attname))
+        else:
+            return None
+    pick = itemgetter(*picks) if len(picks) > 1 else lambda row: (row[picks[0]],)
+    pk_name = model._meta.pk.attname
+
+    def build(row):
+        obj = RowObject()
+        values = obj.__dict__
+        values.update(zip(names, pick(row), strict=True))
+        if pk_name in values:
+            values["pk"] = values[pk_name]
+        return obj
+
+    return build
+
+
+def _row_getter(serializer, field, model, annotations: tuple, column):
+    """A getter reading ``field``'s value from a ``values_list`` tuple (``column(lookup)`` gives its index), equal
+    to what DRF reads from a model instance; None when the field cannot be read from a row."""
+    if isinstance(field, serializers.SerializerMethodField):
+        # the method reads the row as it would read the instance
+        return _row_object(model, "", annotations, column, getattr(serializer, field.method_name))
+    if field.source == "*":
+        return None
+    *path, last = field.source_attrs
+    prefix = ""
+    for name in path:
+        # Through required forward relations only: DRF skips the key when a nullable one is empty, a join gives null.
+        relation = _forward_field(model, name)
+        if relation is None or not (relation.many_to_one or relation.one_to_one) or relation.null:
+            return None
+        prefix, model = f"{prefix}{name}__", relation.related_model
+    if not prefix and last in annotations:
+        return itemgetter(column(last))
+    concrete = _forward_field(model, last)
+    if concrete is not None:
+        if concrete.is_relation and last == concrete.name and not isinstance(field, relations.PrimaryKeyRelatedField):
+            return None  # the related object itself, not its id
+        return itemgetter(column(prefix + concrete.attname))
+    attribute = inspect.getattr_static(model, last, None)
+    if isinstance(attribute, property):
+        fget, build = attribute.fget, _row_object(model, prefix, annotations, column, attribute.fget)
+        return None if build is None else lambda row: fget(build(row))
+    return None
+
+
 class CompiledRepresentationMixin:
     """Output rendered from fields compiled once per serializer class, not built again for every request.
 
@@ -271,3 +357,57 @@ class CompiledRepresentationMixin:
                 continue
             row[name] = None if value is None else render(value)
         return row
+
+    @classmethod
+    def row_plan(cls, queryset) -> RowPlan | None:
+        """The plan rendering ``queryset``'s rows from tuples (``queryset.values_list(*plan.lookups)``) instead of
+        model instances, or None when this serializer or this queryset needs instances: a ``to_representation`` of
+        its own, a field read some other way, or a queryset whose rows ``values_list`` would change (prefetches,
+        ``DISTINCT``, ``GROUP BY`` and aggregates, ``extra``, set operations, rows that are not instances)."""
+        query = queryset.query
+        if (
+            cls.to_representation is not CompiledRepresentationMixin.to_representation
+            or queryset._prefetch_related_lookups
+            or queryset._iterable_class is not ModelIterable
+            or query.distinct
+            or query.combinator
+            or query.group_by is not None
+            or query.extra
+            or any(annotation.contains_aggregate for annotation in query.annotations.values())
+        ):
+            return None
+        annotations = tuple(query.annotation_select)
+        key = (queryset.model, annotations)
+        plans = cls.__dict__.get("_row_plans")
+        if plans is None:
+            plans = cls._row_plans = {}
+        if key not in plans:
+            plans[key] = cls._compile_row_plan(queryset.model, annotations)
+        return plans[key]
+
+    @classmethod
+    def _compile_row_plan(cls, model, annotations: tuple) -> RowPlan | None:
+        columns: dict[str, int] = {}
+
+        def column(lookup: str) -> int:
+            return columns.setdefault(lookup, len(columns))
+
+        template, fields = cls(context={}), []
+        for (name, _, render, binder), field in zip(cls._representation_plan(), template._readable_fields, strict=True):
+            getter = _row_getter(template, field, model, annotations, column)
+            if getter is None:
+                return None
+            fields.append((name, getter, render, binder))
+        return RowPlan(tuple(columns), tuple(fields))
+
+    def rows_representation(self, plan: RowPlan, rows) -> list[dict]:
+        """Every row of a page fetched with ``plan.lookups``, rendered as ``to_representation`` renders an instance."""
+        bound = [(name, getter, binder(self) if binder else render) for name, getter, render, binder in plan.fields]
+        data = []
+        for values in rows:
+            row = {}
+            for name, getter, render in bound:
+                value = getter(values)
+                row[name] = None if value is None else render(value)
+            data.append(row)
+        return data

@@ -4,6 +4,7 @@ from django.db.models import Q
 
 from apps.fsm.models import EmployeeFSMMixin
 from backend.bounds import validate_date_in_range
+from backend.rows import reads
 from backend.timezones import validate_time_zone
 
 
@@ -102,6 +103,7 @@ class Employee(EmployeeFSMMixin, models.Model):
         return f"{self.employee_number} {self.first_name} {self.last_name}"
 
     @property
+    @reads("first_name", "last_name")
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
 

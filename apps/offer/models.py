@@ -7,6 +7,7 @@ from apps.offer.choices import BALANCE_KINDS, EntryBasis, EntryKind, EntrySource
 from backend.audit.db import append_only_triggers
 from backend.audit.models import ChainedModel
 from backend.bounds import TEXT_MAX_LENGTH
+from backend.rows import reads
 
 
 class LedgerEntry(ChainedModel):
@@ -89,6 +90,7 @@ class LedgerEntry(ChainedModel):
         return f"{self.kind} {self.hours} ({self.basis}) {self.period_start.isoformat()}–{end}"
 
     @property
+    @reads("kind", "adjusts")
     def column(self) -> str:
         """The balance column this entry counts in."""
         return self.adjusts if self.kind == EntryKind.ADJUSTMENT else self.kind

@@ -20,6 +20,7 @@ from apps.fsm.services import EMPLOYEE_TRANSITIONS
 from apps.users.choices import Role
 from backend.filters import FilterBackend
 from backend.permissions import READ_ALL, WRITE_WORKFORCE
+from backend.viewsets import RowListMixin
 
 # Employees read their own record, unit and positions; the selectors narrow each role to its scope.
 READERS = READ_ALL | {Role.EMPLOYEE}
@@ -62,7 +63,7 @@ class PositionViewSet(ImportActionMixin, WorkforceModelViewSet):
         serializer.instance = position_update(position=serializer.instance, **serializer.validated_data)
 
 
-class EmployeeViewSet(ImportActionMixin, TransitionActionMixin, WorkforceModelViewSet):
+class EmployeeViewSet(ImportActionMixin, TransitionActionMixin, RowListMixin, WorkforceModelViewSet):
     serializer_class = EmployeeSerializer
     filterset_class = EmployeeFilterSet
     import_resource = EmployeeResource

@@ -20,6 +20,7 @@ PostgreSQL only. Not collected by pytest. No times are asserted anywhere.
 """
 
 import argparse
+import datetime
 import json
 import os
 import re
@@ -76,6 +77,37 @@ def _as_before():
 
 
 @contextmanager
+def _without_0035():
+    """The stack without ADR 0035, for a same-run comparison: pages fetched as model instances and rendered from
+    them; every datetime through ``astimezone``; an annotated queryset counted by Django's count; the estimate planned
+    for the whole query (compiled apart from the count)."""
+    from backend import pagination
+    from backend import serializers as compiled
+    from backend.serializers import CompiledRepresentationMixin
+
+    key_rows, estimate = pagination.key_rows, pagination.planner_row_estimate
+
+    def iso_datetimes(field, zone):  # before ADR 0035
+        def render(value):
+            if isinstance(value, datetime.datetime) and value.utcoffset() is not None:
+                text = value.astimezone(zone).isoformat()
+                return text[:-6] + "Z" if text.endswith("+00:00") else text
+            return field.to_representation(value)
+
+        return render
+
+    with (
+        patch.object(CompiledRepresentationMixin, "row_plan", classmethod(lambda cls, queryset: None)),
+        patch.object(compiled, "_iso_datetimes", iso_datetimes),
+        patch.object(
+            pagination, "key_rows", lambda queryset: None if queryset.query.annotations else key_rows(queryset)
+        ),
+        patch.object(pagination, "planner_row_estimate", lambda queryset, rows=None: estimate(queryset)),
+    ):
+        yield
+
+
+@contextmanager
 def _without_0031():
     """The stack without ADR 0031's in-process changes (Django's Python timestamp loader, simplejwt's verification
     on every request, Django's sliced count, DRF's JSON encoding), for a same-run comparison."""
@@ -98,7 +130,7 @@ def _without_0031():
     with (
         patch.object(wrapper, "create_cursor", create_cursor),
         patch.object(CookieJWTAuthentication, "get_validated_token", JWTAuthentication.get_validated_token),
-        patch.object(pagination, "bounded_count", lambda queryset, limit: queryset[:limit].count()),
+        patch.object(pagination, "bounded_count", lambda queryset, limit, rows=None: queryset[:limit].count()),
         patch.object(JSONRenderer, "render", renderers.JSONRenderer.render),
     ):
         yield
@@ -205,15 +237,21 @@ def run(size: int, repeat: int, profile: str | None = None) -> list[tuple]:
                 with _without_0031():
                     return client.get(url).content
 
-            assert before_call() == endpoint_call() == without_0031_call()  # the same answer every way
-            endpoint_ms, before_ms, no_0031_ms, floor_ms = medians_ms(
-                repeat, endpoint_call, before_call, without_0031_call, floor_call
+            def without_0035_call(url=url):
+                with _without_0035():
+                    return client.get(url).content
+
+            # the same answer every way
+            assert before_call() == endpoint_call() == without_0031_call() == without_0035_call()
+            endpoint_ms, no_0035_ms, before_ms, no_0031_ms, floor_ms = medians_ms(
+                repeat, endpoint_call, without_0035_call, before_call, without_0031_call, floor_call
             )
             rows.append((size, url.split("?")[0], query_count, endpoint_ms, floor_ms))
             print(
                 f"  {url.split('?')[0]:<36} {query_count:>2} queries  endpoint {endpoint_ms:7.2f} ms  "
                 f"floor {floor_ms:7.2f} ms  ratio {endpoint_ms / floor_ms:5.2f}×   "
-                f"(ADR 0031 off: {no_0031_ms:7.2f} ms, {no_0031_ms / floor_ms:5.2f}×; "
+                f"(ADR 0035 off: {no_0035_ms:7.2f} ms, {no_0035_ms / floor_ms:5.2f}×; "
+                f"ADR 0031 off: {no_0031_ms:7.2f} ms, {no_0031_ms / floor_ms:5.2f}×; "
                 f"ADR 0025 off: {before_ms:7.2f} ms, {before_ms / floor_ms:5.2f}×)",
                 flush=True,
             )

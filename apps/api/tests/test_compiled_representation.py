@@ -1,11 +1,13 @@
-"""The list serializers render through ``CompiledRepresentationMixin`` (backend/serializers.py): every list page is
-byte for byte what DRF's own field-by-field rendering gives, null values, related ids, dotted sources and method
-fields included."""
+"""The list serializers render through ``CompiledRepresentationMixin`` (backend/serializers.py): every list page —
+fetched as tuples and rendered by the row plan (``backend.viewsets.RowListMixin``, ADR 0035) — is byte for byte what
+DRF's own field-by-field rendering of model instances gives, null values, related ids, dotted sources, properties
+and method fields included."""
 
 import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from rest_framework import renderers, serializers
 
 from apps.api.api.serializers import EmployeeSerializer
@@ -19,7 +21,7 @@ from apps.offer.api.serializers import LedgerEntrySerializer
 from apps.offer.services import ledger_adjust, ledger_reverse
 from apps.tags.models import TagCatalog, TagChangeLog
 from backend.renderers import JSONRenderer
-from backend.serializers import CompiledRepresentationMixin
+from backend.serializers import CompiledRepresentationMixin, RowPlan
 
 LIST_URLS = [
     "/api/employees/",
@@ -87,12 +89,33 @@ def test_every_list_page_is_what_drf_renders(auth_client, rows, monkeypatch, url
     compiled = client.get(url, {"page_size": 100})
     assert compiled.status_code == 200, compiled.content
     assert len(compiled.json()["results"]) >= 2
+    # model instances rendered by DRF, field by field: no row plan, no compiled rendering
+    monkeypatch.setattr(CompiledRepresentationMixin, "row_plan", classmethod(lambda cls, queryset: None))
     monkeypatch.setattr(CompiledRepresentationMixin, "to_representation", _drf_rendering)
     # and DRF's own JSON encoding instead of orjson's (backend.renderers.JSONRenderer, ADR 0031)
     monkeypatch.setattr(JSONRenderer, "render", renderers.JSONRenderer.render)
     plain = client.get(url, {"page_size": 100})
     assert plain.status_code == 200
     assert compiled.content == plain.content
+
+
+@pytest.mark.parametrize("url", LIST_URLS)
+def test_every_list_page_is_rendered_from_rows(auth_client, rows, monkeypatch, url):
+    client, _ = auth_client("admin")
+    rendered = []
+    plain = CompiledRepresentationMixin.rows_representation
+
+    def spy(self, plan, page):
+        rendered.append(plan)
+        return plain(self, plan, page)
+
+    monkeypatch.setattr(CompiledRepresentationMixin, "rows_representation", spy)
+    assert client.get(url).status_code == 200
+    if url == "/api/hours-ledger/entries/" and connection.vendor != "postgresql":
+        assert rendered == []  # the reversals come by prefetch there, which needs model instances
+    else:
+        assert len(rendered) == 1
+        assert isinstance(rendered[0], RowPlan)
 
 
 def test_the_pages_hold_nulls_and_values_of_each_kind(auth_client, rows):

@@ -12,12 +12,13 @@ from apps.users.choices import Role
 from backend.filters import FilterBackend
 from backend.permissions import READ_ALL
 from backend.schema import documents_errors
+from backend.viewsets import RowListMixin
 
 READERS = READ_ALL | {Role.EMPLOYEE}
 WRITERS = frozenset({Role.ADMIN, Role.HR, Role.MANAGER})
 
 
-class AssignmentViewSet(TransitionActionMixin, viewsets.ModelViewSet):
+class AssignmentViewSet(TransitionActionMixin, RowListMixin, viewsets.ModelViewSet):
     """CRUD without delete: an assignment ends by ``cancel``, ``reject`` or ``complete``, never by deletion."""
 
     serializer_class = AssignmentSerializer

@@ -6,21 +6,19 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from apps.audit_log.models import ChainVerification
-from apps.fsm.api.serializers import TransitionLogSerializer
+from apps.fsm.api.serializers import TransitionLogFieldsSerializer
 from apps.tags.models import TagChangeLog
 from backend.serializers import CompiledRepresentationMixin, ModelSerializer
 
 
 @cache
-def transition_log_serializer(log_model: type[models.Model]) -> type[TransitionLogSerializer]:
-    """The shared ``TransitionLogSerializer`` with the object declared under its own name (for the schema).
-
-    The representation is unchanged: the base already adds ``<subject_field>: id``.
-    """
+def transition_log_serializer(log_model: type[models.Model]) -> type[TransitionLogFieldsSerializer]:
+    """The log row's fields with the object declared under its own name (for the schema), last, as
+    ``TransitionLogSerializer`` adds it: the same representation."""
     subject = log_model.subject_field
     return type(
         f"{log_model.__name__}Serializer",
-        (TransitionLogSerializer,),
+        (TransitionLogFieldsSerializer,),
         {subject: serializers.IntegerField(source=f"{subject}_id")},
     )
 

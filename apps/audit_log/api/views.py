@@ -64,6 +64,7 @@ from backend.filters import FilterBackend
 from backend.permissions import AUDIT_READERS, RolePermission
 from backend.renderers import CSVRenderer, JSONRenderer
 from backend.throttles import AuditVerifyRateThrottle
+from backend.viewsets import RowListMixin
 
 # The most rows one CSV export returns; more is a 400 asking for a narrower range (no silent truncation).
 CSV_MAX_ROWS = 10_000
@@ -89,7 +90,7 @@ class AuditReadOnlyMixin:
         super().initial(request, *args, **kwargs)
 
 
-class AuditLogViewSet(AuditReadOnlyMixin, ReadOnlyModelViewSet):
+class AuditLogViewSet(AuditReadOnlyMixin, RowListMixin, ReadOnlyModelViewSet):
     """List and retrieve over one append-only log table, oldest first (``?ordering=-created_at`` for newest)."""
 
     log_model = None

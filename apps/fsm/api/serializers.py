@@ -54,8 +54,9 @@ class TransitionOptionSerializer(serializers.Serializer):
     )
 
 
-class TransitionLogSerializer(CompiledRepresentationMixin, serializers.Serializer):
-    """A log row as returned with a transition and by the audit endpoints (subject under its own name)."""
+class TransitionLogFieldsSerializer(CompiledRepresentationMixin, serializers.Serializer):
+    """A log row's own fields; ``TransitionLogSerializer`` adds the subject under its own name, and the audit lists
+    declare it as a field (``transition_log_serializer``), so their pages can render from rows (ADR 0035)."""
 
     id = serializers.IntegerField()
     transition = serializers.CharField()
@@ -72,6 +73,10 @@ class TransitionLogSerializer(CompiledRepresentationMixin, serializers.Serialize
     request_id = serializers.CharField()
     prev_hash = serializers.CharField()
     hash = serializers.CharField()
+
+
+class TransitionLogSerializer(TransitionLogFieldsSerializer):
+    """A log row as returned with a transition and by the audit endpoints (subject under its own name)."""
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

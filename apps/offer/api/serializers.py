@@ -6,6 +6,7 @@ from apps.offer.choices import BALANCE_KINDS, EntryBasis
 from apps.offer.models import ClockEvent, LedgerEntry
 from apps.offer.selectors import MAX_WEEKS, employee_scope, week_count
 from apps.offer.services import shift_hours
+from backend.rows import reads
 from backend.serializers import (
     BoundedDateField,
     CompiledRepresentationMixin,
@@ -48,6 +49,7 @@ class LedgerEntrySerializer(CompiledRepresentationMixin, ModelSerializer):
         ]
         read_only_fields = fields
 
+    @reads("reversed_by_ids")  # a list page from rows: the array subquery's column (ledger_entry_list, PostgreSQL)
     def get_reversed_by(self, entry) -> list[int]:
         ids = getattr(entry, "reversed_by_ids", None)  # ledger_entry_list's array subquery (PostgreSQL)
         return list(ids) if ids is not None else [reversal.pk for reversal in entry.reversals.all()]

@@ -30,6 +30,7 @@ from backend.filters import FilterBackend
 from backend.pagination import CoverisPagination
 from backend.permissions import READ_ALL, WRITE_WORKFORCE
 from backend.schema import documents_errors
+from backend.viewsets import RowListMixin
 
 READERS = READ_ALL | {Role.EMPLOYEE}
 EVERY_ROLE = frozenset(Role.values)
@@ -46,7 +47,7 @@ class MethodNotAllowedFirstMixin:
 
 
 class LedgerEntryViewSet(
-    MethodNotAllowedFirstMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    MethodNotAllowedFirstMixin, RowListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """``/api/hours-ledger/entries/``: read the ledger; POST a manual adjustment; POST ``{id}/reverse/``.
 
