@@ -11,6 +11,7 @@ See docs/stack/api-conventions.md and ADR 0022.
 """
 
 import json
+from contextlib import contextmanager
 from functools import cached_property, partial
 
 from django.conf import settings
@@ -157,11 +158,12 @@ class CoverisPagination(PageNumberPagination):
     def max_page_size(self) -> int:
         return settings.COVERIS_MAX_PAGE_SIZE
 
-    def paginate_rows(self, queryset, values: tuple[str, ...], request, view=None) -> list[tuple] | None:
-        """``paginate_queryset`` with the page's rows as tuples of ``values`` (``queryset.values_list(*values)``)."""
-        self.django_paginator_class = partial(CheapCountPaginator, values=values)  # this call's paginator only
+    @contextmanager
+    def fetching_rows(self, values: tuple[str, ...]):
+        """Within: ``paginate_queryset`` answers the page's rows as tuples of ``values`` (``values_list``)."""
+        self.django_paginator_class = partial(CheapCountPaginator, values=values)
         try:
-            return self.paginate_queryset(queryset, request, view)
+            yield
         finally:
             del self.django_paginator_class
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import Count
 from rest_framework import renderers, serializers
 
 from apps.api.api.serializers import EmployeeSerializer
@@ -155,3 +156,42 @@ def test_a_field_that_could_depend_on_the_request_is_refused():
 
     with pytest.raises(TypeError, match="inner"):
         Nested._representation_plan()
+
+
+def _employees():
+    from apps.api.models import Employee
+
+    return Employee.objects.select_related("org_unit")
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        lambda qs: qs.prefetch_related("assignments"),
+        lambda qs: qs.distinct(),
+        lambda qs: qs.values("id"),
+        lambda qs: qs.values("org_unit").annotate(n=Count("id")),
+        lambda qs: qs.extra(select={"one": "1"}),  # noqa: S610 (a constant, to test the refusal)
+    ],
+)
+def test_a_queryset_whose_rows_values_list_would_change_is_rendered_from_instances(shape):
+    assert EmployeeSerializer.row_plan(_employees()) is not None
+    assert EmployeeSerializer.row_plan(shape(_employees())) is None
+
+
+def test_a_field_through_a_nullable_relation_is_rendered_from_instances():
+    class WithUserEmail(EmployeeSerializer):
+        user_email = serializers.CharField(source="user.email", read_only=True)  # DRF omits it when user is null
+
+        class Meta(EmployeeSerializer.Meta):
+            fields = [*EmployeeSerializer.Meta.fields, "user_email"]
+
+    assert WithUserEmail.row_plan(_employees()) is None
+
+
+def test_a_property_fetches_the_columns_it_reads():
+    from apps.assignments.models import Assignment
+
+    plan = AssignmentSerializer.row_plan(Assignment.objects.all())
+    employee_columns = [lookup for lookup in plan.lookups if lookup.startswith("employee__")]
+    assert employee_columns == ["employee__first_name", "employee__last_name"]  # @reads on Employee.full_name
