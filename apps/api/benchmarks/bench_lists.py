@@ -14,7 +14,9 @@ assignment, an employee and an assignment transition, a tag change and a ledger 
   joined, a dict per row built in a loop, ``json.dumps``. Its body is checked equal to the endpoint's before timing
   (results exactly; ``count`` exactly when exact, both estimated above the limit);
 
-and prints the query count, the medians and the ratio endpoint ÷ floor (target ≤ 2×). Balances' floor replays the
+and prints the query count, the medians and the ratio endpoint ÷ floor (target ≤ 2×), the same endpoint with ADR 0035,
+0031 or 0025 switched off (the same answer checked), and the median thread CPU of the endpoint, the floor and
+"ADR 0035 off" (steadier than wall time on a loaded machine). Balances' floor replays the
 balance SQL of ``apps/offer/selectors.py`` (the weekly windows are the endpoint's business rule, not overhead).
 PostgreSQL only. Not collected by pytest. No times are asserted anywhere.
 """
@@ -136,15 +138,20 @@ def _without_0031():
         yield
 
 
-def medians_ms(repeat: int, *funcs) -> list[float]:
+def medians_ms(repeat: int, *funcs, cpu: list | None = None) -> list[float]:
     """The median time of each function, called in turn (a, b, a, b, ...) so a burst of load elsewhere on a shared
-    machine hits every one alike."""
+    machine hits every one alike. ``cpu``, if given, receives the median thread CPU time of each (this process's
+    Python, without the database's work or waits): under load it moves far less than wall time."""
     times = [[] for _ in funcs]
+    cpu_times = [[] for _ in funcs]
     for _ in range(repeat):
-        for func, samples in zip(funcs, times, strict=True):
-            began = time.perf_counter()
+        for func, samples, cpu_samples in zip(funcs, times, cpu_times, strict=True):
+            began, began_cpu = time.perf_counter(), time.thread_time()
             func()
             samples.append(time.perf_counter() - began)
+            cpu_samples.append(time.thread_time() - began_cpu)
+    if cpu is not None:
+        cpu[:] = [statistics.median(samples) * 1000 for samples in cpu_times]
     return [statistics.median(samples) * 1000 for samples in times]
 
 
@@ -243,8 +250,9 @@ def run(size: int, repeat: int, profile: str | None = None) -> list[tuple]:
 
             # the same answer every way
             assert before_call() == endpoint_call() == without_0031_call() == without_0035_call()
+            cpu = []
             endpoint_ms, no_0035_ms, before_ms, no_0031_ms, floor_ms = medians_ms(
-                repeat, endpoint_call, without_0035_call, before_call, without_0031_call, floor_call
+                repeat, endpoint_call, without_0035_call, before_call, without_0031_call, floor_call, cpu=cpu
             )
             rows.append((size, url.split("?")[0], query_count, endpoint_ms, floor_ms))
             print(
@@ -252,7 +260,9 @@ def run(size: int, repeat: int, profile: str | None = None) -> list[tuple]:
                 f"floor {floor_ms:7.2f} ms  ratio {endpoint_ms / floor_ms:5.2f}×   "
                 f"(ADR 0035 off: {no_0035_ms:7.2f} ms, {no_0035_ms / floor_ms:5.2f}×; "
                 f"ADR 0031 off: {no_0031_ms:7.2f} ms, {no_0031_ms / floor_ms:5.2f}×; "
-                f"ADR 0025 off: {before_ms:7.2f} ms, {before_ms / floor_ms:5.2f}×)",
+                f"ADR 0025 off: {before_ms:7.2f} ms, {before_ms / floor_ms:5.2f}×)\n"
+                f"  {'':<36}    thread CPU  endpoint {cpu[0]:7.2f} ms  floor {cpu[4]:7.2f} ms  "
+                f"ADR 0035 off {cpu[1]:7.2f} ms (endpoint ÷ off {cpu[0] / cpu[1]:4.2f})",
                 flush=True,
             )
     finally:
