@@ -116,6 +116,24 @@ class LedgerlessEmployee(models.Model):
         return str(self.employee_id)
 
 
+class CandidateBound(models.Model):
+    """Per employee, an upper bound of their free hours a week over any period, in cents, kept by PostgreSQL triggers
+    (apps/demand/candidate_bounds.py) while the rollups hold a horizon: candidates visit the qualified in descending
+    order of it and stop once the page is decided (ADR 0036). ``employee_number`` is the employee's, copied so one
+    index serves the visit order (bound, then the ranking's tie-breaks)."""
+
+    employee = models.OneToOneField(
+        "api.Employee", on_delete=models.DO_NOTHING, db_constraint=False, primary_key=True, related_name="+"
+    )
+    bound = models.BigIntegerField()
+    employee_number = models.CharField(max_length=32)
+    # Its index (bound desc, employee_number in the "C" collation, employee) is PostgreSQL's, created with the triggers
+    # (candidate_bounds.install_sql): SQLite has no "C" collation.
+
+    def __str__(self) -> str:
+        return f"{self.employee_id}: {self.bound}"
+
+
 class RollupHorizon(models.Model):
     """The ISO weeks the rollups hold (one row): reports inside them read the rollups, others compute live."""
 
@@ -123,6 +141,8 @@ class RollupHorizon(models.Model):
     last_week = models.DateField()
     # COVERIS_TIME_ZONE when the rollups were built: the transition rollup counts in local weeks (ADR 0017).
     time_zone = models.CharField(max_length=64, blank=True, default="")
+    # The candidates' free-hours bounds (ADR 0036) hold for periods from this day on (null: any period).
+    bounds_from = models.DateField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.first_week}–{self.last_week}"

@@ -635,8 +635,13 @@ def default_horizon(today: datetime.date) -> tuple[datetime.date, datetime.date]
     return monday - datetime.timedelta(weeks=52 * YEARS_BACK), monday + datetime.timedelta(weeks=52 * YEARS_AHEAD)
 
 
-def rollup_rebuild(*, first_week: datetime.date, last_week: datetime.date) -> int:
+def rollup_rebuild(
+    *, first_week: datetime.date, last_week: datetime.date, bounds_from: datetime.date | None = None
+) -> int:
     """Recompute every rollup row over a new horizon, from scratch; returns the rows written. PostgreSQL only.
+
+    The candidates' free-hours bounds (apps/demand/candidate_bounds.py) are rebuilt to hold for periods from
+    ``bounds_from`` on (default: today), so that assignments and contract changes already in force tighten them.
 
     The horizon also records ``COVERIS_TIME_ZONE``, the zone of units that set none: the transition rollup's weeks
     are local weeks, so after the setting changes the KPIs compute live until this runs again.
@@ -644,8 +649,14 @@ def rollup_rebuild(*, first_week: datetime.date, last_week: datetime.date) -> in
     Locks the rollup table first (writers' triggers wait, then add their difference on top), so it is safe to run
     while the API serves.
     """
+    from apps.demand import candidate_bounds  # it reads this module's table names
+
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"LOCK TABLE {WEEK}, {SUPPLY}, {TRANSITIONS}, {LEDGERLESS} IN SHARE ROW EXCLUSIVE MODE")
+        # Migration 0007 rebuilds before 0008 creates the candidates' bounds: those are rebuilt only where they exist.
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [candidate_bounds.BOUNDS])
+        bounds = cursor.fetchone()[0]
+        tables = [WEEK, SUPPLY, TRANSITIONS, LEDGERLESS, *([candidate_bounds.BOUNDS] if bounds else [])]
+        cursor.execute(f"LOCK TABLE {', '.join(tables)} IN SHARE ROW EXCLUSIVE MODE")
         cursor.execute(f"DELETE FROM {HORIZON}")
         cursor.execute(
             f"INSERT INTO {HORIZON} (id, first_week, last_week, time_zone) VALUES (1, %s, %s, %s)",
@@ -667,6 +678,10 @@ def rollup_rebuild(*, first_week: datetime.date, last_week: datetime.date) -> in
             f"INSERT INTO {LEDGERLESS} (employee_id) SELECT e.id FROM {EMP} e "
             f"WHERE NOT EXISTS (SELECT 1 FROM {LEDGER} x WHERE x.employee_id = e.id)"
         )
+        if bounds:
+            cursor.execute(f"UPDATE {HORIZON} SET bounds_from = %s", [bounds_from or timezones.today()])
+            for statement in candidate_bounds.rebuild_sql():
+                cursor.execute(statement)
         cursor.execute(f"DELETE FROM {TRANSITIONS}")
         columns = "kind, org_unit_id, week, transition, count"
         cursor.execute(

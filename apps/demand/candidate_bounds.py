@@ -1,0 +1,142 @@
+# ruff: noqa: S608 -- every SQL string here is built from constants (table, column and kind names)
+"""Per employee, an upper bound of their free hours a week over any period (``demand_candidatebound``, ADR 0036).
+
+Candidates (apps/demand/candidate_sql.py) visit the qualified in descending order of this bound and stop computing
+keys once the page is decided, so it must never be below the free hours the ranking computes for anyone:
+
+- **contract source** (no ledger entry): free hours are contracted minus assigned hours a week over the period, at
+  most ``contracted_weekly_hours`` (assignment hours are positive, days employed at most the period's days);
+- **ledger source**: free hours over a period P are ``(contracted − leave − assigned) × 7 / |P|`` of the entries'
+  shares, which is the *average over P's days* of the employee's daily rate r(t) = Σ over the entries covering day t
+  of sign × weekly rate (a weekly-rate entry: its hours; a total: hours × 7 / its own days; sign +1 for contracted,
+  −1 for leave and assigned, 0 for worked; an adjustment counts in the column it names). An average is at most the
+  maximum, so max_t r(t) bounds them for every period. r is a step function: its maximum is read from a running sum
+  over the entries' start and end+1 days. Each entry's rate is rounded *up* to the cent, so the sum is never below
+  the exact one, and free hours rounded to the cent stay at or below it.
+
+The bound is the contract's cents for an employee without ledger entries and ``GREATEST(0, max r)`` for one with
+some (the ledgerless list, kept by the same horizon rule, says which source the ranking uses), and −1 for anyone not
+active: they are never qualified, so the visit never needs them (they sort last). **Floor and window**: while the
+horizon row's ``bounds_from`` is set (``rollup_rebuild`` sets it to the day it runs), max r is taken over
+[bounds_from, bounds_from + WINDOW_DAYS − 1] only — assignments and contract changes in force then tighten it — and
+the query visits only for periods inside that window; NULL (as the migration leaves it) means over all time.
+Triggers keep the rows in the same transaction: an employee inserted, updated (contract hours, employee number or
+state changed), a ledger entry inserted (the ledger is append-only, ADR 0004). Like the ledgerless list, they do
+nothing while the rollups hold no horizon (a bulk load, ``rollups_suspended_for_load``), and ``rollup_rebuild``
+writes every row again at the end; the candidates query trusts the table only while a horizon exists. A load that
+bypasses triggers altogether (``session_replication_role = replica``) must run ``rebuild_sql``. Rows of deleted
+employees are harmless (the query joins the pool) and are dropped by the next rebuild. PostgreSQL only.
+"""
+
+from apps.demand.rollups import EMP, HORIZON, LEDGER
+
+BOUNDS = "demand_candidatebound"
+# With a floor day F (``demand_rolluphorizon.bounds_from``), the bounds hold for periods inside [F, F + WINDOW_DAYS − 1]
+# only: a quarter, so assignments ending later than that do not loosen them.
+WINDOW_DAYS = 91
+
+_COLUMN = "(CASE WHEN l.kind = 'adjustment' THEN l.adjusts ELSE l.kind END)"
+_SIGN = f"(CASE {_COLUMN} WHEN 'contracted' THEN 1 WHEN 'leave' THEN -1 WHEN 'assigned' THEN -1 ELSE 0 END)"
+# A total's weekly rate × 100 = hours × 700 / its own days (a total always has an end: a database constraint).
+_RATE_CENTS = (
+    "(CASE WHEN l.basis = 'weekly_rate' THEN l.hours * 100 "
+    "ELSE l.hours * 700 / ((l.period_end - l.period_start) + 1) END)"
+)
+
+
+def bounds_sql(employees: str) -> str:
+    """SELECT of (employee_id, bound, employee_number) for the employees whose ids ``employees`` (SQL) returns."""
+    return f"""
+    WITH ids AS (SELECT DISTINCT id FROM ({employees}) i(id)),
+    rated AS (
+        SELECT l.employee_id, l.period_start, l.period_end, CEIL({_SIGN} * {_RATE_CENTS})::bigint AS cents
+        FROM {LEDGER} l JOIN ids ON ids.id = l.employee_id
+    ),
+    steps AS (
+        SELECT employee_id, day, SUM(cents) AS cents FROM (
+            SELECT employee_id, period_start AS day, cents FROM rated WHERE cents <> 0
+            UNION ALL
+            SELECT employee_id, period_end + 1, -cents FROM rated WHERE cents <> 0 AND period_end IS NOT NULL
+        ) s
+        GROUP BY employee_id, day
+    ),
+    floor AS (SELECT (SELECT bounds_from FROM {HORIZON} LIMIT 1) AS day),
+    -- r on the first day (the steps up to it) and after each later step up to the last; without a floor, all time.
+    peaks AS (
+        SELECT r.employee_id,
+               GREATEST(COALESCE(SUM(r.cents) FILTER (WHERE r.day <= f.day), 0),
+                        COALESCE(MAX(r.rate) FILTER (WHERE f.day IS NULL
+                                                        OR (r.day > f.day AND r.day <= f.day + {WINDOW_DAYS - 1})), 0))
+               AS peak
+        FROM (SELECT employee_id, day, cents, SUM(cents) OVER (PARTITION BY employee_id ORDER BY day) AS rate
+              FROM steps) r CROSS JOIN floor f
+        GROUP BY r.employee_id
+    )
+    SELECT e.id,
+           CASE WHEN e.state <> 'active' THEN -1
+                WHEN EXISTS (SELECT 1 FROM {LEDGER} x WHERE x.employee_id = e.id) THEN GREATEST(0, COALESCE(p.peak, 0))
+                ELSE GREATEST(0, CEIL(e.contracted_weekly_hours * 100)::bigint) END,
+           e.employee_number
+    FROM {EMP} e JOIN ids ON ids.id = e.id LEFT JOIN peaks p ON p.employee_id = e.id"""
+
+
+_UPSERT = f"""INSERT INTO {BOUNDS} AS b (employee_id, bound, employee_number) {{select}}
+    ON CONFLICT (employee_id) DO UPDATE SET bound = EXCLUDED.bound, employee_number = EXCLUDED.employee_number"""
+
+
+def rebuild_sql() -> list[str]:
+    """Every employee's row written again from scratch (``rollup_rebuild``; loads that bypassed the triggers)."""
+    return [f"DELETE FROM {BOUNDS}", _UPSERT.format(select=bounds_sql(f"SELECT id FROM {EMP}"))]
+
+
+def _function(name: str, touched: str) -> str:
+    return f"""
+CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM {HORIZON}) THEN RETURN NULL; END IF;
+    {_UPSERT.format(select=bounds_sql(touched))};
+    RETURN NULL;
+END $$"""
+
+
+# (trigger and function name, table, event, transition tables, the employees whose bound it recomputes)
+_TRIGGERS = (
+    ("demand_bound_ledger_insert", LEDGER, "INSERT", "NEW TABLE AS new_rows", "SELECT employee_id FROM new_rows"),
+    ("demand_bound_employee_insert", EMP, "INSERT", "NEW TABLE AS new_rows", "SELECT id FROM new_rows"),
+    (
+        "demand_bound_employee_update",
+        EMP,
+        "UPDATE",
+        "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+        "SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id "
+        "WHERE (n.contracted_weekly_hours, n.employee_number, n.state) IS DISTINCT FROM "
+        "(o.contracted_weekly_hours, o.employee_number, o.state)",
+    ),
+)
+
+
+def install_sql() -> list[str]:
+    statements = [
+        # The visit's order (apps/demand/candidate_sql.py): bound, then the ranking's tie-breaks.
+        f"CREATE INDEX IF NOT EXISTS demand_candidatebound_visit ON {BOUNDS} "
+        '(bound DESC, employee_number COLLATE "C", employee_id)'
+    ]
+    for name, table, op, referencing, touched in _TRIGGERS:
+        statements += [
+            _function(name, touched),
+            f"DROP TRIGGER IF EXISTS {name} ON {table}",
+            f"CREATE TRIGGER {name} AFTER {op} ON {table} REFERENCING {referencing} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()",
+        ]
+    return statements
+
+
+def uninstall_sql() -> list[str]:
+    return [
+        "DROP INDEX IF EXISTS demand_candidatebound_visit",
+        *(
+            statement
+            for name, table, *_ in _TRIGGERS
+            for statement in (f"DROP TRIGGER IF EXISTS {name} ON {table}", f"DROP FUNCTION IF EXISTS {name}()")
+        ),
+    ]

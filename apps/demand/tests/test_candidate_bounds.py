@@ -1,0 +1,168 @@
+"""The free-hours bounds candidates visit the qualified by (apps/demand/candidate_bounds.py, ADR 0036): kept by
+triggers on every write path, never below anyone's free hours, trusted only while the rollups hold a horizon."""
+
+import datetime
+import random
+from decimal import Decimal
+
+import pytest
+from django.db import connection, transaction
+
+from apps.api.models import Employee
+from apps.demand.candidate_bounds import BOUNDS, WINDOW_DAYS, bounds_sql
+from apps.demand.periods import hours as to_hours
+from apps.demand.rollups import HORIZON
+from apps.demand.supply import supply_by_employee
+from apps.demand.tests.conftest import D
+from apps.offer.models import LedgerEntry
+
+pytestmark = pytest.mark.postgres
+
+
+def _table() -> dict[int, tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT employee_id, bound, employee_number FROM {BOUNDS}")  # noqa: S608
+        return {row[0]: row[1:] for row in cursor.fetchall()}
+
+
+def _from_scratch() -> dict[int, tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(bounds_sql("SELECT id FROM api_employee"))
+        return {row[0]: row[1:] for row in cursor.fetchall()}
+
+
+def _floor(day) -> None:
+    """The bounds hold from ``day`` on (None: over all time), every row rewritten, as ``rollup_rebuild`` does."""
+    from apps.demand.candidate_bounds import rebuild_sql
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {HORIZON} SET bounds_from = %s", [day])  # noqa: S608
+        for statement in rebuild_sql():
+            cursor.execute(statement)
+
+
+def _entry(employee, kind, hours, start, end=None, **fields) -> LedgerEntry:
+    return LedgerEntry(
+        employee=employee,
+        kind=kind,
+        hours=Decimal(str(hours)),
+        period_start=start,
+        period_end=end,
+        source=fields.pop("source", "employee"),
+        **fields,
+    )
+
+
+def _random_ledger(rng, employees) -> list[LedgerEntry]:
+    """Entries of every kind and basis: overlapping contracts, leave and assignments (and their reversals), totals,
+    adjustments either way, worked hours."""
+    entries = []
+    for employee in employees:
+        for _ in range(rng.randint(0, 5)):
+            start = D(2026, rng.randint(1, 6), rng.randint(1, 28))
+            end = rng.choice([None, start + datetime.timedelta(days=rng.randint(0, 90))])
+            kind = rng.choice(["contracted", "contracted", "leave", "assigned", "worked", "adjustment"])
+            basis = "total" if kind in ("worked", "adjustment") or rng.random() < 0.2 else "weekly_rate"
+            if basis == "total" and end is None:
+                end = start + datetime.timedelta(days=rng.randint(0, 20))
+            hours = rng.choice([4, 7.77, 13.37, 20, 36, 40, 45.5]) * rng.choice([1, 1, 1, -1])
+            adjusts = rng.choice(["contracted", "leave", "assigned", "worked"]) if kind == "adjustment" else ""
+            entries.append(_entry(employee, kind, hours, start, end, basis=basis, adjusts=adjusts))
+    return entries
+
+
+@pytest.mark.parametrize("floor", [None, D(2026, 3, 10)])
+def test_the_triggers_keep_every_bound_equal_to_a_rebuild_on_every_write_path(tree, make_employee, floor):
+    """Employees inserted one by one, in bulk and through COPY, contract hours and employee numbers updated (save and
+    ``QuerySet.update``), ledger entries posted one by one and in bulk (the ledger's chain takes no COPY): the table
+    equals the from-scratch SELECT after each step."""
+    from backend.bulk_copy import copy_insert
+
+    rng = random.Random(36)
+    _floor(floor)
+    one = make_employee(tree.dept, contract=40, employee_number="B-ONE")
+    assert _table()[one.pk] == (4000, "B-ONE")
+
+    def people(first: int, n: int) -> list[Employee]:
+        return [
+            Employee(
+                employee_number=f"B-{i:03d}",
+                first_name="B",
+                last_name=str(i),
+                email=f"b{i}@coveris.test",
+                org_unit=tree.dept,
+                contracted_weekly_hours=Decimal(rng.choice([0, 12, 37.5, 40])),
+                hire_date=D(2025, 1, 6),
+                state=rng.choice(["active", "active", "pending", "on_leave"]),
+            )
+            for i in range(first, first + n)
+        ]
+
+    many = Employee.objects.bulk_create(people(0, 20))
+    with transaction.atomic():
+        many += copy_insert(Employee, people(20, 10))  # COPY (ADR 0032) fires the statement triggers too
+    assert _table() == _from_scratch()
+    for entry in _random_ledger(rng, many[:10]):
+        entry.save()
+    assert _table() == _from_scratch()
+    LedgerEntry.objects.bulk_create(_random_ledger(rng, many[10:]))
+    assert _table() == _from_scratch()
+    one.contracted_weekly_hours = Decimal("45.5")
+    one.save()
+    Employee.objects.filter(pk__in=[e.pk for e in many[:15]]).update(contracted_weekly_hours=Decimal(50))
+    many[3].employee_number = "A-FIRST"
+    many[3].save()
+    Employee.objects.filter(pk__in=[e.pk for e in many[20:25]]).update(state="suspended")
+    Employee.objects.filter(pk__in=[e.pk for e in many[25:]]).update(state="active")
+    table = _table()
+    assert table == _from_scratch()
+    assert table[one.pk] == (4550, "B-ONE")
+    assert table[many[3].pk][1] == "A-FIRST"
+    on_ledger = set(LedgerEntry.objects.values_list("employee_id", flat=True))
+    active = set(Employee.objects.filter(state="active").values_list("pk", flat=True))
+    contracts = dict(Employee.objects.values_list("pk", "contracted_weekly_hours"))
+    assert all(table[pk][0] == -1 for pk in contracts if pk not in active)  # never qualified: visited last
+    assert all(table[pk][0] == contracts[pk] * 100 for pk in active - on_ledger)
+    assert any(table[pk][0] != contracts[pk] * 100 for pk in active & on_ledger)  # the ledger's rates
+
+
+@pytest.mark.parametrize("floor", [None, D(2026, 3, 10)])
+def test_no_one_has_more_free_hours_than_their_bound_over_any_period(tree, make_employee, make_assignment, floor):
+    """The bound is at least the free hours apps/demand/supply.py gives (what the ranking reads), for either source,
+    over periods of one day to several months, inside, across and outside the entries — inside the floor's window
+    when there is one (then the bounds are tighter: entries outside the window do not count)."""
+    from apps.api.tests.factories import PositionFactory
+
+    rng = random.Random(3600)
+    position = PositionFactory(org_unit=tree.dept)
+    people = [
+        make_employee(
+            tree.dept,
+            contract=rng.choice([0, 12, 24, 37.5, 40, 45]),
+            employee_number=f"F-{i:03d}",
+            hire_date=rng.choice([D(2025, 1, 6), D(2026, 3, 10)]),
+            termination_date=rng.choice([None, D(2026, 4, 30)]),
+        )
+        for i in range(60)
+    ]
+    for person in people[::3]:
+        make_assignment(person, position, hours=rng.choice([4, 19.99, 40]), start=D(2026, 2, rng.randint(1, 28)))
+    LedgerEntry.objects.bulk_create(_random_ledger(rng, people[: len(people) // 2]))
+    _floor(floor)
+    bounds = _table()
+    checked = 0
+    for _ in range(25):
+        start = (floor or D(2025, 12, 1)) + datetime.timedelta(days=rng.randint(0, WINDOW_DAYS - 1 if floor else 240))
+        end = start + datetime.timedelta(days=rng.choice([0, 1, 6, 13, 27, 90]))
+        if floor:  # the bounds hold inside [floor, floor + WINDOW_DAYS - 1]
+            end = min(end, floor + datetime.timedelta(days=WINDOW_DAYS - 1))
+        supply = supply_by_employee(
+            employees=Employee.objects.filter(pk__in=[p.pk for p in people]), start=start, end=end
+        )
+        days = (end - start).days + 1
+        for pk, (_ledger, contracted, leave, assigned, _worked) in supply.items():
+            free = to_hours((Decimal(str(contracted)) - Decimal(str(leave)) - Decimal(str(assigned))) * 7 / days)
+            if bounds[pk][0] >= 0:  # -1: not active, never qualified (nor visited)
+                assert free * 100 <= bounds[pk][0], (pk, start, end, free, bounds[pk])
+                checked += 1
+    assert checked == 25 * sum(1 for p in people if p.state == "active")
