@@ -20,6 +20,15 @@ decided among them, ordered by (warning, free hours, employee number, id). Other
 do not fit and the same query computes every pool member's key. A gate inside the query picks the side;
 PostgreSQL never starts the other (ADR 0012, amendment).
 
+**The bounded visit first** (ADR 0036). Before both, the query visits the qualified in descending order of a
+maintained upper bound of their free hours (``demand_candidatebound``, apps/demand/candidate_bounds.py; then employee
+number and id, by one index) and computes the keys of the first ``visit_size(limit)`` only, each person's rows read
+through the employee index. When ``limit`` of them fit and the ``limit``-th has no warning and a key before the next
+unvisited person's best possible one (free hours = their bound), nobody unvisited can reach the page: the page is
+decided there and ``fitting`` counts the visited fitters only (a lower bound, ``fitting_exact`` false). Otherwise the
+two ways above, as before. Used only while the rollups hold a horizon (the bounds' triggers do nothing without one)
+and for periods starting on or after the day the bounds hold from.
+
 **Rules in SQL.** The ``assignment.approve`` rules decide ``fits`` and a tenth of the score. Each rule type
 that can be stated per employee in SQL has a compiler in ``RULE_SQL`` giving an expression that is 1 (fails),
 0 (passes) or NULL (SQL cannot tell cheaply: Python decides). Exact for ``employee_state``, ``required_tags``,
@@ -58,8 +67,9 @@ from apps.business_rules.choices import Outcome, Severity
 from apps.business_rules.engine import evaluate_rule
 from apps.business_rules.facts import Facts
 from apps.business_rules.registry import REGISTRY
+from apps.demand.candidate_bounds import BOUNDS, WINDOW_DAYS
 from apps.demand.choices import COVERING_STATES
-from apps.demand.rollups import HORIZON, LEDGERLESS
+from apps.demand.rollups import EMP, HORIZON, LEDGERLESS
 from apps.demand.sql import DateSQL, in_list, queryset_sql
 from apps.demand.supply import LEDGER, POOL_COLUMNS, ledger_sums_sql
 from apps.tags.models import EmployeeTag, PositionTag, TagCatalog
@@ -101,7 +111,9 @@ class RuleContext:
         }
         return all(tag in held[kind] and level <= held[kind][tag] for (kind, tag, level) in self.flags)
 
-    def tag_flags_sql(self, prefix: str = "", implied: list[PositionTag] | None = None) -> tuple[str, list, str]:
+    def tag_flags_sql(
+        self, prefix: str = "", implied: list[PositionTag] | None = None, per_person: bool = False
+    ) -> tuple[str, list, str]:
         """The ``tf(employee_id, f0, f1, ...)`` CTE behind ``holds()``: one pass over the pool's relevant tags
         (``{prefix}tf`` over ``{prefix}pool``), its params and the join that reads it as ``tf``. With ``implied``
         (the pool is known to hold those tags, see ``implied_by``) and every flag implied, no tag is read: the
@@ -132,7 +144,7 @@ class RuleContext:
         )
         sql = f"""{prefix}tf AS (
         SELECT t.employee_id AS employee_id, {", ".join(columns)}
-        FROM {ETAG} t JOIN {TAG} c ON c.id = t.tag_id JOIN {prefix}pool pl ON pl.id = t.employee_id
+        FROM {_rows_of(f"{prefix}pool pl", ETAG, "t", per_person)} JOIN {TAG} c ON c.id = t.tag_id
         WHERE ({wanted})
           AND t.valid_from <= %s AND (t.valid_until IS NULL OR t.valid_until >= %s)
         GROUP BY t.employee_id
@@ -254,6 +266,29 @@ class Shortlist:
     supply: dict[int, tuple]  # employee id → (from_ledger, contracted, leave, assigned, worked), picked rows only
     undecided: set[int]
     qualified_only: bool = False  # the page was decided among the qualified alone (enough of them fit)
+    # fitting_decided counts every decided employee who fits; False: only those visited before the page was decided
+    # (a lower bound, ADR 0036)
+    fitting_exact: bool = True
+    visited_only: bool = False  # the page was decided among the qualified visited by descending bound (ADR 0036)
+
+
+def visit_size(limit: int) -> int:
+    """How many of the qualified the bounded visit computes keys for before it gives up (ADR 0036): a small multiple
+    of the page, so people who do not fit, warnings and undecided rows among the first visited still leave room."""
+    return 4 * limit + 20
+
+
+def _rows_of(pool: str, table: str, alias: str, per_person: bool) -> str:
+    """FROM items joining ``pool`` (``"<cte> <alias>"``, with ``id``) to its rows of ``table`` (by ``employee_id``) as
+    ``alias``: a join PostgreSQL may hash over the whole table, or, ``per_person``, a lateral subquery per pool row
+    fenced by ``OFFSET 0`` so it stays a nested loop on the employee index (work that tracks the pool, ADR 0036)."""
+    pool_alias = pool.split()[-1]
+    if per_person:
+        return (
+            f"{pool} CROSS JOIN LATERAL (SELECT * FROM {table} x WHERE x.employee_id = {pool_alias}.id OFFSET 0) "  # noqa: S608
+            f"{alias}"
+        )
+    return f"{table} {alias} JOIN {pool} ON {pool_alias}.id = {alias}.employee_id"
 
 
 def _qualified(employees: QuerySet[Employee], required: list[PositionTag], start, end) -> QuerySet[Employee]:
@@ -285,6 +320,8 @@ def _keys_sql(
     prefix: str,
     with_score: bool,
     qualified: bool = False,
+    pool: tuple[str, list] | None = None,
+    per_person: bool = False,
 ) -> tuple[str, list]:
     """CTEs ending in ``{prefix}keyed(id, employee_number, free, undecided, fits, warn[, score], from_ledger, ...)`` for
     ``employees`` (``qualified``: they are known to be active and to hold every required tag): every rule's outcome
@@ -299,11 +336,14 @@ def _keys_sql(
     an employee is on the ledger comes from the maintained list of ledgerless employees (apps/demand/rollups.py),
     valid while the rollups hold a horizon; without one, each employee's ledger is probed. The rule outcomes are
     computed once per employee (``{prefix}rules`` is materialized): PostgreSQL would otherwise inline them into
-    each expression that reads them (block, warn, undecided, fits) and evaluate each rule several times per row."""
+    each expression that reads them (block, warn, undecided, fits) and evaluate each rule several times per row.
+    ``pool``: SQL and params of the employees' ``POOL_COLUMNS`` rows, instead of ``employees``'. ``per_person``: the
+    pool is a few rows (the bounded visit), so each one's ledger entries, assignments and tags are read through the
+    employee index rather than in one pass over the tables (see ``_rows_of``)."""
     start, end, hours, position = ctx.start, ctx.end, ctx.hours, ctx.position
     p = prefix
     d = DateSQL.current()
-    pool_sql, pool_params = queryset_sql(employees.order_by().values(*POOL_COLUMNS))
+    pool_sql, pool_params = pool or queryset_sql(employees.order_by().values(*POOL_COLUMNS))
     open_sql, open_states = in_list([s.value for s in OPEN_STATES])
     committed_sql, committed_states = in_list([s.value for s in COMMITTED_STATES])
     covering_sql, covering_states = in_list([s.value for s in COVERING_STATES])
@@ -324,7 +364,9 @@ def _keys_sql(
         unknown = " OR ".join(f"{c} IS NULL" for c in columns)
         return f"(CASE WHEN {failing} THEN 1 WHEN {unknown} THEN NULL ELSE 0 END)"
 
-    tag_flags, tag_params, tag_join = ctx.tag_flags_sql(prefix=p, implied=required if qualified else None)
+    tag_flags, tag_params, tag_join = ctx.tag_flags_sql(
+        prefix=p, implied=required if qualified else None, per_person=per_person
+    )
     h = _numeric(hours)
     score = ""
     if with_score:
@@ -379,7 +421,7 @@ def _keys_sql(
     -- Only employees on the ledger have entries: the listed are skipped while the list is kept (a horizon).
     {p}led AS (
         SELECT l.employee_id AS employee_id, {ledger_sums}
-        FROM {p}pool pool JOIN {LEDGER} l ON l.employee_id = pool.id CROSS JOIN {p}bounds b
+        FROM {_rows_of(f"{p}pool pool", LEDGER, "l", per_person)} CROSS JOIN {p}bounds b
         WHERE {d.overlaps("l.period_start", "l.period_end", "b.lo", "b.hi")}
           AND (NOT pool.listed OR NOT {horizon})
         GROUP BY l.employee_id
@@ -396,7 +438,7 @@ def _keys_sql(
             SELECT a.employee_id, a.position_id, (a.weekly_hours * 100)::integer AS cents, {asg_days} AS days,
                    a.state IN {covering_sql} AS covering, a.state IN {committed_sql} AS committed,
                    a.state IN {open_sql} AS open
-            FROM {ASG} a JOIN {p}pool pl ON pl.id = a.employee_id CROSS JOIN {p}bounds b
+            FROM {_rows_of(f"{p}pool pl", ASG, "a", per_person)} CROSS JOIN {p}bounds b
             WHERE a.state IN {wanted_sql} AND {d.overlaps("a.start_date", "a.end_date", "b.lo", "b.hi")}
             OFFSET 0
         ) a
@@ -494,9 +536,11 @@ def candidate_shortlist(
     limit: int,
     template: Facts,
     prefilter: bool = True,
+    visit: bool = True,
 ) -> Shortlist:
-    """One query: see the module docstring. PostgreSQL only. ``prefilter=False`` skips the qualified-first path
-    (every key computed, as before it existed): the benchmark's baseline."""
+    """One query: see the module docstring. PostgreSQL only. ``prefilter=False`` skips the qualified-first paths
+    (every key computed, as before they existed), ``visit=False`` the bounded visit (ADR 0036): the benchmark's
+    baselines."""
     ctx = RuleContext(position, position_tags, start, end, hours, template)
     required = [pt for pt in position_tags if pt.required]
 
@@ -513,60 +557,122 @@ def candidate_shortlist(
         "severity_columns": severity_columns,
         "required": required,
     }
-    # Only the qualified can fit, and a fitting employee's score is 100, or 95 with a failing warning: when enough
-    # of the qualified fit, the page is decided among them alone (no score needed).
-    fast, fast_params = _keys_sql(
+    qualified = _qualified(employees, required, start, end)
+    # The bounded visit (ADR 0036): the qualified in descending order of their free-hours bound (then employee number
+    # and id, the ranking's tie-breaks), served by the bound's index; keys for the first ``size`` of them only.
+    size = visit_size(limit)
+    qualified_ids, qualified_params = queryset_sql(qualified.order_by().values("id"))
+    visit_sql = f"""t_visit AS MATERIALIZED (
+        SELECT v.*, ROW_NUMBER() OVER () AS rn FROM (
+            SELECT cb.employee_id AS id, cb.bound, cb.employee_number
+            FROM {BOUNDS} cb
+            WHERE cb.employee_id IN ({qualified_ids}) AND %s
+              AND (SELECT EXISTS (SELECT 1 FROM {HORIZON} h WHERE h.bounds_from IS NULL
+                                  OR (h.bounds_from <= %s AND %s <= h.bounds_from + {WINDOW_DAYS - 1})))
+            ORDER BY cb.bound DESC, cb.employee_number COLLATE "C", cb.employee_id
+            LIMIT %s
+        ) v
+    )"""  # noqa: S608 -- table names are constants
+    visit_params = [*qualified_params, visit and prefilter, start, end, size + 1]
+    visited = (
+        f"SELECT {', '.join(f'e.{c}' for c in POOL_COLUMNS)} "  # noqa: S608
+        f"FROM {_rows_of('t_visit v', EMP, 'e', True).replace('x.employee_id', 'x.id')} WHERE v.rn <= {size}",
+        [],
+    )
+    top, top_params = _keys_sql(
         ctx,
-        employees=_qualified(employees, required, start, end),
-        prefix="q_",
+        employees=qualified,
+        prefix="t_",
         with_score=False,
         qualified=True,
+        pool=visited,
+        per_person=True,
         **common,
     )
+    # Only the qualified can fit, and a fitting employee's score is 100, or 95 with a failing warning: when enough
+    # of the qualified fit, the page is decided among them alone (no score needed).
+    fast, fast_params = _keys_sql(ctx, employees=qualified, prefix="q_", with_score=False, qualified=True, **common)
     # Otherwise the page reaches employees who do not fit: everyone's key, as before (read only in that case).
     full, full_params = _keys_sql(ctx, employees=employees, prefix="", with_score=True, **common)
     pool_sql, pool_params = queryset_sql(employees.order_by().values("id"))
+    t_supply, t_supply_params = supply_columns("t_bounds")
     q_supply, q_supply_params = supply_columns("q_bounds")
     supply, supply_params = supply_columns("bounds")
     decided_fits = "COUNT(*) FILTER (WHERE fits AND NOT undecided)"
-    gate = "SELECT FALSE AS enough, 0 AS fitting"
-    if prefilter:
-        gate = f"SELECT {decided_fits} >= %s AS enough, {decided_fits} AS fitting FROM q_keyed"  # noqa: S608
-    # Each branch of ``page`` runs only on its side of the gate: a one-time filter at the branch's top, so PostgreSQL
-    # does not even start the other side's CTEs (it evaluates a CTE only when first read; a join below the filter
-    # would read one row of its outer side first). The supply numbers are computed for the page's rows only.
-    sql = f"""
-    WITH {fast},
-    {full},
-    gate AS ({gate}),
-    page AS (
-        (SELECT k.id, FALSE AS undecided, ROW_NUMBER() OVER () AS rank, {q_supply}
-         FROM (SELECT * FROM q_keyed WHERE fits AND NOT undecided AND (SELECT enough FROM gate)
-               ORDER BY warn, free DESC, employee_number COLLATE "C", id LIMIT %s) k
-         WHERE (SELECT enough FROM gate))
+    fitters_order = 'warn, free DESC, employee_number COLLATE "C", id'
+    # The visit decides the page when ``limit`` decided visited fitters beat every unvisited qualified person: the
+    # ``limit``-th of them has no warning and a key before the next person's best possible one (no warning, free
+    # hours = bound, same number and id), or nobody was left unvisited. Anyone unvisited then ranks below the page.
+    t_gate = f"""t_gate AS (
+        SELECT COALESCE(f.n >= %s AND (v.n <= {size} OR (k.warn = 0 AND (k.free > x.bound OR (k.free = x.bound
+                   AND (k.employee_number COLLATE "C", k.id) < (x.employee_number COLLATE "C", x.id))))), FALSE)
+                   AS enough,
+               f.n AS fitting, v.n <= {size} AS complete
+        FROM (SELECT {decided_fits} AS n FROM t_keyed) f
+        CROSS JOIN (SELECT COUNT(*) AS n FROM t_visit) v
+        LEFT JOIN (SELECT * FROM t_keyed WHERE fits AND NOT undecided ORDER BY {fitters_order} OFFSET %s LIMIT 1) k
+            ON TRUE
+        LEFT JOIN (SELECT * FROM t_visit WHERE rn = {size + 1}) x ON TRUE
+    )"""  # noqa: S608 -- fragments and constants
+    q_enough = f"(SELECT {decided_fits} >= %s FROM q_keyed)" if prefilter else "FALSE"  # noqa: S608
+
+    def fitters_page(prefix: str, side: int, supply_sql: str) -> str:
+        """A fitters-only side's rows: the ``limit`` best decided fitters in order, then every undecided row."""
+        return f"""(SELECT k.id, FALSE AS undecided, ROW_NUMBER() OVER () AS rank, {supply_sql}
+         FROM (SELECT * FROM {prefix}keyed WHERE fits AND NOT undecided AND (SELECT side FROM gate) = {side}
+               ORDER BY {fitters_order} LIMIT %s) k
+         WHERE (SELECT side FROM gate) = {side})
         UNION ALL
-        (SELECT k.id, TRUE, 0, {q_supply} FROM q_keyed k WHERE k.undecided AND (SELECT enough FROM gate))
+        (SELECT k.id, TRUE, 0, {supply_sql} FROM {prefix}keyed k
+         WHERE k.undecided AND (SELECT side FROM gate) = {side})"""  # noqa: S608 -- fragments and constants
+
+    # The side: 1 the visit, 2 all the qualified, 3 the whole pool. A CASE evaluates a sub-select only when it reaches
+    # it, and each branch of ``page`` reads only its side (a one-time filter at its top), so PostgreSQL never starts
+    # the CTEs of a side it does not use (it evaluates a CTE only when first read).
+    sql = f"""
+    WITH {visit_sql},
+    {top},
+    {t_gate},
+    {fast},
+    {full},
+    gate AS (
+        SELECT CASE WHEN (SELECT enough FROM t_gate) THEN 1 WHEN {q_enough} THEN 2 ELSE 3 END AS side
+    ),
+    page AS (
+        {fitters_page("t_", 1, t_supply)}
+        UNION ALL
+        {fitters_page("q_", 2, q_supply)}
         UNION ALL
         (SELECT k.id, FALSE, ROW_NUMBER() OVER () AS rank, {supply}
-         FROM (SELECT * FROM keyed WHERE NOT undecided AND NOT (SELECT enough FROM gate)
+         FROM (SELECT * FROM keyed WHERE NOT undecided AND (SELECT side FROM gate) = 3
                ORDER BY fits DESC, score DESC, free DESC, employee_number COLLATE "C", id LIMIT %s) k
-         WHERE NOT (SELECT enough FROM gate))
+         WHERE (SELECT side FROM gate) = 3)
         UNION ALL
-        (SELECT k.id, TRUE, 0, {supply} FROM keyed k WHERE k.undecided AND NOT (SELECT enough FROM gate))
+        (SELECT k.id, TRUE, 0, {supply} FROM keyed k WHERE k.undecided AND (SELECT side FROM gate) = 3)
     ),
     totals AS (
         SELECT (SELECT COUNT(*) FROM ({pool_sql}) p) AS considered,
-               CASE WHEN (SELECT enough FROM gate) THEN (SELECT fitting FROM gate)
-                    ELSE (SELECT {decided_fits} FROM keyed) END AS fitting
+               CASE (SELECT side FROM gate) WHEN 1 THEN (SELECT fitting FROM t_gate)
+                    WHEN 2 THEN (SELECT {decided_fits} FROM q_keyed)
+                    ELSE (SELECT {decided_fits} FROM keyed) END AS fitting,
+               (SELECT side FROM gate) AS side,
+               (SELECT side FROM gate) > 1 OR (SELECT complete FROM t_gate) AS exact
     )
     SELECT t.considered, t.fitting, p.undecided, p.id, p.from_ledger, p.contracted, p.leave_h, p.assigned, p.worked,
-           (SELECT enough FROM gate)
+           t.side, t.exact
     FROM totals t LEFT JOIN page p ON TRUE
     ORDER BY p.undecided, p.rank"""  # noqa: S608 -- fragments, table names and choice values are constants
     params = [
+        *visit_params,
+        *top_params,
+        limit,  # t_gate: enough decided visited fitters
+        limit - 1,  # t_gate: the limit-th of them
         *fast_params,
         *full_params,
         *([limit] if prefilter else []),
+        *t_supply_params,
+        limit,
+        *t_supply_params,
         *q_supply_params,
         limit,
         *q_supply_params,
@@ -578,7 +684,7 @@ def candidate_shortlist(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    considered, fitting, qualified_only = rows[0][0], rows[0][1], rows[0][9]
+    considered, fitting, side, exact = rows[0][0], rows[0][1], rows[0][9], rows[0][10]
     supply_rows, undecided = {}, set()
     for row in rows:
         if row[3] is None:
@@ -586,4 +692,12 @@ def candidate_shortlist(
         supply_rows[row[3]] = (bool(row[4]), *row[5:9])
         if row[2]:
             undecided.add(row[3])
-    return Shortlist(considered, fitting, supply_rows, undecided, qualified_only)
+    return Shortlist(
+        considered,
+        fitting,
+        supply_rows,
+        undecided,
+        qualified_only=side == 2,
+        fitting_exact=bool(exact),
+        visited_only=side == 1,
+    )

@@ -305,12 +305,12 @@ def candidate_rank(
             position_tags=position_tags, rules=rules, employees=picked, start=start, end=end, supply=short.supply
         )
         ranked = [_rank_one(e, position, start, end, hours, data, today) for e in data.employees]
-        considered = short.considered
+        considered, fitting_exact = short.considered, short.fitting_exact
         fitting = short.fitting_decided + sum(1 for c in ranked if c["fits"] and c["employee"] in short.undecided)
     else:
         data = _load_people(position_tags=position_tags, rules=rules, employees=employees, start=start, end=end)
         ranked = [_rank_one(e, position, start, end, hours, data, today) for e in data.employees]
-        considered, fitting = len(ranked), sum(1 for c in ranked if c["fits"])
+        considered, fitting, fitting_exact = len(ranked), sum(1 for c in ranked if c["fits"]), True
     ranked.sort(key=_sort_key)
     return {
         "position": {
@@ -324,6 +324,7 @@ def candidate_rank(
         "hours": hours_text(hours),
         "considered": considered,
         "fitting": fitting,
+        "fitting_exact": fitting_exact,
         "rules_evaluated": [rule.code for rule in rules],
         "results": ranked[:limit],
     }

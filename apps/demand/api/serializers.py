@@ -189,7 +189,13 @@ class CandidateListSerializer(serializers.Serializer):
     position = serializers.DictField()
     hours = HoursField()
     considered = serializers.IntegerField()
-    fitting = serializers.IntegerField()
+    fitting = serializers.IntegerField(
+        help_text="How many in the pool fit; when fitting_exact is false, a lower bound (at least this many)."
+    )
+    fitting_exact = serializers.BooleanField(
+        help_text="False when the page was decided before every qualified employee was looked at: fitting is then "
+        "the number found to fit so far, not the total."
+    )
     rules_evaluated = serializers.ListField(child=serializers.CharField())
     results = CandidateSerializer(many=True)
 

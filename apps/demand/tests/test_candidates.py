@@ -434,8 +434,15 @@ def test_the_sql_shortlist_ranks_exactly_like_ranking_everyone_in_python(
 
     def shortlist(**kwargs):
         short = candidate_sql.candidate_shortlist(**kwargs)
-        branches.append(short.qualified_only)
+        branches.append("visit" if short.visited_only else "qualified" if short.qualified_only else "pool")
         return short
+
+    def same(shortlisted: dict, expected: dict) -> bool:
+        """Equal bodies; after a bounded visit ``fitting`` is a lower bound (ADR 0036), flagged by ``fitting_exact``."""
+        if not shortlisted["fitting_exact"]:
+            assert shortlisted["fitting"] <= expected["fitting"]
+            shortlisted = shortlisted | {"fitting": expected["fitting"], "fitting_exact": True}
+        return shortlisted == expected
 
     for hours, limit, start, end in [
         (Decimal(20), 25, D(2026, 3, 2), D(2026, 3, 29)),
@@ -448,18 +455,45 @@ def test_the_sql_shortlist_ranks_exactly_like_ranking_everyone_in_python(
         args = {"position": case.position, "start": start, "end": end, "hours": hours, "limit": limit}
         pool = candidate_pool(user=admin)
         expected = candidate_rank(**args, employees=pool, shortlist=False)
-        with mock.patch.object(candidates, "candidate_shortlist", shortlist):
-            assert candidate_rank(**args, employees=pool, shortlist=True) == expected
-            team = candidate_pool(user=admin, org_unit=tree.team)
-            assert candidate_rank(**args, employees=team, shortlist=True) == candidate_rank(
-                **args, employees=team, shortlist=False
-            )
+        team = candidate_pool(user=admin, org_unit=tree.team)
+        expected_team = candidate_rank(**args, employees=team, shortlist=False)
+        # The visit as shipped, visits of exactly the page and of one more (stops at the edge and fallbacks), and one
+        # that never decides (the fallbacks of ADR 0012).
+        for size in (candidate_sql.visit_size, lambda limit: limit, lambda limit: limit + 1, lambda limit: 0):
+            with (
+                mock.patch.object(candidates, "candidate_shortlist", shortlist),
+                mock.patch.object(candidate_sql, "visit_size", size),
+            ):
+                assert same(candidate_rank(**args, employees=pool, shortlist=True), expected)
+                assert same(candidate_rank(**args, employees=team, shortlist=True), expected_team)
         seen.append((expected["considered"], expected["fitting"], len(expected["results"])))
     assert all(considered == 120 + 6 - 1 for considered, _, _ in seen)  # the crowd and the case, not the terminated
     assert any(fitting for _, fitting, _ in seen) or rules == 3  # set 3 blocks everyone without SAFETY at level 2
-    # Both ways were compared: the page decided among the qualified alone, and everyone's key (too few fit).
-    assert False in branches
-    assert True in branches or rules == 3
+    # Every way was compared: the page decided by the bounded visit, among the qualified alone (the visit could not
+    # decide it), and by everyone's key (too few fit).
+    assert {"visit", "qualified", "pool"} <= set(branches), branches
+
+
+def _march_shortlist_args(case, limit: int) -> dict:
+    """``candidate_shortlist``'s arguments for FORK over March 2026's four weeks at 20 h, everyone's pool."""
+    from apps.demand.candidates import _fixed
+    from apps.demand.selectors import candidate_pool
+    from apps.users.models import User
+
+    start, end, hours = D(2026, 3, 2), D(2026, 3, 29), Decimal(20)
+    position_tags, rules, template = _fixed(position=case.position, start=start, end=end, hours=hours, today=start)
+    admin, _ = User.objects.get_or_create(email="plan@coveris.test", defaults={"role": "admin"})
+    return {
+        "position": case.position,
+        "position_tags": position_tags,
+        "rules": rules,
+        "start": start,
+        "end": end,
+        "hours": hours,
+        "employees": candidate_pool(user=admin),
+        "limit": limit,
+        "template": template,
+    }
 
 
 def _plan_lines(shortlist_args: dict) -> list[str]:
@@ -491,24 +525,8 @@ def _plan_lines(shortlist_args: dict) -> list[str]:
 def test_the_pool_is_not_evaluated_when_enough_of_the_qualified_fit(case, limit):
     """With at least ``limit`` qualified employees fitting, PostgreSQL never starts the pool-wide keys (the gate is a
     one-time filter); with fewer, it does. One fits in the crafted case."""
-    from apps.demand.candidates import _fixed
-    from apps.demand.selectors import candidate_pool
-    from apps.users.models import User
 
-    start, end, hours = D(2026, 3, 2), D(2026, 3, 29), Decimal(20)
-    position_tags, rules, template = _fixed(position=case.position, start=start, end=end, hours=hours, today=start)
-    args = {
-        "position": case.position,
-        "position_tags": position_tags,
-        "rules": rules,
-        "start": start,
-        "end": end,
-        "hours": hours,
-        "employees": candidate_pool(user=User.objects.create(email="plan@coveris.test", role="admin")),
-        "limit": limit,
-        "template": template,
-    }
-    lines = _plan_lines(args)
+    lines = _plan_lines(_march_shortlist_args(case, limit))
     pool_wide = [line for line in lines if "CTE Scan on keyed " in line or line.strip().startswith("CTE keyed")]
     qualified = [line for line in lines if "CTE Scan on q_keyed " in line]
     assert pool_wide, lines
@@ -588,3 +606,82 @@ def test_without_a_rollup_horizon_the_ledger_itself_says_who_is_on_it(case, tree
         assert cursor.fetchone(), "the list is stale without a horizon (what this test is about)"
     by = {r["employee_number"]: r for r in _both_ways(case, limit=100)["results"]}
     assert (by["E-A-BOOKED"]["free_hours_source"], by["E-A-BOOKED"]["free_hours"]) == ("ledger", "0.00")
+
+
+@pytest.mark.postgres
+def test_without_a_horizon_the_triggers_wait_for_the_rebuild_and_candidates_do_not_visit(case, tree, make_employee):
+    """During a bulk load (no horizon) the triggers do nothing, so the table may be stale: the candidates query then
+    computes every qualified person's key (no bounded visit); ``rollup_rebuild`` writes every bound again."""
+    from unittest import mock
+
+    from django.db import connection
+
+    from apps.demand import candidate_sql, candidates
+    from apps.demand.candidates import candidate_rank
+    from apps.demand.rollups import HORIZON, default_horizon, rollup_rebuild
+    from apps.demand.selectors import candidate_pool
+    from apps.demand.tests.test_candidate_bounds import _from_scratch, _table
+    from apps.users.models import User
+
+    forklift = case.forklift
+    for i in range(6):
+        person = make_employee(tree.dept, contract=40, employee_number=f"V-{i}")
+        EmployeeTagFactory(employee=person, tag=forklift, level=2, valid_from=D(2026, 1, 1))
+    admin = User.objects.create(email="visit@coveris.test", role="admin")
+    args = {"position": case.position, "start": D(2026, 3, 2), "end": D(2026, 3, 29), "hours": Decimal(20), "limit": 1}
+    sides = []
+
+    def shortlist(**kwargs):
+        short = candidate_sql.candidate_shortlist(**kwargs)
+        sides.append(short.visited_only)
+        return short
+
+    # A visit of three (E-RULE's 60 h, then E-FIT and V-0 at 40 h) decides a page of one before V-1.
+    mock.patch.object(candidate_sql, "visit_size", return_value=3).start()
+    with mock.patch.object(candidates, "candidate_shortlist", shortlist):
+        body = candidate_rank(**args, employees=candidate_pool(user=admin), shortlist=True)
+    assert sides == [True]
+    assert body["fitting_exact"] is False
+    assert body["fitting"] == 2  # E-FIT and V-0 found, of 7 who fit
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {HORIZON}")  # noqa: S608
+    late = make_employee(tree.dept, contract=60, employee_number="V-LATE")
+    EmployeeTagFactory(employee=late, tag=forklift, level=2, valid_from=D(2026, 1, 1))
+    LedgerEntry.objects.create(
+        employee=case.fit, kind="contracted", hours=Decimal(80), period_start=D(2026, 1, 1), source="employee"
+    )
+    assert late.pk not in _table()
+    assert _table()[case.fit.pk][0] == 4000
+    with mock.patch.object(candidates, "candidate_shortlist", shortlist):
+        stale = candidate_rank(**args, employees=candidate_pool(user=admin), shortlist=True)
+    assert sides[-1] is False
+    assert stale["fitting_exact"] is True
+    assert stale == candidate_rank(**args, employees=candidate_pool(user=admin), shortlist=False)
+    assert stale["results"][0]["employee_number"] == "E-FIT"  # 80 h contracted on the ledger, 40 on the contract
+    first, last = default_horizon(datetime.date(2026, 3, 2))
+    rollup_rebuild(first_week=first, last_week=last, bounds_from=D(2026, 3, 2))
+    assert _table() == _from_scratch()
+    assert _table()[late.pk][0] == 6000
+    assert _table()[case.fit.pk][0] == 8000
+    with mock.patch.object(candidates, "candidate_shortlist", shortlist):
+        assert (
+            candidate_rank(**args, employees=candidate_pool(user=admin), shortlist=True)["results"] == stale["results"]
+        )
+    assert sides[-1] is True
+    mock.patch.stopall()
+
+
+@pytest.mark.postgres
+def test_a_visit_that_decides_the_page_starts_neither_the_qualified_nor_the_pool(case, tree, make_employee):
+    """When the bounded visit decides the page, PostgreSQL never starts the keys of all the qualified or of the pool."""
+
+    for i in range(4):
+        person = make_employee(tree.dept, contract=40, employee_number=f"P-{i}")
+        EmployeeTagFactory(employee=person, tag=case.forklift, level=2, valid_from=D(2026, 1, 1))
+    lines = _plan_lines(_march_shortlist_args(case, 2))
+    scans = {
+        name: [line for line in lines if f"CTE Scan on {name} " in line] for name in ("t_keyed", "q_keyed", "keyed")
+    }
+    assert all(scans.values()), lines
+    assert any("never executed" not in line for line in scans["t_keyed"]), "\n".join(lines)
+    assert all("never executed" in line for line in scans["q_keyed"] + scans["keyed"]), "\n".join(lines)
