@@ -69,10 +69,12 @@ def build(n: int, start_index: int, context: dict) -> None:
 
 
 def _ledgerless_rebuilt() -> None:
-    """The list of employees without any ledger entry, which candidates read (apps/demand/candidate_sql.py), written
-    as ``rollup_rebuild`` writes it: the load above ran without the triggers that keep it."""
+    """The list of employees without any ledger entry and the free-hours bounds, which candidates read
+    (apps/demand/candidate_sql.py), written as ``rollup_rebuild`` writes them: the load above ran without the triggers
+    that keep them."""
     if connection.vendor != "postgresql":
         return
+    from apps.demand import candidate_bounds
     from apps.demand.rollups import LEDGERLESS
 
     with connection.cursor() as cursor:
@@ -81,6 +83,8 @@ def _ledgerless_rebuilt() -> None:
             f"INSERT INTO {LEDGERLESS} (employee_id) SELECT e.id FROM api_employee e "  # noqa: S608
             "WHERE NOT EXISTS (SELECT 1 FROM offer_ledgerentry x WHERE x.employee_id = e.id)"
         )
+        for statement in candidate_bounds.rebuild_sql():  # the free-hours bounds (ADR 0036), as rollup_rebuild does
+            cursor.execute(statement)
 
 
 @contextlib.contextmanager
@@ -153,10 +157,10 @@ def median_of(repeat: int, func) -> float:
     return statistics.median(times)
 
 
-def floor_ids(args: dict, *, prefilter: bool = True) -> list[int] | None:
+def floor_ids(args: dict, *, visit: bool = True) -> list[int] | None:
     """The floor: the ranking's one SQL query (apps/demand/candidate_sql.py) run on the raw psycopg connection,
-    then the page's employee rows; None on SQLite (no SQL ranking there). ``prefilter=False``: the same query
-    without its qualified-first path (every pool member's key computed), as before ADR 0012's amendment."""
+    then the page's employee rows; None on SQLite (no SQL ranking there). ``visit=False``: the same query without
+    its bounded visit (ADR 0036: every qualified person's key computed), as before."""
     if connection.vendor != "postgresql":
         return None
     from apps.demand.candidate_sql import candidate_shortlist
@@ -171,9 +175,9 @@ def floor_ids(args: dict, *, prefilter: bool = True) -> list[int] | None:
         raise Capture
 
     with connection.execute_wrapper(grab), contextlib.suppress(Capture):
-        candidate_shortlist(**args, prefilter=prefilter)
+        candidate_shortlist(**args, visit=visit)
     raw = connection.connection  # the psycopg connection itself: no Django cursor wrapper
-    if EXPLAIN and prefilter:
+    if EXPLAIN and visit:
         with raw.cursor() as cursor:
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + captured["sql"], captured["params"])
             print("\n".join(row[0] for row in cursor.fetchall()))
@@ -189,37 +193,77 @@ def floor_ids(args: dict, *, prefilter: bool = True) -> list[int] | None:
                 [ids],
             )
             by_id = {row[0]: row for row in cursor.fetchall()}
-            return [by_id[i][0] for i in ids]
+            return [by_id[i][0] for i in ids], rows[0][9]
 
     return run
 
 
+def _backend_cpu() -> float:
+    """CPU seconds (user + system) of this connection's PostgreSQL backend so far (a local server: /proc)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of its PostgreSQL backend (0 for the backend on SQLite)."""
+    return time.process_time() + (_backend_cpu() if connection.vendor == "postgresql" else 0)
+
+
 def measure(client, url: str, repeat: int, shortlist_args: dict) -> dict:
-    """In-process time of the endpoint, its query count, the floor's time, and the floor's rows checked equal."""
+    """In-process time (and CPU) of the endpoint with and without the bounded visit, interleaved; its query count; the
+    floor's time with and without it; each floor's rows checked equal to the endpoint's."""
+    from unittest import mock
+
+    from apps.demand import candidate_sql, candidates
 
     def endpoint():
         response = client.get(url)
         assert response.status_code == 200, response.content
         return response
 
+    def unvisited(**kwargs):
+        return candidate_sql.candidate_shortlist(**kwargs, visit=False)
+
+    def endpoint_before():
+        with mock.patch.object(candidates, "candidate_shortlist", unvisited):
+            return endpoint()
+
     endpoint()  # warm caches (URL resolver, serializers, rule registry) before timing
-    took = median_of(repeat, endpoint)
+    before_body = endpoint_before().json()
     with CaptureQueriesContext(connection) as ctx:
         body = endpoint().json()
-    result = {"ms": took * 1000, "queries": len(ctx.captured_queries), "considered": body["considered"]}
+    assert body["results"] == before_body["results"], "the visit changed the page"
+    assert body["considered"] == before_body["considered"]
+    assert body["fitting"] <= before_body["fitting"]
+    result = {
+        "queries": len(ctx.captured_queries),
+        "considered": body["considered"],
+        "fitting": (body["fitting"], body["fitting_exact"], before_body["fitting"]),
+    }
+    times = {"ms": [], "before_ms": [], "cpu": [], "before_cpu": []}
+    for _ in range(repeat):  # interleaved, so both see the same load
+        for key, func in (("ms", endpoint), ("before_ms", endpoint_before)):
+            cpu, began = _cpu(), time.perf_counter()
+            func()
+            times[key].append((time.perf_counter() - began) * 1000)
+            times[key.replace("ms", "cpu")].append((_cpu() - cpu) * 1000)
+    result |= {key: statistics.median(values) for key, values in times.items()}
     floor = floor_ids(shortlist_args)
     if floor is not None:
-        ids = floor()
+        ids, side = floor()
         assert ids == [r["employee"] for r in body["results"]], "the floor does not return the endpoint's rows"
-        everyone = floor_ids(shortlist_args, prefilter=False)
-        assert everyone() == ids, "the query without its pre-filter does not return the same rows"
-        # Interleaved, so both see the same load.
+        unvisited_floor = floor_ids(shortlist_args, visit=False)
+        assert unvisited_floor()[0] == ids, "the query without its visit does not return the same rows"
+        result["side"] = {1: "the visit", 2: "the qualified", 3: "the pool"}[side]
         floors, befores = [], []
         for _ in range(repeat):
             floors.append(median_of(1, floor))
-            befores.append(median_of(1, everyone))
+            befores.append(median_of(1, unvisited_floor))
         result["floor_ms"] = statistics.median(floors) * 1000
-        result["before_ms"] = statistics.median(befores) * 1000
+        result["floor_before_ms"] = statistics.median(befores) * 1000
     return result
 
 
@@ -289,7 +333,7 @@ def main() -> None:
 
         context = {"unit": unit, "other": other, "tag": tag}
         shortlist_args = _shortlist_args(position)
-        built = 0
+        built, results = 0, []
         print(f"database: {connection.vendor}; median of {args.repeat}; limit 100")
         for size in args.employees:
             build(size - built, built, context)
@@ -297,14 +341,30 @@ def main() -> None:
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
                     cursor.execute("ANALYZE")
+            load = os.getloadavg()[0]
             r = measure(client, url, args.repeat, shortlist_args)
-            floor = (
-                f", floor {r['floor_ms']:.1f} ms, ratio {r['ms'] / r['floor_ms']:.2f}; "
-                f"the query without the pre-filter {r['before_ms']:.1f} ms"
-                if "floor_ms" in r
-                else ""
+            results.append(r)
+            fitting, exact, before_fitting = r["fitting"]
+            print(
+                f"{r['considered']:>7} employees (load {load:.1f} → {os.getloadavg()[0]:.1f}): "
+                f"{r['ms']:7.1f} ms in-process ({r['cpu']:.1f} ms CPU), {r['queries']} queries, "
+                f"fitting {fitting}{'' if exact else ' (lower bound)'} of {before_fitting}; "
+                f"without the visit {r['before_ms']:.1f} ms ({r['before_cpu']:.1f} ms CPU), "
+                f"after ÷ before {r['ms'] / r['before_ms']:.2f}"
             )
-            print(f"{r['considered']:>7} employees: {r['ms']:7.1f} ms in-process, {r['queries']} queries{floor}")
+            if "floor_ms" in r:
+                print(
+                    f"{'':>7}   page decided by {r['side']}; the query raw {r['floor_ms']:.1f} ms "
+                    f"(endpoint ÷ query {r['ms'] / r['floor_ms']:.2f}), without the visit {r['floor_before_ms']:.1f} ms"
+                )
+        if len(results) > 1:
+            first, last = results[0], results[-1]
+            print(
+                f"growth {first['considered']:,} → {last['considered']:,}: in-process {last['ms'] / first['ms']:.2f}× "
+                f"(CPU {last['cpu'] / first['cpu']:.2f}×); "
+                f"without the visit {last['before_ms'] / first['before_ms']:.2f}× "
+                f"(CPU {last['before_cpu'] / first['before_cpu']:.2f}×)"
+            )
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 
