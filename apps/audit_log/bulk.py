@@ -11,10 +11,10 @@ order, each row linked to the previous hash and sealed with the same ``coveris_c
 ``verify_audit_chain`` checks them as any other row, and the append-only triggers still refuse any change.
 """
 
-import pgtrigger
 from django.db import connection, models
 
 from apps.audit_log.models import ChainedEvent
+from backend import triggers
 from backend.bulk_copy import copy_insert
 
 
@@ -87,7 +87,7 @@ def bulk_create_with_history(model: type[models.Model], objs: list, *, batch_siz
     event = _event_model(model)
     table = event._meta.db_table
     sql = _seal_sql(table, model._meta.db_table, _columns(table))
-    with pgtrigger.ignore(f"{model._meta.label}:insert_insert", f"{event._meta.label}:chain_seal"):
+    with triggers.ignore(f"{model._meta.label}:insert_insert", f"{event._meta.label}:chain_seal"):
         created = copy_insert(model, objs, batch_size=batch_size)  # COPY (ADR 0032); the ignore reaches it
         ids = "{" + ",".join(str(obj.pk) for obj in created) + "}"
         with connection.cursor() as cursor:
