@@ -18,9 +18,11 @@ class BackendConfig(AppConfig):
 
         from backend import schema  # noqa: F401  (registers drf-spectacular extensions)
         from backend.audit import recorder
+        from backend.lookups import install as install_lookups
         from backend.pool import install
         from backend.timestamptz import install as install_timestamptz_loader
 
         recorder.connect()  # the change history from Python where there are no triggers (SQLite)
         install()  # the pool's checkout check; Django creates its pool lazily, after this
         install_timestamptz_loader()  # timestamptz columns parsed by psycopg's C loader (ADR 0031)
+        install_lookups()  # field__in_array: a list as one array parameter on PostgreSQL (ADR 0037)

@@ -120,7 +120,7 @@ class _ProposalBatch:
     def _open(self) -> dict:
         # The query of ``Facts.other_open_assignments`` for every employee at once (same filter, join and ordering).
         grouped = defaultdict(list)
-        opened = Assignment.objects.filter(employee_id__in=self.employee_ids, state__in=OPEN_STATES)
+        opened = Assignment.objects.filter(employee_id__in_array=self.employee_ids, state__in=OPEN_STATES)
         for assignment in opened.select_related("position"):
             grouped[assignment.employee_id].append(assignment)
         return grouped
@@ -128,14 +128,14 @@ class _ProposalBatch:
     @cached_property
     def _employee_tags(self) -> dict:
         grouped = defaultdict(list)
-        for tag in EmployeeTag.objects.filter(employee_id__in=self.employee_ids).select_related("tag"):
+        for tag in EmployeeTag.objects.filter(employee_id__in_array=self.employee_ids).select_related("tag"):
             grouped[tag.employee_id].append(tag)
         return grouped
 
     @cached_property
     def _position_tags(self) -> dict:
         grouped = defaultdict(list)
-        for tag in PositionTag.objects.filter(position_id__in=self.position_ids).select_related("tag"):
+        for tag in PositionTag.objects.filter(position_id__in_array=self.position_ids).select_related("tag"):
             grouped[tag.position_id].append(tag)
         return grouped
 
@@ -241,7 +241,7 @@ def assignments_create_many(
         employee.pk: employee
         for employee in Employee.objects.select_for_update(of=("self",))
         .select_related("org_unit")
-        .filter(pk__in={proposal.employee.pk for proposal in proposals})
+        .filter(pk__in_array={proposal.employee.pk for proposal in proposals})
         .order_by("pk")
     }
     rules = list(active_rules())
@@ -383,7 +383,7 @@ def _lock_assignment_employee(pk) -> None:
 
 def _lock_assignments_employees(pks: list) -> None:
     """``_lock_assignment_employee`` for a batch: every assignment's employee in one query, in employee pk order."""
-    employee_ids = Assignment.objects.filter(pk__in=pks).values("employee_id")
+    employee_ids = Assignment.objects.filter(pk__in_array=pks).values("employee_id")
     list(Employee.objects.select_for_update().filter(pk__in=employee_ids).order_by("pk").values_list("pk", flat=True))
 
 
@@ -457,7 +457,7 @@ def assignments_close_on_termination_many(items) -> list:
         effective[employee.pk] = request.effective_date or employee_today(employee)
     _, request, _ = items[0]  # one batch: one transition, actor and reason (each object's own date above)
     open_ones = (
-        Assignment.objects.filter(employee_id__in=list(effective), state__in=list(_CLOSING))
+        Assignment.objects.filter(employee_id__in_array=list(effective), state__in=list(_CLOSING))
         .order_by("id")
         .values_list("id", "employee_id", "state")
     )

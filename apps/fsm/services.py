@@ -114,7 +114,7 @@ def subject_todays(kind: TransitionKind, instances: list) -> dict[Any, datetime.
 def subject_todays_of(kind: TransitionKind, pks) -> dict[Any, datetime.date]:
     """``subject_todays`` for the objects with these pks (two queries; for pages offering a default date)."""
     related = [name for name in _related_for_rules(kind.model) if "__" not in name]
-    return subject_todays(kind, list(kind.model.objects.select_related(*related).filter(pk__in=pks)))
+    return subject_todays(kind, list(kind.model.objects.select_related(*related).filter(pk__in_array=pks)))
 
 
 def _dated_requests(kind: TransitionKind, instances: list, request: TransitionRequest) -> dict:
@@ -326,12 +326,12 @@ class _BatchFacts:
         position_ids.discard(None)
         own = {instance.pk: instance for instance in instances} if kind.model is Assignment else {}
         # The same querysets (filters, ordering, joins) as ``Facts``'s lazy properties, for every object at once.
-        opened = Assignment.objects.filter(employee_id__in=employee_ids, state__in=self._open_states())
+        opened = Assignment.objects.filter(employee_id__in_array=employee_ids, state__in=self._open_states())
         for assignment in opened.select_related("position"):
             self.open[assignment.employee_id].append(own.get(assignment.pk, assignment))
-        for tag in EmployeeTag.objects.filter(employee_id__in=employee_ids).select_related("tag"):
+        for tag in EmployeeTag.objects.filter(employee_id__in_array=employee_ids).select_related("tag"):
             self.employee_tags[tag.employee_id].append(tag)
-        for tag in PositionTag.objects.filter(position_id__in=position_ids).select_related("tag"):
+        for tag in PositionTag.objects.filter(position_id__in_array=position_ids).select_related("tag"):
             self.position_tags[tag.position_id].append(tag)
 
     @staticmethod
@@ -407,7 +407,7 @@ def transition_perform_many(*, kind: TransitionKind, pks, request: TransitionReq
         instances = list(
             kind.model.objects.select_for_update(of=("self",))
             .select_related(*_related_for_rules(kind.model))
-            .filter(pk__in=ordered)
+            .filter(pk__in_array=ordered)
             .order_by("pk")
         )
         if len(instances) != len(ordered):
@@ -537,7 +537,9 @@ def _save_changed(model: type[models.Model], instances: list, changed: set[str])
             setattr(instance, stamp, now)
         groups[tuple(instance.__dict__[name] for name in names)].append(instance.pk)
     for values, pks in groups.items():
-        model.objects.filter(pk__in=pks).update(**dict(zip(names, values, strict=True)), **dict.fromkeys(stamps, now))
+        model.objects.filter(pk__in_array=pks).update(
+            **dict(zip(names, values, strict=True)), **dict.fromkeys(stamps, now)
+        )
 
 
 # Rule types a POST body can satisfy by itself: a failing one does not close an option, it says what to send.

@@ -250,7 +250,7 @@ def _start_rate_many(items, kind: str, event: str) -> list:
     day = log_entry.effective_date
     employees = [employee for employee, _, _ in items]
     entries = LedgerEntry.objects.filter(
-        employee_id__in=[e.pk for e in employees], kind=kind, source=EntrySource.EMPLOYEE
+        employee_id__in_array=[e.pk for e in employees], kind=kind, source=EntrySource.EMPLOYEE
     )
     spans = _spans_by(_spans_reaching(entries, day), "employee_id")
     reason = _hook_reason(event, request)
@@ -295,7 +295,7 @@ def ledger_on_employee_terminate_many(items) -> list:
     spans = {
         kind: _spans_by(
             _spans_reaching(
-                LedgerEntry.objects.filter(employee_id__in=ids, kind=kind, source=EntrySource.EMPLOYEE), day
+                LedgerEntry.objects.filter(employee_id__in_array=ids, kind=kind, source=EntrySource.EMPLOYEE), day
             ),
             "employee_id",
         )
@@ -338,7 +338,9 @@ def ledger_on_assignment_complete_many(items) -> list:
             by_day[a.end_date + ONE_DAY].append(a)
     closing: dict = {}
     for day, assignments in by_day.items():
-        entries = LedgerEntry.objects.filter(assignment_id__in=[a.pk for a in assignments], kind=EntryKind.ASSIGNED)
+        entries = LedgerEntry.objects.filter(
+            assignment_id__in_array=[a.pk for a in assignments], kind=EntryKind.ASSIGNED
+        )
         spans = _spans_by(_spans_reaching(entries, day), "assignment_id")
         for a in assignments:
             closing[a.pk] = _close_rows(spans.get(a.pk, []), day, reason=reason)
@@ -349,7 +351,7 @@ def ledger_on_assignment_complete_many(items) -> list:
 def ledger_on_assignment_cancel_many(items) -> list:
     """``ledger_on_assignment_cancel`` for a batch (one query): each assignment's postings reversed in full."""
     _, request, _ = items[0]
-    entries = LedgerEntry.objects.filter(assignment_id__in=[a.pk for a, _, _ in items], kind=EntryKind.ASSIGNED)
+    entries = LedgerEntry.objects.filter(assignment_id__in_array=[a.pk for a, _, _ in items], kind=EntryKind.ASSIGNED)
     spans = _spans_by(_spans_reaching(entries, datetime.date.min), "assignment_id")
     reason = _hook_reason("assignment.cancel", request)
     rows = [row for a, _, _ in items for row in _close_rows(spans.get(a.pk, []), datetime.date.min, reason=reason)]
