@@ -331,6 +331,16 @@ def test_after_the_load_every_chain_verifies_and_the_rollups_equal_the_live_comp
     assert set(EmployeeTagEvent.objects.values_list("pgh_obj_id", flat=True)) == set(
         EmployeeTag.objects.values_list("pk", flat=True)
     )
+    # ... and the per-row history trigger still fires inside a batch (its ignore check reads '{}': ignore nothing,
+    # ADR 0037): every termination's UPDATE wrote one update event with the termination date, in the transition's
+    # context.
+    terminated = Employee.objects.filter(state="terminated")
+    assert terminated.exists()
+    updates = EmployeeEvent.objects.filter(pgh_label="update")
+    assert sorted(updates.values_list("pgh_obj_id", "termination_date")) == sorted(
+        terminated.values_list("pk", "termination_date")
+    )
+    assert {event.pgh_context["transition"] for event in updates} == {"terminate"}
     # The rollups hold a horizon again and equal a recomputation from the base tables ...
     assert RollupHorizon.objects.count() == 1
     assert _held()
