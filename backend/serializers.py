@@ -9,6 +9,7 @@ gets them by inheriting from it; plain serializers name the fields directly.
 """
 
 import datetime
+import decimal
 import inspect
 import re
 from operator import attrgetter, itemgetter
@@ -185,6 +186,33 @@ def _iso_dates(field):
     return render
 
 
+def _fixed_decimals(field):
+    """DRF's rendering of a DecimalField as a string (``quantize`` to its places, then ``f"{value:f}"``), or None for
+    a field rendered otherwise (a number, localized, normalized, unbounded). A Decimal that already has exactly the
+    field's places and no more digits than it allows is what ``quantize`` would give back, so it is formatted as it
+    is (about 1 µs a value less); anything else goes through the field itself."""
+    if (
+        type(field).to_representation is not drf_fields.DecimalField.to_representation
+        or type(field).quantize is not drf_fields.DecimalField.quantize
+        or not getattr(field, "coerce_to_string", api_settings.COERCE_DECIMAL_TO_STRING)
+        or field.localize
+        or field.normalize_output
+        or field.decimal_places is None
+        or field.max_digits is None
+    ):
+        return None
+    exponent, digits = -field.decimal_places, field.max_digits
+
+    def render(value):
+        if type(value) is decimal.Decimal:
+            _, coefficient, value_exponent = value.as_tuple()
+            if value_exponent == exponent and len(coefficient) <= digits:
+                return f"{value:f}"
+        return field.to_representation(value)
+
+    return render
+
+
 def _binds_datetime(field):
     """For a DateTimeField rendered the default way (ISO 8601, the current time zone), a renderer per serializer."""
     if (
@@ -237,6 +265,8 @@ def _compile_field(serializer, field) -> tuple:
         str(getattr(field, "format", api_settings.DATE_FORMAT)).lower() == ISO_8601
     ):
         return name, getter, _iso_dates(field), None
+    if (render := _fixed_decimals(field)) is not None:
+        return name, getter, render, None
     if kind.to_representation in _CONTEXT_FREE_REPRESENTATIONS:
         return name, getter, field.to_representation, _binds_datetime(field)
     raise TypeError(f"{type(serializer).__name__}.{name}: {kind.__name__}.to_representation is not known to be plain")

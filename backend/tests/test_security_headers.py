@@ -1,6 +1,9 @@
 """CORS for the SPA (credentials, allowed origins only) and the Content-Security-Policy header."""
 
+from contextlib import nullcontext
+
 import pytest
+from csp.exceptions import CSPNonceError
 
 ALLOWED = "https://app.coveris.test"
 
@@ -75,3 +78,54 @@ def test_content_security_policy_header(client, path):
     assert directives["default-src"] == "default-src 'self'"
     assert directives["frame-ancestors"] == "frame-ancestors 'none'"
     assert directives["object-src"] == "object-src 'none'"
+
+
+def _headers(response) -> dict:
+    return {
+        name: response[name]
+        for name in ("Content-Security-Policy", "Content-Security-Policy-Report-Only")
+        if response.has_header(name)
+    }
+
+
+@pytest.mark.parametrize("nonce", [False, True])
+@pytest.mark.parametrize(
+    ("report_only", "per_view"),
+    [
+        (None, None),
+        ({"DIRECTIVES": {"default-src": ["'self'"], "report-uri": "/csp-report/"}}, None),
+        (None, {"_csp_update": {"img-src": ["https://img.coveris.test"]}}),
+        (None, {"_csp_exempt": True}),
+        ({"EXCLUDE_URL_PREFIXES": ["/api/"], "DIRECTIVES": {"default-src": ["'none'"]}}, {"_csp_exempt_ro": False}),
+    ],
+)
+def test_content_security_policy_headers_are_django_csps(settings, rf, report_only, per_view, nonce):
+    """ContentSecurityPolicyMiddleware (the settings' policy built once) sets exactly the headers django-csp's own
+    middleware sets: with and without a nonce asked for, a report-only policy, a per-view change or exemption."""
+    from csp.middleware import CSPMiddleware
+    from django.http import HttpResponse
+
+    from backend.middleware import ContentSecurityPolicyMiddleware
+
+    if report_only is not None:
+        settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = report_only
+    answers = []
+    for middleware_class in (CSPMiddleware, ContentSecurityPolicyMiddleware, ContentSecurityPolicyMiddleware):
+        response = HttpResponse("{}", content_type="application/json")
+        for name, value in (per_view or {}).items():
+            setattr(response, name, value)
+        middleware = middleware_class(lambda request, response=response: response)
+        request = rf.get("/api/employees/")
+        middleware.process_request(request)
+        if nonce:
+            str(request.csp_nonce)
+        response = middleware.process_response(request, response)
+        headers = _headers(response)
+        if nonce:  # a fresh nonce per request: compare the rest
+            headers = {name: value.replace(request._csp_nonce, "<nonce>") for name, value in headers.items()}
+            assert "<nonce>" in headers.get("Content-Security-Policy", "<nonce> (exempt)")
+        answers.append(headers)
+        with nullcontext() if nonce else pytest.raises(CSPNonceError):  # too late to ask for one
+            str(request.csp_nonce)
+    assert answers[0] == answers[1] == answers[2]
+    assert answers[0] or (per_view or {}).get("_csp_exempt")

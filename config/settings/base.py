@@ -60,7 +60,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "backend.middleware.StaticFilesMiddleware",  # WhiteNoise, async-capable
     "corsheaders.middleware.CorsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "backend.middleware.ContentSecurityPolicyMiddleware",  # django-csp, settings policy built once
     "django.contrib.sessions.middleware.SessionMiddleware",
     "backend.middleware.HealthzMiddleware",  # before CommonMiddleware's Host validation
     "backend.middleware.APICommonMiddleware",  # CommonMiddleware without slash-redirects of unsafe /api/ requests
