@@ -54,7 +54,7 @@ order, like Python strings).
 
 import datetime
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -270,6 +270,8 @@ class Shortlist:
     # (a lower bound, ADR 0036)
     fitting_exact: bool = True
     visited_only: bool = False  # the page was decided among the qualified visited by descending bound (ADR 0036)
+    # the page was decided among the holders of every required tag, by score (ADR 0038)
+    holders_only: bool = False
 
 
 def visit_size(limit: int) -> int:
@@ -291,12 +293,11 @@ def _rows_of(pool: str, table: str, alias: str, per_person: bool) -> str:
     return f"{table} {alias} JOIN {pool} ON {pool_alias}.id = {alias}.employee_id"
 
 
-def _qualified(employees: QuerySet[Employee], required: list[PositionTag], start, end) -> QuerySet[Employee]:
-    """The employees of ``employees`` who *can* fit: active and holding every required tag at its level by one row
-    valid over the whole period (apps/demand/candidates.py ``_tag_check``): the state and one ``EXISTS`` per tag
-    (a semi-join PostgreSQL answers from the tag's holders, through the tag foreign key's index when they are few),
-    before any per-person work."""
-    qualified = employees.filter(state=EmployeeState.ACTIVE)
+def _holders(employees: QuerySet[Employee], required: list[PositionTag], start, end) -> QuerySet[Employee]:
+    """The employees of ``employees`` holding every required tag at its level by one row valid over the whole period
+    (apps/demand/candidates.py ``_tag_check``), whatever their state: one ``EXISTS`` per tag (a semi-join PostgreSQL
+    answers from the tag's holders, through the tag foreign key's index when they are few)."""
+    holders = employees
     for need in required:
         holds = EmployeeTag.objects.filter(
             Q(valid_until__isnull=True) | Q(valid_until__gte=end),
@@ -305,8 +306,46 @@ def _qualified(employees: QuerySet[Employee], required: list[PositionTag], start
             level__gte=need.min_level,
             valid_from__lte=start,
         )
-        qualified = qualified.filter(Exists(holds))
-    return qualified
+        holders = holders.filter(Exists(holds))
+    return holders
+
+
+def _qualified(employees: QuerySet[Employee], required: list[PositionTag], start, end) -> QuerySet[Employee]:
+    """The employees of ``employees`` who *can* fit: active and holding every required tag (``_holders``), found by
+    the state and the tags before any per-person work."""
+    return _holders(employees.filter(state=EmployeeState.ACTIVE), required, start, end)
+
+
+def outranking_without_a_tag(required: list[PositionTag]) -> Decimal:
+    """The best score anyone missing one of ``required`` can have, rounded up to the tenth (ADR 0038): the tags'
+    share at most (n − 1)/n of its 40, hours, state and rules at most their whole weights (30, 20, 10). A page whose
+    last decided row scores above it has nobody without every required tag on it."""
+    n = len(required)
+    best = Decimal(40 * (n - 1)) / n + 60
+    return best.quantize(Decimal("0.1"), rounding=ROUND_CEILING)
+
+
+def score_sql(required: list[PositionTag], hours: Decimal) -> str:
+    """The score of a keyed row ``k`` (its ``held``, ``free`` in cents, ``state``, ``block``, ``warn``, ``clashes``),
+    rounded half-even to the tenth like apps/demand/candidates.py ``_rank_one``."""
+    h = _numeric(hours)
+    state_score = " ".join(
+        f"WHEN '{state.value}' THEN {weight}"
+        for state, weight in (
+            (EmployeeState.ACTIVE, "1"),
+            (EmployeeState.PENDING, "0.5"),
+            (EmployeeState.ON_LEAVE, "0.25"),
+            (EmployeeState.SUSPENDED, "0"),
+        )
+    )
+    tag_part = f"(k.held::numeric / {len(required)})" if required else "1"
+    # ROUND(…, 2): the free hours as the numeric expression gives them (same value and scale), so the quotient
+    # and the score's rounding are the same as before.
+    hours_part = f"LEAST(1, GREATEST(0, ROUND(k.free::numeric / 100, 2) / {h}))" if hours else "1"
+    rules_part = "(CASE WHEN k.block = 1 OR k.clashes > 0 THEN 0 WHEN k.warn = 1 THEN 0.5 ELSE 1 END)"
+    state_part = f"(CASE k.state {state_score} ELSE 0 END)"
+    raw_score = f"40 * {tag_part} + 30 * {hours_part} + 20 * {state_part} + 10 * {rules_part}"
+    return round_half_even(f"({raw_score})", 1)
 
 
 def _keys_sql(
@@ -320,11 +359,13 @@ def _keys_sql(
     prefix: str,
     with_score: bool,
     qualified: bool = False,
+    tags_held: bool = False,
     pool: tuple[str, list] | None = None,
     per_person: bool = False,
 ) -> tuple[str, list]:
     """CTEs ending in ``{prefix}keyed(id, employee_number, free, undecided, fits, warn[, score], from_ledger, ...)`` for
-    ``employees`` (``qualified``: they are known to be active and to hold every required tag): every rule's outcome
+    ``employees`` (``qualified``: they are known to be active and to hold every required tag; ``tags_held``: to hold
+    every required tag, whatever their state): every rule's outcome
     and the sort key, free hours in cents. ``supply_columns(prefix)`` gives a keyed row's supply numbers.
 
     One pass over the ledger entries overlapping the period (numeric sums, apps/demand/supply.py's expressions) and
@@ -365,29 +406,10 @@ def _keys_sql(
         return f"(CASE WHEN {failing} THEN 1 WHEN {unknown} THEN NULL ELSE 0 END)"
 
     tag_flags, tag_params, tag_join = ctx.tag_flags_sql(
-        prefix=p, implied=required if qualified else None, per_person=per_person
+        prefix=p, implied=required if qualified or tags_held else None, per_person=per_person
     )
     h = _numeric(hours)
-    score = ""
-    if with_score:
-        state_score = " ".join(
-            f"WHEN '{state.value}' THEN {weight}"
-            for state, weight in (
-                (EmployeeState.ACTIVE, "1"),
-                (EmployeeState.PENDING, "0.5"),
-                (EmployeeState.ON_LEAVE, "0.25"),
-                (EmployeeState.SUSPENDED, "0"),
-            )
-        )
-        tag_part = f"(k.held::numeric / {len(required)})" if required else "1"
-        # ROUND(…, 2): the free hours as the numeric expression gives them (same value and scale), so the quotient
-        # and the score's rounding are the same as before.
-        hours_part = f"LEAST(1, GREATEST(0, ROUND(k.free::numeric / 100, 2) / {h}))" if hours else "1"
-        rules_part = "(CASE WHEN k.block = 1 OR k.clashes > 0 THEN 0 WHEN k.warn = 1 THEN 0.5 ELSE 1 END)"
-        raw_score = (
-            f"40 * {tag_part} + 30 * {hours_part} + 20 * (CASE k.state {state_score} ELSE 0 END) + 10 * {rules_part}"
-        )
-        score = f", {round_half_even(f'({raw_score})', 1)} AS score"
+    score = f", {score_sql(required, hours)} AS score" if with_score else ""
     # The qualified are active: the state is a constant there, so rules reading it fold away.
     state = f"'{EmployeeState.ACTIVE.value}'::varchar" if qualified else "e0.state"
     assigned_numeric = (
@@ -449,7 +471,7 @@ def _keys_sql(
     -- row; only the keys are materialized (PostgreSQL would otherwise inline the layers and repeat the expressions).
     {p}keyed AS MATERIALIZED (
         SELECT k.id, k.employee_number, k.free, k.warn, k.cwh, k.employed, k.from_ledger, k.l_contracted,
-               k.l_leave, k.l_assigned, k.l_worked,
+               k.l_leave, k.l_assigned, k.l_worked, k.state, k.held, k.block, k.clashes,
                -- out already (on the position, or a blocking rule fails) or every rule known: decided
                NOT (k.clashes > 0 OR COALESCE(k.block = 1, FALSE)
                     OR (k.block IS NOT NULL AND k.warn IS NOT NULL)) AS undecided,
@@ -537,10 +559,11 @@ def candidate_shortlist(
     template: Facts,
     prefilter: bool = True,
     visit: bool = True,
+    holders: bool = True,
 ) -> Shortlist:
     """One query: see the module docstring. PostgreSQL only. ``prefilter=False`` skips the qualified-first paths
-    (every key computed, as before they existed), ``visit=False`` the bounded visit (ADR 0036): the benchmark's
-    baselines."""
+    (every key computed, as before they existed), ``visit=False`` the bounded visit (ADR 0036), ``holders=False`` the
+    holders' side (ADR 0038): the benchmarks' baselines."""
     ctx = RuleContext(position, position_tags, start, end, hours, template)
     required = [pt for pt in position_tags if pt.required]
 
@@ -592,11 +615,36 @@ def candidate_shortlist(
     # Only the qualified can fit, and a fitting employee's score is 100, or 95 with a failing warning: when enough
     # of the qualified fit, the page is decided among them alone (no score needed).
     fast, fast_params = _keys_sql(ctx, employees=qualified, prefix="q_", with_score=False, qualified=True, **common)
-    # Otherwise the page reaches employees who do not fit: everyone's key, as before (read only in that case).
+    # Otherwise the page reaches employees who do not fit, ranked by score. First the holders of every required tag
+    # (any state): when the page's last decided row among them scores above what anyone missing a tag can reach, the
+    # page is decided among them (ADR 0038). The active ones are the qualified, whose keys are computed already: their
+    # scores come from those rows, and only the others' keys are computed, each one's rows read by the employee index.
+    others, others_params = _keys_sql(
+        ctx,
+        employees=_holders(employees.exclude(state=EmployeeState.ACTIVE), required, start, end),
+        prefix="hn_",
+        with_score=True,
+        tags_held=True,
+        per_person=True,
+        **common,
+    )
+    columns = (
+        "id, employee_number, free, warn, cwh, employed, from_ledger, l_contracted, l_leave, l_assigned, l_worked, "
+        "state, held, block, clashes, undecided, fits"
+    )
+    holders_sql = f"""{others},
+    h_keyed AS MATERIALIZED (
+        SELECT {", ".join(f"k.{c}" for c in columns.split(", "))}, {score_sql(required, hours)} AS score FROM q_keyed k
+        UNION ALL
+        SELECT {columns}, score FROM hn_keyed
+    )"""  # noqa: S608 -- fragments and constants
+    holders_params = others_params
+    # Otherwise everyone's key, as before (read only in that case).
     full, full_params = _keys_sql(ctx, employees=employees, prefix="", with_score=True, **common)
     pool_sql, pool_params = queryset_sql(employees.order_by().values("id"))
     t_supply, t_supply_params = supply_columns("t_bounds")
     q_supply, q_supply_params = supply_columns("q_bounds")
+    h_supply, h_supply_params = supply_columns("q_bounds")  # the same period as every side's bounds
     supply, supply_params = supply_columns("bounds")
     decided_fits = "COUNT(*) FILTER (WHERE fits AND NOT undecided)"
     fitters_order = 'warn, free DESC, employee_number COLLATE "C", id'
@@ -615,6 +663,13 @@ def candidate_shortlist(
         LEFT JOIN (SELECT * FROM t_visit WHERE rn = {size + 1}) x ON TRUE
     )"""  # noqa: S608 -- fragments and constants
     q_enough = f"(SELECT {decided_fits} >= %s FROM q_keyed)" if prefilter else "FALSE"  # noqa: S608
+    scored_order = 'fits DESC, score DESC, free DESC, employee_number COLLATE "C", id'
+    h_enough = (
+        f"""COALESCE((SELECT score > {outranking_without_a_tag(required)} FROM h_keyed WHERE NOT undecided
+                    ORDER BY {scored_order} OFFSET %s LIMIT 1), FALSE)"""  # noqa: S608 -- constants
+        if prefilter and holders and required
+        else "FALSE"
+    )
 
     def fitters_page(prefix: str, side: int, supply_sql: str) -> str:
         """A fitters-only side's rows: the ``limit`` best decided fitters in order, then every undecided row."""
@@ -626,34 +681,46 @@ def candidate_shortlist(
         (SELECT k.id, TRUE, 0, {supply_sql} FROM {prefix}keyed k
          WHERE k.undecided AND (SELECT side FROM gate) = {side})"""  # noqa: S608 -- fragments and constants
 
-    # The side: 1 the visit, 2 all the qualified, 3 the whole pool. A CASE evaluates a sub-select only when it reaches
-    # it, and each branch of ``page`` reads only its side (a one-time filter at its top), so PostgreSQL never starts
-    # the CTEs of a side it does not use (it evaluates a CTE only when first read).
+    def scored_page(prefix: str, side: int, supply_sql: str) -> str:
+        """A side ranked by the whole key (fits, score, ...): the ``limit`` best decided rows, then every undecided
+        one."""
+        return f"""(SELECT k.id, FALSE, ROW_NUMBER() OVER () AS rank, {supply_sql}
+         FROM (SELECT * FROM {prefix}keyed WHERE NOT undecided AND (SELECT side FROM gate) = {side}
+               ORDER BY {scored_order} LIMIT %s) k
+         WHERE (SELECT side FROM gate) = {side})
+        UNION ALL
+        (SELECT k.id, TRUE, 0, {supply_sql} FROM {prefix}keyed k
+         WHERE k.undecided AND (SELECT side FROM gate) = {side})"""  # noqa: S608 -- fragments and constants
+
+    # The side: 1 the visit, 2 all the qualified, 4 the holders of every required tag, 3 the whole pool. A CASE
+    # evaluates a sub-select only when it reaches it, and each branch of ``page`` reads only its side (a one-time
+    # filter at its top), so PostgreSQL never starts the CTEs of a side it does not use (it evaluates a CTE only when
+    # first read).
     sql = f"""
     WITH {visit_sql},
     {top},
     {t_gate},
     {fast},
+    {holders_sql},
     {full},
     gate AS (
-        SELECT CASE WHEN (SELECT enough FROM t_gate) THEN 1 WHEN {q_enough} THEN 2 ELSE 3 END AS side
+        SELECT CASE WHEN (SELECT enough FROM t_gate) THEN 1 WHEN {q_enough} THEN 2 WHEN {h_enough} THEN 4 ELSE 3 END
+               AS side
     ),
     page AS (
         {fitters_page("t_", 1, t_supply)}
         UNION ALL
         {fitters_page("q_", 2, q_supply)}
         UNION ALL
-        (SELECT k.id, FALSE, ROW_NUMBER() OVER () AS rank, {supply}
-         FROM (SELECT * FROM keyed WHERE NOT undecided AND (SELECT side FROM gate) = 3
-               ORDER BY fits DESC, score DESC, free DESC, employee_number COLLATE "C", id LIMIT %s) k
-         WHERE (SELECT side FROM gate) = 3)
+        {scored_page("h_", 4, h_supply)}
         UNION ALL
-        (SELECT k.id, TRUE, 0, {supply} FROM keyed k WHERE k.undecided AND (SELECT side FROM gate) = 3)
+        {scored_page("", 3, supply)}
     ),
     totals AS (
         SELECT (SELECT COUNT(*) FROM ({pool_sql}) p) AS considered,
                CASE (SELECT side FROM gate) WHEN 1 THEN (SELECT fitting FROM t_gate)
                     WHEN 2 THEN (SELECT {decided_fits} FROM q_keyed)
+                    WHEN 4 THEN (SELECT {decided_fits} FROM h_keyed)
                     ELSE (SELECT {decided_fits} FROM keyed) END AS fitting,
                (SELECT side FROM gate) AS side,
                (SELECT side FROM gate) > 1 OR (SELECT complete FROM t_gate) AS exact
@@ -668,14 +735,19 @@ def candidate_shortlist(
         limit,  # t_gate: enough decided visited fitters
         limit - 1,  # t_gate: the limit-th of them
         *fast_params,
+        *holders_params,
         *full_params,
         *([limit] if prefilter else []),
+        *([limit - 1] if prefilter and holders and required else []),  # gate: the limit-th decided holder
         *t_supply_params,
         limit,
         *t_supply_params,
         *q_supply_params,
         limit,
         *q_supply_params,
+        *h_supply_params,
+        limit,
+        *h_supply_params,
         *supply_params,
         limit,
         *supply_params,
@@ -698,6 +770,7 @@ def candidate_shortlist(
         supply_rows,
         undecided,
         qualified_only=side == 2,
+        holders_only=side == 4,
         fitting_exact=bool(exact),
         visited_only=side == 1,
     )

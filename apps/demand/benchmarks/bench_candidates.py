@@ -257,7 +257,7 @@ def measure(client, url: str, repeat: int, shortlist_args: dict) -> dict:
         assert ids == [r["employee"] for r in body["results"]], "the floor does not return the endpoint's rows"
         unvisited_floor = floor_ids(shortlist_args, visit=False)
         assert unvisited_floor()[0] == ids, "the query without its visit does not return the same rows"
-        result["side"] = {1: "the visit", 2: "the qualified", 3: "the pool"}[side]
+        result["side"] = {1: "the visit", 2: "the qualified", 3: "the pool", 4: "the holders"}[side]
         floors, befores = [], []
         for _ in range(repeat):
             floors.append(median_of(1, floor))

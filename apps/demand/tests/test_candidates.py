@@ -434,7 +434,15 @@ def test_the_sql_shortlist_ranks_exactly_like_ranking_everyone_in_python(
 
     def shortlist(**kwargs):
         short = candidate_sql.candidate_shortlist(**kwargs)
-        branches.append("visit" if short.visited_only else "qualified" if short.qualified_only else "pool")
+        branches.append(
+            "visit"
+            if short.visited_only
+            else "qualified"
+            if short.qualified_only
+            else "holders"
+            if short.holders_only
+            else "pool"
+        )
         return short
 
     def same(shortlisted: dict, expected: dict) -> bool:
@@ -470,8 +478,9 @@ def test_the_sql_shortlist_ranks_exactly_like_ranking_everyone_in_python(
     assert all(considered == 120 + 6 - 1 for considered, _, _ in seen)  # the crowd and the case, not the terminated
     assert any(fitting for _, fitting, _ in seen) or rules == 3  # set 3 blocks everyone without SAFETY at level 2
     # Every way was compared: the page decided by the bounded visit, among the qualified alone (the visit could not
-    # decide it), and by everyone's key (too few fit).
-    assert {"visit", "qualified", "pool"} <= set(branches), branches
+    # decide it), among the holders of every required tag (too few fit, and the page's last row outscores anyone
+    # missing a tag) and by everyone's key.
+    assert {"visit", "qualified", "holders", "pool"} <= set(branches), branches
 
 
 def _march_shortlist_args(case, limit: int) -> dict:
@@ -685,3 +694,55 @@ def test_a_visit_that_decides_the_page_starts_neither_the_qualified_nor_the_pool
     assert all(scans.values()), lines
     assert any("never executed" not in line for line in scans["t_keyed"]), "\n".join(lines)
     assert all("never executed" in line for line in scans["q_keyed"] + scans["keyed"]), "\n".join(lines)
+
+
+def _holders_case(case, tree, make_employee) -> None:
+    """A pending holder of FORKLIFT with no free hours: 40 (tags) + 0 (hours) + 10 (pending) + 10 (rules) = 60, the
+    most anyone missing a required tag of FORK can score — and E-NOTAG scores that too, with 40 h free."""
+    pending = make_employee(tree.dept, state="pending", contract=0, employee_number="E-PENDING")
+    EmployeeTagFactory(employee=pending, tag=case.forklift, level=2, valid_from=D(2026, 1, 1))
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("limit", "side"), [(4, "holders"), (5, "pool"), (6, "pool")])
+def test_a_page_of_non_fitters_is_decided_among_the_holders_when_nobody_without_a_tag_can_reach_it(
+    case, tree, make_employee, limit, side
+):
+    """One fits (E-FIT), so pages of 4 and more reach non-fitters. The holders of FORKLIFT at level 2 rank E-FIT, E-RULE
+    (90), E-NOHOURS (88), E-LEAVE (85), E-PENDING (60); nobody without the tag scores over 60. A page of 4 ends at 85:
+    decided among the holders. A page of 5 ends at 60, which E-NOTAG (no tag, 60, 40 h free) reaches and beats on free
+    hours: the gate must not decide it (a strict comparison), and E-NOTAG is fifth."""
+    from unittest import mock
+
+    from apps.demand import candidate_sql, candidates
+
+    _holders_case(case, tree, make_employee)
+    sides = []
+
+    def shortlist(**kwargs):
+        short = candidate_sql.candidate_shortlist(**kwargs)
+        sides.append("holders" if short.holders_only else "pool" if not short.qualified_only else "qualified")
+        return short
+
+    with mock.patch.object(candidates, "candidate_shortlist", shortlist):
+        body = _both_ways(case, limit=limit)
+    assert sides == [side]
+    assert body["fitting"] == 1
+    assert body["fitting_exact"] is True
+    numbers = [r["employee_number"] for r in body["results"]]
+    assert numbers[:4] == ["E-FIT", "E-RULE", "E-NOHOURS", "E-LEAVE"]
+    assert [r["score"] for r in body["results"][1:4]] == [90.0, 88.0, 85.0]
+    if limit >= 5:
+        assert numbers[4:] == ["E-NOTAG", "E-PENDING"][: limit - 4]
+        assert [r["score"] for r in body["results"][4:]] == [60.0, 60.0][: limit - 4]
+
+
+@pytest.mark.postgres
+def test_a_page_decided_among_the_holders_never_starts_the_pool(case, tree, make_employee):
+    """When the holders decide the page, PostgreSQL never starts the pool-wide keys; it does start the holders'."""
+    _holders_case(case, tree, make_employee)
+    lines = _plan_lines(_march_shortlist_args(case, 4))
+    scans = {name: [line for line in lines if f"CTE Scan on {name} " in line] for name in ("h_keyed", "keyed")}
+    assert all(scans.values()), lines
+    assert any("never executed" not in line for line in scans["h_keyed"]), "\n".join(lines)
+    assert all("never executed" in line for line in scans["keyed"]), "\n".join(lines)
