@@ -12,6 +12,10 @@ median in-process time, and what the body said about ``fitting`` (exact, or a lo
 ADR 0036 decided the page). Run it on a 10,000 and a 100,000 seed and compare the two (issue 8: ≤ 150 ms at 10,000,
 ≤ 3× that at 100,000). No absolute time is asserted; record the figures in docs/benchmarks.md. Not collected by
 pytest.
+
+Beside each request it times, interleaved in the same loop, the same request with the holders' side of ADR 0038 off
+(``candidate_shortlist(holders=False)``: the query as before it), checks both bodies equal, and prints wall and CPU
+(this process plus its PostgreSQL backend) medians for both, the sides the query took, and the load average.
 """
 
 import argparse
@@ -32,16 +36,28 @@ django.setup()
 PERIODS = (("2026-12-07", "2027-01-03"), ("2027-01-04", "2027-01-31"))
 
 
+def _backend_cpu(connection) -> float:
+    """CPU seconds (user + system) of this connection's PostgreSQL backend so far (a local server: /proc)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--positions", type=int, default=4, help="how many positions (the first by id)")
     parser.add_argument("--repeat", type=int, default=5, help="timed requests per URL (the median is kept)")
     args = parser.parse_args()
 
+    from unittest import mock
+
     from django.db import connection
     from rest_framework.test import APIClient
 
     from apps.api.models import Employee, Position
+    from apps.demand import candidate_sql, candidates
     from apps.users.models import User
 
     if connection.vendor != "postgresql":
@@ -50,30 +66,70 @@ def main() -> None:
     client.force_authenticate(User(email="bench@coveris.test", role="admin"))  # unsaved: nothing is written
     positions = list(Position.objects.order_by("id").values_list("id", flat=True)[: args.positions])
     print(f"{connection.settings_dict['NAME']}: {Employee.objects.count():,} employees, {len(positions)} positions")
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    sides = []
+
+    def shortlist(**kwargs):
+        short = candidate_sql.candidate_shortlist(**kwargs)
+        sides.append(
+            "visit"
+            if short.visited_only
+            else "qualified"
+            if short.qualified_only
+            else "holders"
+            if short.holders_only
+            else "pool"
+        )
+        return short
+
+    def before(**kwargs):
+        return candidate_sql.candidate_shortlist(**kwargs, holders=False)
+
+    def request(url: str, shortlist_function) -> tuple[float, float, dict]:
+        with mock.patch.object(candidates, "candidate_shortlist", shortlist_function):
+            cpu, began = time.process_time() + _backend_cpu(connection), time.perf_counter()
+            response = client.get(url)
+            wall = time.perf_counter() - began
+            cpu = time.process_time() + _backend_cpu(connection) - cpu
+        assert response.status_code == 200, response.content[:300]
+        return wall * 1000, cpu * 1000, response.json()
+
     for hours in (None, 4):
         for limit in (25, 100):
-            times, fitting = [], []
+            found = {"ms": [], "cpu": [], "before_ms": [], "before_cpu": []}
+            fitting, taken = [], []
             for position in positions:
                 for start, end in PERIODS:
                     url = f"/api/coverage/candidates/?position={position}&from={start}&to={end}&limit={limit}"
                     url += f"&hours={hours}" if hours else ""
-                    response = client.get(url)  # warm: the rules and tags the request reads, cached plans
-                    assert response.status_code == 200, response.content[:300]
-                    samples = []
-                    for _ in range(args.repeat):
-                        began = time.perf_counter()
-                        response = client.get(url)
-                        samples.append(time.perf_counter() - began)
-                    assert response.status_code == 200, response.content[:300]
-                    times.append(statistics.median(samples) * 1000)
-                    body = response.json()
+                    # warm: the rules and tags the request reads, cached plans; the bodies must be equal
+                    _, _, body = request(url, shortlist)
+                    _, _, body_before = request(url, before)
+                    taken.append(sides[-1])
+                    if body["fitting_exact"] and body_before["fitting_exact"]:
+                        assert body == body_before, url
+                    else:
+                        assert body["results"] == body_before["results"], url
+                    samples = {key: [] for key in found}
+                    for _ in range(args.repeat):  # interleaved, so both see the same load
+                        for prefix, function in (("", shortlist), ("before_", before)):
+                            ms, cpu, _ = request(url, function)
+                            samples[f"{prefix}ms"].append(ms)
+                            samples[f"{prefix}cpu"].append(cpu)
+                    for key, values in samples.items():
+                        found[key].append(statistics.median(values))
                     fitting.append(f"{body['fitting']}{'' if body['fitting_exact'] else '+'}")
             kind = f"{hours} h a week" if hours else "standard hours"
+            m = {key: statistics.median(values) for key, values in found.items()}
             print(
-                f"  {kind:<15} limit {limit:>3}: median {statistics.median(times):8.1f} ms over {len(times)} requests "
-                f"(min {min(times):.1f}, max {max(times):.1f}); fitting {', '.join(fitting)} ('+': a lower bound)",
+                f"  {kind:<15} limit {limit:>3}: median {m['ms']:8.1f} ms, CPU {m['cpu']:7.1f} ms "
+                f"(before: {m['before_ms']:8.1f} ms, CPU {m['before_cpu']:7.1f} ms; after ÷ before "
+                f"{m['ms'] / m['before_ms']:.2f} wall, {m['cpu'] / m['before_cpu']:.2f} CPU) over {len(found['ms'])} "
+                f"requests (min {min(found['ms']):.1f}, max {max(found['ms']):.1f}); sides {', '.join(taken)}; "
+                f"fitting {', '.join(fitting)} ('+': a lower bound)",
                 flush=True,
             )
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
