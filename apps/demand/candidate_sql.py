@@ -17,8 +17,11 @@ in the true top ``limit`` is either undecided or among the ``limit`` best decide
 whole period — can fit, and a decided fitting employee scores 100 (95 with a failing warning). So the query
 computes the keys of the qualified first; when at least ``limit`` of them fit, the page and ``fitting`` are
 decided among them, ordered by (warning, free hours, employee number, id). Otherwise the page reaches people who
-do not fit and the same query computes every pool member's key. A gate inside the query picks the side;
-PostgreSQL never starts the other (ADR 0012, amendment).
+do not fit, ranked by score: the same query then ranks the *holders* of every required tag (any state; the active
+ones are the qualified, whose keys it has) and, when the page's last decided row among them scores above what anyone
+missing a required tag can reach (``outranking_without_a_tag``), decides the page there (ADR 0038); otherwise it
+computes every pool member's key. A gate inside the query picks the side; PostgreSQL never starts the others (ADR
+0012, amendment).
 
 **The bounded visit first** (ADR 0036). Before both, the query visits the qualified in descending order of a
 maintained upper bound of their free hours (``demand_candidatebound``, apps/demand/candidate_bounds.py; then employee
