@@ -18,8 +18,9 @@ from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from apps.users.emails import login_email
-from apps.users.snapshots import user_snapshot_get
+from apps.users.snapshots import user_snapshot_and_window
 from backend.exceptions import CSRFFailed
+from backend.throttles import keep_counted_window, user_window_to_count
 
 logger = logging.getLogger("coveris.auth")
 
@@ -74,7 +75,7 @@ class CookieJWTAuthentication(JWTAuthentication):
         _verified_tokens[raw_token] = token
         return copy.copy(token)
 
-    def get_user(self, validated_token):
+    def get_user(self, validated_token, request=None):
         try:
             user_id = validated_token[jwt_settings.USER_ID_CLAIM]
         except KeyError as exc:
@@ -83,12 +84,20 @@ class CookieJWTAuthentication(JWTAuthentication):
             user_id = int(user_id)
         if not isinstance(user_id, int) or isinstance(user_id, bool):
             raise InvalidToken("Token contained no recognizable user identification.")
-        snapshot = user_snapshot_get(user_id)
+        family, issued_at = validated_token.get("fam"), validated_token.get("iat")
+        # On Redis the request is counted against the user's throttle in the snapshot's round trip (ADR 0040), unless
+        # the snapshot's gate refuses the token; the throttle then uses that answer instead of asking Redis again.
+        window = user_window_to_count(request, user_id) if request is not None else None
+        snapshot = user_snapshot_and_window(user_id, family=family, issued_at=issued_at, window=window)
+        if window is not None and not window.consumed:
+            keep_counted_window(request, window)
+        # A refusal from here on (401, or 403 from CSRF or the permissions) takes the entry back: see the exception
+        # handler (a gate older than its snapshot may have counted a token the snapshot refuses).
         if snapshot is None:
             raise exceptions.AuthenticationFailed("User not found.", code="user_not_found")
         if not snapshot.is_active:
             raise exceptions.AuthenticationFailed("User is inactive.", code="user_inactive")
-        if snapshot.token_revoked(family=validated_token.get("fam"), issued_at=validated_token.get("iat")):
+        if snapshot.token_revoked(family=family, issued_at=issued_at):
             raise InvalidToken("The session of this token was signed out.")
         return snapshot.user()
 
@@ -99,13 +108,13 @@ class CookieJWTAuthentication(JWTAuthentication):
             if raw_token is None:
                 return None
             validated = self.get_validated_token(raw_token)
-            return self.get_user(validated), validated
+            return self.get_user(validated, request), validated
 
         raw_cookie = request.COOKIES.get(settings.AUTH_COOKIE_ACCESS)
         if not raw_cookie:
             return None
         validated = self.get_validated_token(raw_cookie.encode())
-        user = self.get_user(validated)
+        user = self.get_user(validated, request)
         enforce_csrf(request)
         return user, validated
 

@@ -165,6 +165,13 @@ def coveris_exception_handler(exc: Exception, context: dict) -> Response:
     """DRF exception handler: every exception becomes the one error shape; never a stack trace."""
     from rest_framework.views import set_rollback  # late: rest_framework.views imports the auth classes
 
+    from backend.throttles import refund_counted_window  # late: backend.throttles imports backend.errors
+
+    # A request authentication counted against its user's budget in advance (ADR 0040) and refused before the
+    # throttles (401, 403): its entry is taken back, so, as with DRF, only requests that reach the throttles count.
+    if context.get("request") is not None:
+        refund_counted_window(context["request"])
+
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

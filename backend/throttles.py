@@ -21,6 +21,7 @@ import hashlib
 import ipaddress
 import logging
 import time
+from dataclasses import dataclass
 from functools import lru_cache
 
 from django.conf import settings
@@ -100,36 +101,118 @@ def _warn_cache_down(scope: str, exc: Exception) -> None:
 
 # --- the sliding window on Redis: DRF's algorithm, one atomic round trip -----------------------------------
 
-# KEYS[1]: the history, a list of request times (seconds, as written by the caller's clock), newest first.
-# ARGV: now, the window (whole seconds), the budget. DRF's steps: drop the times at or before now - window; refuse
-# when as many as the budget remain; else record now and keep the key for a window. Answers {allowed (1/0), the
-# times in the window (now included when allowed), the oldest of them (a string: Lua would truncate a number)}.
-SLIDING_WINDOW_LUA = """
-local edge = tonumber(ARGV[1]) - tonumber(ARGV[2])
-local oldest = redis.call('LINDEX', KEYS[1], -1)
-while oldest and tonumber(oldest) <= edge do
-  redis.call('RPOP', KEYS[1])
-  oldest = redis.call('LINDEX', KEYS[1], -1)
+# The window as a Lua function, so another script can count a request in the same round trip (the user snapshot's,
+# apps.users.snapshots). Arguments: the history's key, a list of request times (seconds, as written by the caller's
+# clock), newest first; now; the window (whole seconds); the budget. DRF's steps: drop the times at or before
+# now - window; refuse when as many as the budget remain; else record now and keep the key for a window. Answers
+# {allowed (1/0), the times in the window (now included when allowed), the oldest of them (a string: Lua would
+# truncate a number)}.
+WINDOW_LUA_FUNCTION = """
+local function window(key, now, duration, limit)
+  local edge = tonumber(now) - tonumber(duration)
+  local oldest = redis.call('LINDEX', key, -1)
+  while oldest and tonumber(oldest) <= edge do
+    redis.call('RPOP', key)
+    oldest = redis.call('LINDEX', key, -1)
+  end
+  local count = redis.call('LLEN', key)
+  if count >= tonumber(limit) then
+    return {0, count, oldest or now}
+  end
+  redis.call('LPUSH', key, now)
+  redis.call('EXPIRE', key, duration)
+  return {1, count + 1, oldest or now}
 end
-local count = redis.call('LLEN', KEYS[1])
-if count >= tonumber(ARGV[3]) then
-  return {0, count, oldest or ARGV[1]}
-end
-redis.call('LPUSH', KEYS[1], ARGV[1])
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-return {1, count + 1, oldest or ARGV[1]}
 """
+# KEYS[1]: the history; ARGV: now, the window, the budget.
+SLIDING_WINDOW_LUA = WINDOW_LUA_FUNCTION + "return window(KEYS[1], ARGV[1], ARGV[2], ARGV[3])\n"
 SLIDING_WINDOW_SHA = hashlib.sha1(SLIDING_WINDOW_LUA.encode(), usedforsecurity=False).hexdigest()  # EVALSHA names it
+
+
+def run_script(client, lua: str, sha: str, keys: tuple, args: tuple):
+    """``EVALSHA``, or ``EVAL`` when the server does not know the script yet (first use, ``SCRIPT FLUSH``, restart)."""
+    try:
+        return client.evalsha(sha, len(keys), *keys, *args)
+    except NoScriptError:
+        return client.eval(lua, len(keys), *keys, *args)
+
+
+def window_args(now: float, duration: int, limit: int) -> tuple[str, int, int]:
+    """The window function's arguments after its key: the caller's time as a ``repr`` float (it round-trips)."""
+    return repr(float(now)), int(duration), int(limit)
 
 
 def sliding_window(client, key: str, now: float, duration: int, limit: int) -> tuple[bool, int, float]:
     """One request against the window kept at ``key``: (allowed, times in the window, the oldest of them)."""
-    args = (repr(float(now)), int(duration), int(limit))
-    try:
-        allowed, count, oldest = client.evalsha(SLIDING_WINDOW_SHA, 1, key, *args)
-    except NoScriptError:  # first use on this server (or after SCRIPT FLUSH / a restart): EVAL loads it
-        allowed, count, oldest = client.eval(SLIDING_WINDOW_LUA, 1, key, *args)
+    allowed, count, oldest = run_script(
+        client, SLIDING_WINDOW_LUA, SLIDING_WINDOW_SHA, (key,), window_args(now, duration, limit)
+    )
     return bool(allowed), int(count), float(oldest)
+
+
+# --- counted with the user snapshot: one round trip for authentication and the user's budget (ADR 0040) --------
+
+
+@dataclass
+class CountedWindow:
+    """A request already counted against the user's window by authentication's script, for the throttle to use.
+
+    ``allowed`` with an entry recorded at ``now``; ``consumed`` once the throttle has used it. A request refused
+    between the two (permissions: 403) gets its entry back (``refund_counted_window``), so, as with DRF, only
+    requests that reach the throttles spend a budget.
+    """
+
+    backend: RedisCache  # the throttle's cache
+    key: str  # the Redis key of the window (the cache's full key)
+    now: float
+    duration: int
+    limit: int
+    allowed: bool = False
+    count: int = 0
+    oldest: float = 0.0
+    consumed: bool = False
+
+
+_COUNTED = "_coveris_counted_window"  # attribute of the DRF request
+
+
+def user_window_to_count(request, user_id: int) -> CountedWindow | None:
+    """The window the view's user throttle will count this request in, when it can be counted in advance: a DRF
+    request of a view whose throttles include ``CoverisUserRateThrottle`` with a rate, on our Redis cache."""
+    view = (getattr(request, "parser_context", None) or {}).get("view")
+    if view is None:
+        return None
+    for throttle in view.get_throttles():
+        if isinstance(throttle, CoverisUserRateThrottle) and throttle.rate is not None:
+            backend = throttle._redis()
+            if backend is None:
+                return None
+            # UserRateThrottle's key for a signed-in user: the user's pk, which is the token's (checked by the caller).
+            key = throttle.cache_format % {"scope": throttle.scope, "ident": user_id}
+            return CountedWindow(
+                backend=backend,
+                key=backend.make_and_validate_key(f"{key}:window"),
+                now=throttle.timer(),
+                duration=throttle.duration,
+                limit=throttle.num_requests,
+            )
+    return None
+
+
+def keep_counted_window(request, counted: CountedWindow) -> None:
+    setattr(request, _COUNTED, counted)
+
+
+def refund_counted_window(request) -> None:
+    """Take back the entry of a request counted in advance that never reached the throttles (refused on the way)."""
+    counted = getattr(request, _COUNTED, None)
+    if counted is None or counted.consumed or not counted.allowed:
+        return
+    counted.consumed = True
+    try:
+        counted.backend._cache.get_client(write=True).lrem(counted.key, 1, window_args(counted.now, 0, 0)[0])
+    except CACHE_ERRORS as exc:  # the entry then ages out with its window
+        _warn_cache_down("user", exc)
 
 
 class CoverisThrottle(SimpleRateThrottle):
@@ -155,8 +238,14 @@ class CoverisThrottle(SimpleRateThrottle):
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
-        self.now = self.timer()
         key = backend.make_and_validate_key(f"{self.key}:window")  # not DRF's key: a list, not a pickled value
+        counted = getattr(request, _COUNTED, None)
+        if counted is not None and not counted.consumed and counted.key == key:
+            counted.consumed = True  # authentication's script counted this request already (ADR 0040)
+            self.now = counted.now
+            self._window = (counted.count, counted.oldest)
+            return counted.allowed
+        self.now = self.timer()
         client = backend._cache.get_client(key, write=True)
         allowed, count, oldest = sliding_window(client, key, self.now, self.duration, self.num_requests)
         self._window = (count, oldest)

@@ -15,20 +15,30 @@ Staying correct without a query per request rests on invalidation, not on a shor
   while the cache was unreachable (or with ``QuerySet.update``, which sends no signal — change users with
   ``save()`` or call ``user_snapshot_refresh`` yourself);
 - when the cache is unreachable the snapshot is read from the database: slower, never weaker.
+
+On Redis (ADR 0040) each snapshot has a companion, ``auth:gate:<id>``, written and deleted with it in one
+transaction: the few facts that refuse a token (active?, "not before", the revoked sessions) as plain text a Lua
+script can read. ``user_snapshot_and_window`` reads the snapshot and, when the gate does not refuse the token,
+counts the request against the user's throttle window in the same script — one round trip for both, and a token the
+gate refuses spends nobody's budget. Python still decides from the snapshot itself, as before; the gate only decides
+whether to count, and a disagreement (a gate missing or older than its snapshot) is settled on the safe side.
 """
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import DEFERRED, Exists, OuterRef
 from django.utils import timezone
 
 from apps.users.models import TokenFamily, User
+from backend import throttles
 
 logger = logging.getLogger("coveris.auth")
 
@@ -92,6 +102,44 @@ def _key(user_id) -> str:
     return f"auth:user:{user_id}"
 
 
+def _gate_key(user_id) -> str:
+    return f"auth:gate:{user_id}"
+
+
+def _gate(snapshot: UserSnapshot | str) -> str:
+    """What refuses a token, for the script: ``<1 active|0> <not before|->`` then `` <session>`` per revoked one."""
+    if snapshot == _MISSING:
+        return "0 -"
+    not_before = "-" if snapshot.not_before is None else str(int(snapshot.not_before))
+    families = "".join(f" {family}" for family in sorted(snapshot.revoked_families))
+    return f"{1 if snapshot.is_active else 0} {not_before}{families}"
+
+
+def _redis() -> RedisCache | None:
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    return backend if isinstance(backend, RedisCache) else None
+
+
+def _store(user_id, snapshot: UserSnapshot | str, *, only_if_absent: bool) -> None:
+    """``cache.add`` (``only_if_absent``) or ``cache.set`` of the snapshot; on Redis with its gate, one transaction."""
+    backend = _redis()
+    if backend is None:
+        store = cache.add if only_if_absent else cache.set
+        store(_key(user_id), snapshot, timeout=settings.AUTH_USER_CACHE_SECONDS)
+        return
+    timeout = backend.get_backend_timeout(settings.AUTH_USER_CACHE_SECONDS)
+    client = backend._cache.get_client(write=True)
+    with client.pipeline(transaction=True) as pipe:
+        pipe.set(
+            backend.make_and_validate_key(_key(user_id)),
+            backend._cache._serializer.dumps(snapshot),
+            ex=timeout,
+            nx=only_if_absent,
+        )
+        pipe.set(backend.make_and_validate_key(_gate_key(user_id)), _gate(snapshot), ex=timeout, nx=only_if_absent)
+        pipe.execute()
+
+
 def _revocation_window() -> timedelta:
     # A revoked session cannot mint new access tokens, so its last one expires within the access lifetime.
     return settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"] + timedelta(seconds=60)
@@ -141,19 +189,83 @@ def user_snapshot_get(user_id) -> UserSnapshot | None:
         _warn_cache_down(exc)
         loaded = _load(user_id)
         return None if loaded == _MISSING else loaded
+    return _answer(user_id, cached)
+
+
+def _answer(user_id, cached) -> UserSnapshot | None:
+    """The snapshot read from the cache, or on a miss loaded and added (only if absent: see the module)."""
     if cached is None:
         cached = _load(user_id)
         try:
-            cache.add(_key(user_id), cached, timeout=settings.AUTH_USER_CACHE_SECONDS)
+            _store(user_id, cached, only_if_absent=True)
         except Exception as exc:
             _warn_cache_down(exc)
     return None if cached == _MISSING else cached
 
 
+# KEYS: the snapshot, its gate, the user's throttle window. ARGV: "f:<session>" or "-" (a token without one), the
+# token's iat or "" (none, or not an integer), then the window's now, duration and budget. Answers {the snapshot's
+# bytes or false, whether the request was counted (1), and when counted the window's answer}. Not counted: no
+# snapshot (the caller loads it), no gate, or a gate that refuses the token — as UserSnapshot.token_revoked does.
+SNAPSHOT_AND_WINDOW_LUA = (
+    throttles.WINDOW_LUA_FUNCTION
+    + """
+local snapshot = redis.call('GET', KEYS[1])
+if not snapshot then return {false, 0} end
+local gate = redis.call('GET', KEYS[2])
+if not gate then return {snapshot, 0} end
+local active, not_before, families = string.match(gate, '^(%d) (%S+)(.*)$')
+if active ~= '1' then return {snapshot, 0} end
+if string.sub(ARGV[1], 1, 2) == 'f:' then
+  if string.find(families .. ' ', ' ' .. string.sub(ARGV[1], 3) .. ' ', 1, true) then return {snapshot, 0} end
+elseif not_before ~= '-' then
+  local issued_at = tonumber(ARGV[2])
+  if not issued_at or issued_at <= tonumber(not_before) then return {snapshot, 0} end
+end
+local answer = window(KEYS[3], ARGV[3], ARGV[4], ARGV[5])
+return {snapshot, 1, answer[1], answer[2], answer[3]}
+"""
+)
+SNAPSHOT_AND_WINDOW_SHA = hashlib.sha1(SNAPSHOT_AND_WINDOW_LUA.encode(), usedforsecurity=False).hexdigest()
+
+
+def user_snapshot_and_window(
+    user_id, *, family, issued_at, window: "throttles.CountedWindow | None"
+) -> UserSnapshot | None:
+    """``user_snapshot_get``; on Redis, with the request counted against ``window`` in the same round trip when the
+    snapshot's gate does not refuse the token (then ``window`` holds the answer and ``window.consumed`` is False;
+    otherwise it stays uncounted and the throttle counts as usual). Errors: as ``user_snapshot_get``."""
+    backend = _redis()
+    if window is None or backend is None or window.backend is not backend:  # one script: one server
+        return user_snapshot_get(user_id)
+    session = "-" if family is None else f"f:{family}"
+    issued = str(issued_at) if isinstance(issued_at, int) and not isinstance(issued_at, bool) else ""
+    keys = (
+        backend.make_and_validate_key(_key(user_id)),
+        backend.make_and_validate_key(_gate_key(user_id)),
+        window.key,
+    )
+    args = (session, issued, *throttles.window_args(window.now, window.duration, window.limit))
+    try:
+        client = backend._cache.get_client(keys[0], write=True)
+        answer = throttles.run_script(client, SNAPSHOT_AND_WINDOW_LUA, SNAPSHOT_AND_WINDOW_SHA, keys, args)
+    except Exception as exc:  # as user_snapshot_get: slower, never weaker; the throttle then fails open itself
+        window.consumed = True  # not counted
+        _warn_cache_down(exc)
+        loaded = _load(user_id)
+        return None if loaded == _MISSING else loaded
+    raw, counted = answer[0], answer[1]
+    if counted:
+        window.allowed, window.count, window.oldest = bool(answer[2]), int(answer[3]), float(answer[4])
+    else:
+        window.consumed = True  # nothing recorded: the throttle counts for itself
+    return _answer(user_id, None if raw is None else backend._cache._serializer.loads(raw))
+
+
 def user_snapshot_refresh(user_id) -> None:
     """Replace the cached snapshot with the database's current state (call after a change commits)."""
     try:
-        cache.set(_key(user_id), _load(user_id), timeout=settings.AUTH_USER_CACHE_SECONDS)
+        _store(user_id, _load(user_id), only_if_absent=False)
     except Exception as exc:
         _warn_cache_down(exc)
 
@@ -166,7 +278,7 @@ def user_snapshot_invalidate(user_id) -> None:
     the state before the change.
     """
     try:
-        cache.delete(_key(user_id))
+        cache.delete_many([_key(user_id), _gate_key(user_id)])  # one DEL
     except Exception as exc:
         _warn_cache_down(exc)
     transaction.on_commit(lambda: user_snapshot_refresh(user_id))
