@@ -22,6 +22,8 @@ from django.db.models import QuerySet
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
+from backend.statements import cached, page_rows, statement_key
+
 ESTIMATED_HEADER = "X-Count-Estimated"
 
 
@@ -97,12 +99,19 @@ class CheapCountPaginator(Paginator):
         self.values = values
 
     @cached_property
+    def statement_key(self) -> tuple | None:
+        """The key under which the count's and the page's statements are compiled once (``backend.statements``)."""
+        return statement_key(self.object_list) if isinstance(self.object_list, QuerySet) else None
+
+    @cached_property
     def count(self) -> int:
         if not isinstance(self.object_list, QuerySet):
             return len(self.object_list)
         unordered = self.object_list.order_by()
+        key = self.statement_key
         try:
-            rows = key_rows(unordered)  # compiled once for the count and, above the limit, the estimate
+            # compiled once for the count and, above the limit, the estimate
+            rows = cached(None if key is None else (key, "key_rows"), lambda: key_rows(unordered))
         except EmptyResultSet:
             return 0
         bounded = bounded_count(unordered, self.exact_limit + 1, rows)  # COUNT(*) over a LIMITed subquery
@@ -129,8 +138,11 @@ class CheapCountPaginator(Paginator):
     def page(self, number):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        source = self.object_list if self.values is None else self.object_list.values_list(*self.values)
-        rows = list(source[bottom : bottom + self.per_page + 1])
+        top = bottom + self.per_page + 1
+        if self.values is None:
+            rows = list(self.object_list[bottom:top])
+        else:
+            rows = page_rows(self.object_list, self.values, bottom, top, self.statement_key)
         has_more = len(rows) > self.per_page
         rows = rows[: self.per_page]
         if not rows and number > 1:

@@ -323,6 +323,9 @@ COVERIS_PAGE_SIZE = env_int("COVERIS_PAGE_SIZE", 25)
 COVERIS_MAX_PAGE_SIZE = 100
 # Lists count exactly up to this many rows; above it the count is the planner's estimate (backend/pagination.py).
 COVERIS_EXACT_COUNT_LIMIT = 10_000
+# A list's count and page statements compiled once per query state, not per request (backend/statements.py,
+# ADR 0039); off only to measure what it saves.
+COVERIS_STATEMENT_CACHE = True
 
 # Networks (CIDRs) of the reverse proxies in front of the app. Only a request whose socket peer is in one
 # of them has its X-Forwarded-For read (right to left, skipping these networks); anyone else is the client.

@@ -14,9 +14,9 @@ assignment, an employee and an assignment transition, a tag change and a ledger 
   joined, a dict per row built in a loop, ``json.dumps``. Its body is checked equal to the endpoint's before timing
   (results exactly; ``count`` exactly when exact, both estimated above the limit);
 
-and prints the query count, the medians and the ratio endpoint ÷ floor (target ≤ 2×), the same endpoint with ADR 0035,
-0031 or 0025 switched off (the same answer checked), and the median thread CPU of the endpoint, the floor and
-"ADR 0035 off" (steadier than wall time on a loaded machine). Balances' floor replays the
+and prints the query count, the medians and the ratio endpoint ÷ floor (target ≤ 2×), the same endpoint with ADR 0039,
+0035, 0031 or 0025 switched off (the same answer checked), and the median thread CPU of the endpoint, the floor,
+"ADR 0039 off" and "ADR 0035 off" (steadier than wall time on a loaded machine). Balances' floor replays the
 balance SQL of ``apps/offer/selectors.py`` (the weekly windows are the endpoint's business rule, not overhead).
 PostgreSQL only. Not collected by pytest. No times are asserted anywhere.
 """
@@ -45,11 +45,13 @@ django.setup()
 import psycopg  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.cache import cache  # noqa: E402
+from django.core.signals import setting_changed  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 from django.test import override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
 from apps.api.benchmarks.floor import BALANCES_URL, LISTS, PAGE, Floor  # noqa: E402
+from backend import statements  # noqa: E402
 
 
 def _without_history_context(sql: str) -> str:
@@ -106,6 +108,13 @@ def _without_0035():
         ),
         patch.object(pagination, "planner_row_estimate", lambda queryset, rows=None: estimate(queryset)),
     ):
+        yield
+
+
+@contextmanager
+def _without_0039():
+    """The stack without ADR 0039: every list statement compiled on every request."""
+    with override_settings(COVERIS_STATEMENT_CACHE=False):
         yield
 
 
@@ -248,20 +257,33 @@ def run(size: int, repeat: int, profile: str | None = None) -> list[tuple]:
                 with _without_0035():
                     return client.get(url).content
 
+            def without_0039_call(url=url):
+                with _without_0039():
+                    return client.get(url).content
+
             # the same answer every way
-            assert before_call() == endpoint_call() == without_0031_call() == without_0035_call()
+            assert before_call() == endpoint_call() == without_0031_call() == without_0035_call() == without_0039_call()
             cpu = []
-            endpoint_ms, no_0035_ms, before_ms, no_0031_ms, floor_ms = medians_ms(
-                repeat, endpoint_call, without_0035_call, before_call, without_0031_call, floor_call, cpu=cpu
+            endpoint_ms, no_0035_ms, before_ms, no_0031_ms, floor_ms, no_0039_ms = medians_ms(
+                repeat,
+                endpoint_call,
+                without_0035_call,
+                before_call,
+                without_0031_call,
+                floor_call,
+                without_0039_call,
+                cpu=cpu,
             )
             rows.append((size, url.split("?")[0], query_count, endpoint_ms, floor_ms))
             print(
                 f"  {url.split('?')[0]:<36} {query_count:>2} queries  endpoint {endpoint_ms:7.2f} ms  "
                 f"floor {floor_ms:7.2f} ms  ratio {endpoint_ms / floor_ms:5.2f}×   "
-                f"(ADR 0035 off: {no_0035_ms:7.2f} ms, {no_0035_ms / floor_ms:5.2f}×; "
+                f"(ADR 0039 off: {no_0039_ms:7.2f} ms, {no_0039_ms / floor_ms:5.2f}×; "
+                f"ADR 0035 off: {no_0035_ms:7.2f} ms, {no_0035_ms / floor_ms:5.2f}×; "
                 f"ADR 0031 off: {no_0031_ms:7.2f} ms, {no_0031_ms / floor_ms:5.2f}×; "
                 f"ADR 0025 off: {before_ms:7.2f} ms, {before_ms / floor_ms:5.2f}×)\n"
                 f"  {'':<36}    thread CPU  endpoint {cpu[0]:7.2f} ms  floor {cpu[4]:7.2f} ms  "
+                f"ADR 0039 off {cpu[5]:7.2f} ms (endpoint ÷ off {cpu[0] / cpu[5]:4.2f})  "
                 f"ADR 0035 off {cpu[1]:7.2f} ms (endpoint ÷ off {cpu[0] / cpu[1]:4.2f})",
                 flush=True,
             )
@@ -297,6 +319,9 @@ def main() -> None:
         sys.exit("bench_lists needs PostgreSQL: set DATABASE_URL=postgres://...")
     warnings.filterwarnings("ignore", message="No directory at")  # no collectstatic here; irrelevant to timing
     setup_test_environment()
+    # The settings the "off" columns toggle (PGHISTORY_MIDDLEWARE_METHODS, COVERIS_STATEMENT_CACHE) do not change
+    # how a statement compiles; left connected, each toggle would empty ADR 0039's cache between the timed calls.
+    setting_changed.disconnect(statements._clear)
     print(f"PostgreSQL; median of {args.repeat}; page 1 of {PAGE}; target: endpoint ≤ 2× floor")
     for size in (int(s) for s in args.sizes.split(",")):
         run(size, args.repeat, args.profile)
