@@ -11,6 +11,7 @@ total entry ``hours × its days in the week / its days``; an adjustment counts i
 import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
@@ -35,13 +36,19 @@ def employee_scope(*, user) -> QuerySet[Employee]:
     return _scoped(Employee.objects.all(), user)
 
 
+@cache
+def _reversal_ids() -> QuerySet[LedgerEntry]:
+    """The ids of an entry's reversals, for ``ArraySubquery``: built once (about a tenth of a ledger page's CPU, ADR
+    0039), as the subquery works on its own copy of the query."""
+    return LedgerEntry.objects.filter(reverses=OuterRef("pk")).order_by("id").values("id")
+
+
 def ledger_entry_list(*, user) -> QuerySet[LedgerEntry]:
     """Ledger entries ``user`` may read, oldest first, with the ids of their reversals: on PostgreSQL an array
     subquery in the page's own query (``reversed_by_ids``), elsewhere one prefetch query."""
     entries = _scoped(LedgerEntry.objects.all(), user, "employee__").order_by("id")
     if connection.vendor == "postgresql":
-        reversals = LedgerEntry.objects.filter(reverses=OuterRef("pk")).order_by("id").values("id")
-        return entries.annotate(reversed_by_ids=ArraySubquery(reversals))
+        return entries.annotate(reversed_by_ids=ArraySubquery(_reversal_ids()))
     return entries.prefetch_related("reversals")
 
 
