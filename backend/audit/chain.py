@@ -8,10 +8,12 @@ without being listed anywhere. This module imports no domain app: every app may 
 
 import contextlib
 import datetime
+import functools
 import hashlib
 import json
 import zlib
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.apps import apps
 from django.core.serializers.json import DjangoJSONEncoder
@@ -20,37 +22,102 @@ from django.db.models.expressions import RawSQL
 
 from backend.audit.models import ChainedModel
 
+# One encoder each, built once: ``json.dumps(value, cls=DjangoJSONEncoder, **options)`` builds one per call, which was a
+# visible share of sealing a bulk load's rows (docs/adr/0041). ``encode`` keeps no state between calls.
+_HASH_ENCODER = DjangoJSONEncoder(sort_keys=True, separators=(",", ":"))
+_STORE_ENCODER = DjangoJSONEncoder()
+# Values ``_canonical`` hands back as they are (no ``isoformat``): checked by type first, the cheap way.
+_AS_IS = frozenset({str, int, bool, float, list, dict})
+
 
 def _canonical(value):
     # Aware datetimes are hashed in UTC: the database hands them back in UTC whatever zone they were written in.
+    if type(value) in _AS_IS:
+        return value
     if isinstance(value, datetime.datetime) and value.tzinfo is not None:
         value = value.astimezone(datetime.UTC)
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-def default_payload(row: models.Model) -> dict:
-    """Every concrete field but the id and the hash columns, as stored; null values left out."""
-    payload = {}
-    for field in row._meta.concrete_fields:
+# How ``field_value`` reads a field, decided once per model (``_payload_fields``): for these value types the field's
+# ``to_python`` gives the value back unchanged, so it is taken as it is; any other type goes through ``field_value``.
+_JSON, _DECIMAL, _OTHER = "json", "decimal", "other"
+_UNCHANGED_BY_TO_PYTHON = {
+    models.CharField: (str,),  # and its subclasses: EmailField, SlugField, the FSM state field...
+    models.TextField: (str,),
+    models.BooleanField: (bool,),
+    models.IntegerField: (int,),  # and AutoField, BigIntegerField, PositiveIntegerField...
+    models.DateTimeField: (datetime.datetime,),  # before DateField: a DateTimeField is a DateField
+    models.DateField: (datetime.date,),
+}
+
+
+def _unchanged_types(field: models.Field) -> tuple[type, ...]:
+    target = field.target_field if field.many_to_one else field
+    for kind, types in _UNCHANGED_BY_TO_PYTHON.items():
+        if isinstance(target, kind):
+            return types
+    return ()
+
+
+@functools.lru_cache(maxsize=512)
+def _payload_fields(model: type[models.Model]) -> tuple[tuple[str, models.Field, str, tuple[type, ...]], ...]:
+    """``(attname, field, how, types kept as they are)`` of every concrete field ``default_payload`` hashes."""
+    fields = []
+    for field in model._meta.concrete_fields:
         if field.attname in {"id", "prev_hash", "hash"}:
             continue
-        value = field_value(field, getattr(row, field.attname))
-        if value is not None:
-            payload[field.attname] = value
+        how = (
+            _JSON
+            if isinstance(field, models.JSONField)
+            else _DECIMAL
+            if isinstance(field, models.DecimalField)
+            else _OTHER
+        )
+        fields.append((field.attname, field, how, _unchanged_types(field)))
+    return tuple(fields)
+
+
+def default_payload(row: models.Model, *, json_as_stored: bool = False) -> dict:
+    """Every concrete field but the id and the hash columns, as stored; null values left out.
+
+    Each value is ``field_value``'s; ``json_as_stored`` says the JSON fields already hold what their column gives back
+    (``seal_many`` has just made them so), which skips a second JSON round trip that would change nothing.
+    """
+    payload = {}
+    values = row.__dict__
+    for attname, field, how, unchanged in _payload_fields(type(row)):
+        value = values[attname] if attname in values else getattr(row, attname)
+        if value is None:
+            continue
+        if how is _JSON:
+            if not json_as_stored:
+                value = as_stored_json(value)
+        elif how is _DECIMAL and type(value) is Decimal:
+            value = f"{value:.{field.decimal_places}f}"  # what field_value does: to_python keeps a Decimal as it is
+        elif type(value) not in unchanged:
+            value = field_value(field, value)
+        payload[attname] = value
     return payload
 
 
-def row_payload(row: models.Model) -> dict:
+def row_payload(row: models.Model, *, json_as_stored: bool = False) -> dict:
     """The canonical content of a log row that its hash covers (``chain_payload``; a historical model in a
     migration has no methods, so it gets ``default_payload``, what ``ChainedModel`` hashes by default)."""
-    content = row.chain_payload() if hasattr(row, "chain_payload") else default_payload(row)
+    custom = getattr(type(row), "chain_payload", ChainedModel.chain_payload)
+    if custom is ChainedModel.chain_payload:
+        content = default_payload(row, json_as_stored=json_as_stored)
+    else:
+        content = row.chain_payload()
     payload = {name: _canonical(value) for name, value in content.items()}
     payload.update(table=row._meta.db_table, prev_hash=row.prev_hash)
     return payload
 
 
-def row_hash(row: models.Model) -> str:
-    blob = json.dumps(row_payload(row), sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
+def row_hash(row: models.Model, *, json_as_stored: bool = False) -> str:
+    """The row's hash: SHA-256 of its payload as compact JSON with sorted keys (the format ``verify_audit_chain``
+    checks). ``json_as_stored``: the row's JSON fields already hold what the column gives back (``seal_many``)."""
+    blob = _HASH_ENCODER.encode(row_payload(row, json_as_stored=json_as_stored))
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -59,7 +126,7 @@ def as_stored_json(value):
 
     Hashing the in-memory value while storing something else would make the row fail verification once reloaded.
     """
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+    return json.loads(_STORE_ENCODER.encode(value))
 
 
 def lock_chain(model: type[models.Model]) -> None:
@@ -102,7 +169,7 @@ def seal_many(model: type[models.Model], objs: list[models.Model]) -> None:
         for name in json_fields:
             setattr(obj, name, as_stored_json(getattr(obj, name)))
         obj.prev_hash = previous
-        obj.hash = previous = row_hash(obj)
+        obj.hash = previous = row_hash(obj, json_as_stored=True)
 
 
 def check_id_order(model: type[models.Model], created: list[models.Model]) -> None:
