@@ -419,7 +419,13 @@ def transition_perform_many(*, kind: TransitionKind, pks, request: TransitionReq
         rules = list(active_rules())
         facts = _BatchFacts(kind, instances, requests, event, rules)
         outcomes: list[TransitionOutcome] = []
+        # The log rows name their subject and actor by id, and get the objects cached afterwards: the same rows and
+        # the same loaded relations as ``chain_append``'s, without a related-object assignment per row (ADR 0041).
         log_rows: list[dict] = []
+        subject = kind.log_model._meta.get_field(kind.subject_field)
+        actor_field = kind.log_model._meta.get_field("actor")
+        subject_attname = subject.attname
+        actor_id = actor.pk if isinstance(actor, models.Model) else None
         # When no rule reads the database, the states are written in one bulk update after the loop, not per object:
         # later objects' rules already see earlier ones' new states through ``_BatchFacts``'s in-memory instances.
         changed: set[str] = set()
@@ -441,11 +447,11 @@ def transition_perform_many(*, kind: TransitionKind, pks, request: TransitionReq
             outcomes.append(outcome)
             log_rows.append(
                 {
-                    kind.subject_field: instance,
+                    subject_attname: instance.pk,
                     "transition": request.name,
                     "source_state": outcome.source,
                     "target_state": outcome.target,
-                    "actor": actor,
+                    "actor_id": actor_id,
                     "actor_email": getattr(actor, "email", "") or "",
                     "reason": request.reason,
                     "effective_date": requests[instance.pk].effective_date,
@@ -457,6 +463,9 @@ def transition_perform_many(*, kind: TransitionKind, pks, request: TransitionReq
         if facts.reads_nothing:
             _save_changed(kind.model, instances, changed)
         for outcome, log_entry in zip(outcomes, chain_append_many(kind.log_model, log_rows), strict=True):
+            subject.set_cached_value(log_entry, outcome.instance)
+            if actor_id is not None:
+                actor_field.set_cached_value(log_entry, actor)
             outcome.log_entry = log_entry
         _run_hooks_on_batch(event, requests, outcomes)
     return outcomes

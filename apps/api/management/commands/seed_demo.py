@@ -733,7 +733,7 @@ class DemoSeeder:
             tag_id=row.tag_id,
             before=None,
             after=after,
-            actor=actor,
+            actor_id=actor.pk,  # by id: no related-object assignment per row (ADR 0041)
             actor_email=actor.email,
             request_id=REQUEST_ID,
             **subject,
