@@ -404,6 +404,9 @@ ASSIGNMENT_TRANSITIONS = TransitionKind(
     lock_related=_lock_assignment_employee,
     lock_related_many=_lock_assignments_employees,
     org_unit_of=lambda assignment: assignment.employee.org_unit_id,
+    # What the rules (``Facts``: the employee, the position and its unit), ``_actor_may`` (the position's unit) and
+    # the hooks read; not the creator or the employee's unit (ADR 0041: three fewer objects built per assignment).
+    batch_related=("employee", "position__org_unit"),
 )
 
 
