@@ -643,3 +643,51 @@ def test_a_failing_batched_twin_rolls_back_the_whole_batch(hr, batched_hook):
         )
     assert written_counts() == before
     assert set(Employee.objects.filter(pk__in=[e.pk for e in employees]).values_list("state", flat=True)) == {"pending"}
+
+
+# --- what the batch loads with its objects (ADR 0041) -----------------------------------------------------------
+
+
+def test_log_rows_come_back_with_their_subject_and_actor_loaded(hr, reason_rule):
+    employees = new_employees(3)
+    outcomes = transition_perform_many(
+        kind=EMPLOYEE_TRANSITIONS, pks=[e.pk for e in employees], request=_request("activate", hr)
+    )
+
+    with CaptureQueriesContext(connection) as ctx:
+        pairs = [(o.log_entry.employee, o.log_entry.actor) for o in outcomes]
+    assert ctx.captured_queries == []
+    assert pairs == [(o.instance, hr) for o in outcomes]
+    assert all(pair[0] is o.instance for pair, o in zip(pairs, outcomes, strict=True))
+    stored = EmployeeTransitionLog.objects.filter(pk__in=[o.log_entry.pk for o in outcomes]).order_by("pk")
+    assert [(log.employee_id, log.actor_id) for log in stored] == [(o.instance.pk, hr.pk) for o in outcomes]
+
+
+def test_a_managers_batch_with_a_unit_scoped_rule_costs_the_same_queries_for_4_or_12_assignments(make_user, hr):
+    """``_actor_may`` (the position's unit) and a rule scoped to an org unit read relations the batch loads with its
+    objects (``batch_related``): a larger batch costs no more queries."""
+    unit = OrgUnitFactory()
+    manager = make_user(role="manager", org_unit=unit)
+    position = PositionFactory(org_unit=unit)
+    BusinessRuleFactory(
+        code="UNIT_ACTIVE",
+        rule_type="employee_state",
+        params={"states": ["active"]},
+        events=["assignment.approve"],
+        org_unit=unit,
+    )
+    workers = new_employees(16, unit)
+    transition_perform_many(kind=EMPLOYEE_TRANSITIONS, pks=[e.pk for e in workers], request=_request("activate", hr))
+    pks = [
+        assignment_create(actor=hr, employee=e, position=position, start_date=D(2026, 2, 2), weekly_hours=20)[0].pk
+        for e in workers
+    ]
+    approve = _request("approve", manager)
+
+    small = _queries(lambda: transition_perform_many(kind=ASSIGNMENT_TRANSITIONS, pks=pks[:4], request=approve))
+    large = _queries(lambda: transition_perform_many(kind=ASSIGNMENT_TRANSITIONS, pks=pks[4:], request=approve))
+
+    assert small == large, (small, large)
+    logs = AssignmentTransitionLog.objects.filter(assignment_id__in=pks).order_by("id")
+    assert [[r["rule"] for r in log.rule_results] for log in logs] == [["UNIT_ACTIVE"]] * 16
+    assert all(log.actor_id == manager.pk for log in logs)
