@@ -276,6 +276,15 @@ class Shortlist:
     # the page was decided among the holders of every required tag, by score (ADR 0038)
     holders_only: bool = False
 
+    @property
+    def side(self) -> str:
+        """Which side decided the page: "visit" (ADR 0036), "qualified", "holders" (ADR 0038) or "pool" (everyone)."""
+        if self.visited_only:
+            return "visit"
+        if self.qualified_only:
+            return "qualified"
+        return "holders" if self.holders_only else "pool"
+
 
 def visit_size(limit: int) -> int:
     """How many of the qualified the bounded visit computes keys for before it gives up (ADR 0036): a small multiple

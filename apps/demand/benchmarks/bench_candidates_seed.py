@@ -71,15 +71,7 @@ def main() -> None:
 
     def shortlist(**kwargs):
         short = candidate_sql.candidate_shortlist(**kwargs)
-        sides.append(
-            "visit"
-            if short.visited_only
-            else "qualified"
-            if short.qualified_only
-            else "holders"
-            if short.holders_only
-            else "pool"
-        )
+        sides.append(short.side)
         return short
 
     def before(**kwargs):

@@ -434,15 +434,7 @@ def test_the_sql_shortlist_ranks_exactly_like_ranking_everyone_in_python(
 
     def shortlist(**kwargs):
         short = candidate_sql.candidate_shortlist(**kwargs)
-        branches.append(
-            "visit"
-            if short.visited_only
-            else "qualified"
-            if short.qualified_only
-            else "holders"
-            if short.holders_only
-            else "pool"
-        )
+        branches.append(short.side)
         return short
 
     def same(shortlisted: dict, expected: dict) -> bool:
