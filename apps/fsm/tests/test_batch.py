@@ -502,6 +502,16 @@ def test_chain_append_many_continues_the_chain_in_list_order(make_employee, hr):
 # --- cheaper than a loop ----------------------------------------------------------------------------------
 
 
+def _proposed_assignments(hr, position, count: int) -> list[int]:
+    """``count`` new employees of the position's unit, activated as one batch, each proposed for the position."""
+    workers = new_employees(count, position.org_unit)
+    transition_perform_many(kind=EMPLOYEE_TRANSITIONS, pks=[e.pk for e in workers], request=_request("activate", hr))
+    return [
+        assignment_create(actor=hr, employee=e, position=position, start_date=D(2026, 2, 2), weekly_hours=20)[0].pk
+        for e in workers
+    ]
+
+
 def _queries(func) -> int:
     with CaptureQueriesContext(connection) as ctx:
         func()
@@ -531,12 +541,7 @@ def test_a_batch_of_50_costs_far_fewer_queries_than_50_single_calls(hr, reason_r
 def test_an_assignment_batch_costs_far_fewer_queries_than_single_calls(hr, approval_rules):
     unit = OrgUnitFactory()
     position = PositionFactory(org_unit=unit)
-    workers = new_employees(21, unit)
-    transition_perform_many(kind=EMPLOYEE_TRANSITIONS, pks=[e.pk for e in workers], request=_request("activate", hr))
-    pks = [
-        assignment_create(actor=hr, employee=e, position=position, start_date=D(2026, 2, 2), weekly_hours=20)[0].pk
-        for e in workers
-    ]
+    pks = _proposed_assignments(hr, position, 21)
     request = _request("reject", hr)
 
     one = _queries(lambda: transition_perform(kind=ASSIGNMENT_TRANSITIONS, pk=pks[0], request=request))
@@ -551,12 +556,7 @@ def test_rules_that_read_other_rows_add_no_query_per_object(hr, approval_rules):
     unit = OrgUnitFactory()
     position = PositionFactory(org_unit=unit)
     PositionTagFactory(position=position)
-    workers = new_employees(40, unit)
-    transition_perform_many(kind=EMPLOYEE_TRANSITIONS, pks=[e.pk for e in workers], request=_request("activate", hr))
-    pks = [
-        assignment_create(actor=hr, employee=e, position=position, start_date=D(2026, 2, 2), weekly_hours=20)[0].pk
-        for e in workers
-    ]
+    pks = _proposed_assignments(hr, position, 40)
     approve = _request("approve", hr)
 
     with_rules = _queries(lambda: transition_perform_many(kind=ASSIGNMENT_TRANSITIONS, pks=pks[:20], request=approve))
@@ -571,12 +571,7 @@ def test_a_facts_relation_the_batch_does_not_preload_makes_it_save_per_object(hr
     object as it goes (the database answers as it would one-by-one calls) instead of one bulk update at the end."""
     unit = OrgUnitFactory()
     position = PositionFactory(org_unit=unit)
-    workers = new_employees(6, unit)
-    transition_perform_many(kind=EMPLOYEE_TRANSITIONS, pks=[e.pk for e in workers], request=_request("activate", hr))
-    pks = [
-        assignment_create(actor=hr, employee=e, position=position, start_date=D(2026, 2, 2), weekly_hours=20)[0].pk
-        for e in workers
-    ]
+    pks = _proposed_assignments(hr, position, 6)
 
     def assignment_updates(batch) -> int:
         with CaptureQueriesContext(connection) as ctx:
@@ -676,12 +671,7 @@ def test_a_managers_batch_with_a_unit_scoped_rule_costs_the_same_queries_for_4_o
         events=["assignment.approve"],
         org_unit=unit,
     )
-    workers = new_employees(16, unit)
-    transition_perform_many(kind=EMPLOYEE_TRANSITIONS, pks=[e.pk for e in workers], request=_request("activate", hr))
-    pks = [
-        assignment_create(actor=hr, employee=e, position=position, start_date=D(2026, 2, 2), weekly_hours=20)[0].pk
-        for e in workers
-    ]
+    pks = _proposed_assignments(hr, position, 16)
     approve = _request("approve", manager)
 
     small = _queries(lambda: transition_perform_many(kind=ASSIGNMENT_TRANSITIONS, pks=pks[:4], request=approve))
