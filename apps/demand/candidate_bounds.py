@@ -34,6 +34,10 @@ BOUNDS = "demand_candidatebound"
 # With a floor day F (``demand_rolluphorizon.bounds_from``), the bounds hold for periods inside [F, F + WINDOW_DAYS − 1]
 # only: a quarter, so assignments ending later than that do not loosen them.
 WINDOW_DAYS = 91
+# The week bound's window lengths: any period of 7 days or more splits into consecutive pieces of 7 to 13 days, so its
+# average is at most the largest average over a window of one of these lengths (ADR 0042).
+WEEK_LENGTHS = range(7, 14)
+WEEK_MIN_DAYS = WEEK_LENGTHS[0]
 
 _COLUMN = "(CASE WHEN l.kind = 'adjustment' THEN l.adjusts ELSE l.kind END)"
 _SIGN = f"(CASE {_COLUMN} WHEN 'contracted' THEN 1 WHEN 'leave' THEN -1 WHEN 'assigned' THEN -1 ELSE 0 END)"
@@ -45,7 +49,8 @@ _RATE_CENTS = (
 
 
 def bounds_sql(employees: str) -> str:
-    """SELECT of (employee_id, bound, employee_number) for the employees whose ids ``employees`` (SQL) returns."""
+    """SELECT of (employee_id, bound, employee_number, week_bound) for the employees whose ids ``employees`` (SQL)
+    returns."""
     return f"""
     WITH ids AS (SELECT DISTINCT id FROM ({employees}) i(id)),
     rated AS (
@@ -71,17 +76,70 @@ def bounds_sql(employees: str) -> str:
         FROM (SELECT employee_id, day, cents, SUM(cents) OVER (PARTITION BY employee_id ORDER BY day) AS rate
               FROM steps) r CROSS JOIN floor f
         GROUP BY r.employee_id
+    ),
+    -- The week bound (periods of 7 days or more, with a floor only): r day by day over the window, for the employees
+    -- whose r changes inside it (for the others r is constant there and the peak is every window's average); then the
+    -- largest average over the windows of 7 to 13 days inside it, rounded up to the cent.
+    moving AS (
+        SELECT DISTINCT s.employee_id FROM steps s CROSS JOIN floor f JOIN {EMP} e ON e.id = s.employee_id
+        WHERE s.day > f.day AND s.day <= f.day + {WINDOW_DAYS - 1} AND e.state = 'active'
+    ),
+    segments AS (
+        SELECT s.employee_id, s.day, s.rate,
+               COALESCE(LEAD(s.day) OVER (PARTITION BY s.employee_id ORDER BY s.day), f.day + {WINDOW_DAYS}) AS next
+        FROM (
+            SELECT s.employee_id, s.day,
+                   SUM(s.cents) OVER (PARTITION BY s.employee_id ORDER BY s.day) AS rate,
+                   LEAD(s.day) OVER (PARTITION BY s.employee_id ORDER BY s.day) AS later
+            FROM (
+                SELECT s.employee_id, s.day, s.cents FROM steps s JOIN moving m ON m.employee_id = s.employee_id
+                UNION ALL  -- a step of nothing on the floor day: every day of the window lies in a segment
+                SELECT m.employee_id, f.day, 0 FROM moving m CROSS JOIN floor f
+            ) s CROSS JOIN floor f
+            WHERE s.day <= f.day + {WINDOW_DAYS - 1}
+        ) s CROSS JOIN floor f
+        -- of the steps up to the floor day only the last one starts a segment, on that day
+        WHERE s.later IS NULL OR s.later > f.day
+    ),
+    daily AS (
+        SELECT g.employee_id, g.day, g.rate,
+               SUM(g.rate) OVER (PARTITION BY g.employee_id ORDER BY g.day) AS upto
+        FROM (
+            SELECT s.employee_id, d::date AS day, s.rate
+            FROM segments s CROSS JOIN LATERAL generate_series(s.day, s.next - 1, interval '1 day') d
+        ) g
+    ),
+    weeks AS (
+        SELECT w.employee_id, MAX(GREATEST({", ".join(_window_averages())})) AS peak
+        FROM (
+            SELECT employee_id, upto - rate AS before,
+                   {", ".join(f"LEAD(upto, {k - 1}) OVER w AS upto{k}" for k in WEEK_LENGTHS)}
+            FROM daily WINDOW w AS (PARTITION BY employee_id ORDER BY day)
+        ) w
+        GROUP BY w.employee_id
     )
     SELECT e.id,
            CASE WHEN e.state <> 'active' THEN -1
                 WHEN EXISTS (SELECT 1 FROM {LEDGER} x WHERE x.employee_id = e.id) THEN GREATEST(0, COALESCE(p.peak, 0))
                 ELSE GREATEST(0, CEIL(e.contracted_weekly_hours * 100)::bigint) END,
-           e.employee_number
-    FROM {EMP} e JOIN ids ON ids.id = e.id LEFT JOIN peaks p ON p.employee_id = e.id"""
+           e.employee_number,
+           CASE WHEN e.state <> 'active' THEN -1
+                WHEN EXISTS (SELECT 1 FROM {LEDGER} x WHERE x.employee_id = e.id)
+                    THEN GREATEST(0, COALESCE(w.peak, p.peak, 0))
+                ELSE GREATEST(0, CEIL(e.contracted_weekly_hours * 100)::bigint) END
+    FROM {EMP} e JOIN ids ON ids.id = e.id LEFT JOIN peaks p ON p.employee_id = e.id
+    LEFT JOIN weeks w ON w.employee_id = e.id"""
 
 
-_UPSERT = f"""INSERT INTO {BOUNDS} AS b (employee_id, bound, employee_number) {{select}}
-    ON CONFLICT (employee_id) DO UPDATE SET bound = EXCLUDED.bound, employee_number = EXCLUDED.employee_number"""
+def _window_averages() -> list[str]:
+    """Each window length's average from ``before`` (the running sum before the window's first day) and ``upto<k>``
+    (through its last day; NULL past the window's end, which GREATEST skips), rounded up to the cent."""
+    return [f"CEIL((upto{k} - before)::numeric / {k})" for k in WEEK_LENGTHS]
+
+
+_UPSERT = f"""INSERT INTO {BOUNDS} AS b (employee_id, bound, employee_number, week_bound) {{select}}
+    ON CONFLICT (employee_id) DO UPDATE SET bound = EXCLUDED.bound, employee_number = EXCLUDED.employee_number,
+                                           week_bound = EXCLUDED.week_bound"""
 
 
 def rebuild_sql() -> list[str]:
@@ -119,7 +177,10 @@ def install_sql() -> list[str]:
     statements = [
         # The visit's order (apps/demand/candidate_sql.py): bound, then the ranking's tie-breaks.
         f"CREATE INDEX IF NOT EXISTS demand_candidatebound_visit ON {BOUNDS} "
-        '(bound DESC, employee_number COLLATE "C", employee_id)'
+        '(bound DESC, employee_number COLLATE "C", employee_id)',
+        # ... and for periods of a week or more (ADR 0042).
+        f"CREATE INDEX IF NOT EXISTS demand_candidatebound_week_visit ON {BOUNDS} "
+        '(week_bound DESC, employee_number COLLATE "C", employee_id)',
     ]
     for name, table, op, referencing, touched in _TRIGGERS:
         statements += [
@@ -134,6 +195,7 @@ def install_sql() -> list[str]:
 def uninstall_sql() -> list[str]:
     return [
         "DROP INDEX IF EXISTS demand_candidatebound_visit",
+        "DROP INDEX IF EXISTS demand_candidatebound_week_visit",
         *(
             statement
             for name, table, *_ in _TRIGGERS

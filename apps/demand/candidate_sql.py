@@ -70,7 +70,7 @@ from apps.business_rules.choices import Outcome, Severity
 from apps.business_rules.engine import evaluate_rule
 from apps.business_rules.facts import Facts
 from apps.business_rules.registry import REGISTRY
-from apps.demand.candidate_bounds import BOUNDS, WINDOW_DAYS
+from apps.demand.candidate_bounds import BOUNDS, WEEK_MIN_DAYS, WINDOW_DAYS
 from apps.demand.choices import COVERING_STATES
 from apps.demand.rollups import EMP, HORIZON, LEDGERLESS
 from apps.demand.sql import DateSQL, in_list, queryset_sql
@@ -597,14 +597,17 @@ def candidate_shortlist(
     # and id, the ranking's tie-breaks), served by the bound's index; keys for the first ``size`` of them only.
     size = visit_size(limit)
     qualified_ids, qualified_params = queryset_sql(qualified.order_by().values("id"))
+    # A period of a week or more is visited by the week bound (ADR 0042: the largest average over 7–13 days, which a
+    # few free days between two assignments do not lift to the whole contract), a shorter one by the day's maximum.
+    bound = "week_bound" if (end - start).days + 1 >= WEEK_MIN_DAYS else "bound"
     visit_sql = f"""t_visit AS MATERIALIZED (
         SELECT v.*, ROW_NUMBER() OVER () AS rn FROM (
-            SELECT cb.employee_id AS id, cb.bound, cb.employee_number
+            SELECT cb.employee_id AS id, cb.{bound} AS bound, cb.employee_number
             FROM {BOUNDS} cb
             WHERE cb.employee_id IN ({qualified_ids}) AND %s
               AND (SELECT EXISTS (SELECT 1 FROM {HORIZON} h WHERE h.bounds_from IS NULL
                                   OR (h.bounds_from <= %s AND %s <= h.bounds_from + {WINDOW_DAYS - 1})))
-            ORDER BY cb.bound DESC, cb.employee_number COLLATE "C", cb.employee_id
+            ORDER BY cb.{bound} DESC, cb.employee_number COLLATE "C", cb.employee_id
             LIMIT %s
         ) v
     )"""  # noqa: S608 -- table names are constants

@@ -127,8 +127,10 @@ class CandidateBound(models.Model):
     )
     bound = models.BigIntegerField()
     employee_number = models.CharField(max_length=32)
-    # Its index (bound desc, employee_number in the "C" collation, employee) is PostgreSQL's, created with the triggers
-    # (candidate_bounds.install_sql): SQLite has no "C" collation.
+    # The same for periods of 7 days or more only: the largest average over 7–13 days (ADR 0042), never above ``bound``.
+    week_bound = models.BigIntegerField(default=-1)
+    # Its indexes (bound or week_bound desc, then employee_number in the "C" collation, employee) are PostgreSQL's,
+    # created with the triggers (candidate_bounds.install_sql): SQLite has no "C" collation.
 
     def __str__(self) -> str:
         return f"{self.employee_id}: {self.bound}"

@@ -2,14 +2,16 @@
 triggers on every write path, never below anyone's free hours, trusted only while the rollups hold a horizon."""
 
 import datetime
+import math
 import random
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from django.db import connection, transaction
 
 from apps.api.models import Employee
-from apps.demand.candidate_bounds import BOUNDS, WINDOW_DAYS, bounds_sql
+from apps.demand.candidate_bounds import BOUNDS, WEEK_MIN_DAYS, WINDOW_DAYS, bounds_sql
 from apps.demand.periods import hours as to_hours
 from apps.demand.rollups import HORIZON
 from apps.demand.supply import supply_by_employee
@@ -21,7 +23,7 @@ pytestmark = pytest.mark.postgres
 
 def _table() -> dict[int, tuple]:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT employee_id, bound, employee_number FROM {BOUNDS}")  # noqa: S608
+        cursor.execute(f"SELECT employee_id, bound, employee_number, week_bound FROM {BOUNDS}")  # noqa: S608
         return {row[0]: row[1:] for row in cursor.fetchall()}
 
 
@@ -81,7 +83,7 @@ def test_the_triggers_keep_every_bound_equal_to_a_rebuild_on_every_write_path(tr
     rng = random.Random(36)
     _floor(floor)
     one = make_employee(tree.dept, contract=40, employee_number="B-ONE")
-    assert _table()[one.pk] == (4000, "B-ONE")
+    assert _table()[one.pk] == (4000, "B-ONE", 4000)
 
     def people(first: int, n: int) -> list[Employee]:
         return [
@@ -116,7 +118,7 @@ def test_the_triggers_keep_every_bound_equal_to_a_rebuild_on_every_write_path(tr
     Employee.objects.filter(pk__in=[e.pk for e in many[25:]]).update(state="active")
     table = _table()
     assert table == _from_scratch()
-    assert table[one.pk] == (4550, "B-ONE")
+    assert table[one.pk] == (4550, "B-ONE", 4550)
     assert table[many[3].pk][1] == "A-FIRST"
     on_ledger = set(LedgerEntry.objects.values_list("employee_id", flat=True))
     active = set(Employee.objects.filter(state="active").values_list("pk", flat=True))
@@ -124,13 +126,20 @@ def test_the_triggers_keep_every_bound_equal_to_a_rebuild_on_every_write_path(tr
     assert all(table[pk][0] == -1 for pk in contracts if pk not in active)  # never qualified: visited last
     assert all(table[pk][0] == contracts[pk] * 100 for pk in active - on_ledger)
     assert any(table[pk][0] != contracts[pk] * 100 for pk in active & on_ledger)  # the ledger's rates
+    assert all(table[pk][2] == table[pk][0] for pk in contracts if pk not in on_ledger)  # the contract either way
+    assert all(-1 <= table[pk][2] <= table[pk][0] for pk in contracts)  # an average is at most the maximum
+    if floor:
+        assert any(table[pk][2] < table[pk][0] for pk in active & on_ledger), "no week bound below the day's maximum"
+    else:
+        assert all(table[pk][2] == table[pk][0] for pk in contracts), "without a floor: the day's maximum"
 
 
 @pytest.mark.parametrize("floor", [None, D(2026, 3, 10)])
 def test_no_one_has_more_free_hours_than_their_bound_over_any_period(tree, make_employee, make_assignment, floor):
     """The bound is at least the free hours apps/demand/supply.py gives (what the ranking reads), for either source,
     over periods of one day to several months, inside, across and outside the entries — inside the floor's window
-    when there is one (then the bounds are tighter: entries outside the window do not count)."""
+    when there is one (then the bounds are tighter: entries outside the window do not count); the week bound (ADR
+    0042) over the periods of 7 days or more."""
     from apps.api.tests.factories import PositionFactory
 
     rng = random.Random(3600)
@@ -150,7 +159,7 @@ def test_no_one_has_more_free_hours_than_their_bound_over_any_period(tree, make_
     LedgerEntry.objects.bulk_create(_random_ledger(rng, people[: len(people) // 2]))
     _floor(floor)
     bounds = _table()
-    checked = 0
+    checked = weeks = 0
     for _ in range(25):
         start = (floor or D(2025, 12, 1)) + datetime.timedelta(days=rng.randint(0, WINDOW_DAYS - 1 if floor else 240))
         end = start + datetime.timedelta(days=rng.choice([0, 1, 6, 13, 27, 90]))
@@ -165,4 +174,78 @@ def test_no_one_has_more_free_hours_than_their_bound_over_any_period(tree, make_
             if bounds[pk][0] >= 0:  # -1: not active, never qualified (nor visited)
                 assert free * 100 <= bounds[pk][0], (pk, start, end, free, bounds[pk])
                 checked += 1
+                if days >= WEEK_MIN_DAYS:
+                    assert free * 100 <= bounds[pk][2], (pk, start, end, free, bounds[pk])
+                    weeks += 1
     assert checked == 25 * sum(1 for p in people if p.state == "active")
+    assert weeks >= 10 * sum(1 for p in people if p.state == "active")
+
+
+def _week_bounds_by_hand(employees, floor, lengths=range(7, 14), shift=0, extra=0) -> dict[int, int]:
+    """Each employee's week bound computed day by day in Python from their ledger entries: the rate of each day of
+    [floor + shift, floor + shift + WINDOW_DAYS − 1 + extra] (every entry's weekly rate rounded up to the cent, signed
+    by the column it counts in), then the largest average over the windows of ``lengths`` days inside it, rounded
+    up."""
+    days = [floor + datetime.timedelta(days=shift + i) for i in range(WINDOW_DAYS + extra)]
+    signs = {"contracted": 1, "leave": -1, "assigned": -1, "worked": 0}
+    found = {}
+    for employee in employees:
+        rates = [0] * len(days)
+        for entry in LedgerEntry.objects.filter(employee=employee):
+            sign = signs[entry.adjusts if entry.kind == "adjustment" else entry.kind]
+            if entry.basis == "weekly_rate":
+                cents = math.ceil(sign * Fraction(entry.hours) * 100)
+            else:
+                cents = math.ceil(
+                    sign * Fraction(entry.hours) * 700 / ((entry.period_end - entry.period_start).days + 1)
+                )
+            for i, day in enumerate(days):
+                if entry.period_start <= day and (entry.period_end is None or day <= entry.period_end):
+                    rates[i] += cents
+        found[employee.pk] = max(
+            0,
+            max(math.ceil(Fraction(sum(rates[i : i + k]), k)) for k in lengths for i in range(len(days) - k + 1)),
+        )
+    return found
+
+
+def test_the_week_bound_is_the_largest_average_over_seven_to_thirteen_days_of_the_window(tree, make_employee):
+    """The week bound (ADR 0042) equals a day-by-day computation in Python, and would not with windows of 6 days too,
+    without those of 7, or with the window a day longer or a day later: the test can tell an off-by-one. (Windows of
+    14 days or more never change it: each splits into windows of 7 to 13 days, the bound's own argument.)"""
+    rng = random.Random(42)
+    floor = D(2026, 3, 10)
+    people = [make_employee(tree.dept, contract=40, employee_number=f"W-{i:03d}") for i in range(40)]
+    LedgerEntry.objects.bulk_create(_random_ledger(rng, people))
+    # Booked but for a few days: 5, 6, then 7 free days between two assignments, inside the window.
+    for gap in (5, 6, 7):
+        person = make_employee(tree.dept, contract=40, employee_number=f"W-GAP-{gap}")
+        resume = D(2026, 4, 10) + datetime.timedelta(days=gap)
+        LedgerEntry.objects.bulk_create(
+            [
+                _entry(person, "contracted", 40, D(2026, 1, 1)),
+                _entry(person, "assigned", 40, D(2026, 1, 1), D(2026, 4, 9), source="assignment"),
+                _entry(person, "assigned", 40, resume, source="assignment"),
+            ]
+        )
+        people.append(person)
+    # Free for the window's last six days only.
+    end = make_employee(tree.dept, contract=40, employee_number="W-END")
+    last = floor + datetime.timedelta(days=WINDOW_DAYS - 7)
+    LedgerEntry.objects.bulk_create(
+        [
+            _entry(end, "contracted", 40, D(2026, 1, 1)),
+            _entry(end, "assigned", 40, D(2026, 1, 1), last, source="assignment"),
+        ]
+    )
+    people.append(end)
+    _floor(floor)
+    table = {pk: row[2] for pk, row in _table().items() if pk in {p.pk for p in people}}
+    on_ledger = [p for p in people if LedgerEntry.objects.filter(employee=p).exists()]
+    assert len(on_ledger) >= 20
+    by_hand = _week_bounds_by_hand(on_ledger, floor)
+    assert {pk: table[pk] for pk in by_hand} == by_hand
+    # 40 h × free days / 7: one week of the gap's days at most
+    assert [table[p.pk] for p in people[-4:]] == [2858, 3429, 4000, 3429]
+    for variant in ({"lengths": range(6, 14)}, {"lengths": range(8, 14)}, {"extra": 1}, {"shift": 1}):
+        assert _week_bounds_by_hand(on_ledger, floor, **variant) != by_hand, variant

@@ -673,6 +673,59 @@ def test_without_a_horizon_the_triggers_wait_for_the_rebuild_and_candidates_do_n
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize(("days", "side", "first"), [(6, "visit", "A-GAP"), (7, "visit", "E-FIT")])
+def test_periods_of_a_week_or_more_visit_by_the_week_bound_shorter_ones_by_the_day(
+    case, tree, make_employee, days, side, first
+):
+    """A-GAP is booked 40 h a week but for six days (10–15 March): 40 h free over those six days, 34.29 h over any
+    week (ADR 0042), so the week bound (3,429) is below the day's maximum (4,000). With a visit of two, a request for
+    the six days must visit by the day's maximum (A-GAP ties E-FIT at 40 h and comes first by number; visited by the
+    week bound it would come after E-FIT, and the page would wrongly be E-FIT); one for the seven days 9–15 March by
+    the week bound, which decides the page at E-FIT (by the day's maximum A-GAP and E-RULE, 34.29 h and 35 h, would be
+    visited first and the visit could not decide). The bodies equal ranking everyone in Python."""
+    from unittest import mock
+
+    from apps.demand import candidate_sql, candidates
+    from apps.demand.candidates import candidate_rank
+    from apps.demand.selectors import candidate_pool
+    from apps.demand.tests.test_candidate_bounds import _floor, _table
+    from apps.users.models import User
+
+    gap = make_employee(tree.dept, contract=40, employee_number="A-GAP")
+    EmployeeTagFactory(employee=gap, tag=case.forklift, level=2, valid_from=D(2026, 1, 1))
+    common = {"employee": gap, "period_start": D(2026, 1, 1)}
+    LedgerEntry.objects.create(kind="contracted", hours=Decimal(40), source="employee", **common)
+    LedgerEntry.objects.create(
+        kind="assigned", hours=Decimal(40), period_end=D(2026, 3, 9), source="assignment", **common
+    )
+    LedgerEntry.objects.create(
+        kind="assigned", hours=Decimal(40), period_start=D(2026, 3, 16), source="assignment", employee=gap
+    )
+    _floor(D(2026, 3, 2))
+    assert _table()[gap.pk][0::2] == (4000, 3429)
+    admin = User.objects.create(email="week@coveris.test", role="admin")
+    start = D(2026, 3, 16) - datetime.timedelta(days=days)
+    args = {"position": case.position, "start": start, "end": D(2026, 3, 15), "hours": Decimal(4), "limit": 1}
+    sides = []
+
+    def shortlist(**kwargs):
+        short = candidate_sql.candidate_shortlist(**kwargs)
+        sides.append(short.side)
+        return short
+
+    with (
+        mock.patch.object(candidate_sql, "visit_size", return_value=2),
+        mock.patch.object(candidates, "candidate_shortlist", shortlist),
+    ):
+        body = candidate_rank(**args, employees=candidate_pool(user=admin), shortlist=True)
+    assert sides == [side]
+    assert body["fitting_exact"] is False
+    assert [r["employee_number"] for r in body["results"]] == [first]
+    expected = candidate_rank(**args, employees=candidate_pool(user=admin), shortlist=False)
+    assert body["results"] == expected["results"]
+
+
+@pytest.mark.postgres
 def test_a_visit_that_decides_the_page_starts_neither_the_qualified_nor_the_pool(case, tree, make_employee):
     """When the bounded visit decides the page, PostgreSQL never starts the keys of all the qualified or of the pool."""
 
