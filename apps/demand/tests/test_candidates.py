@@ -410,6 +410,7 @@ def test_the_sql_shortlist_ranks_exactly_like_ranking_everyone_in_python(
     from apps.demand import candidate_sql, candidates
     from apps.demand.candidates import candidate_rank
     from apps.demand.selectors import candidate_pool
+    from apps.demand.tests.test_candidate_bounds import _floor, _table
     from apps.users.models import User
 
     rng = random.Random(8000 + rules)
@@ -429,6 +430,32 @@ def test_the_sql_shortlist_ranks_exactly_like_ranking_everyone_in_python(
         EmployeeTagFactory(employee=twice, tag=tag, level=3, valid_from=D(2026, 1, 1))
     make_assignment(twice, case.other, hours=15, start=D(2026, 2, 2), end=D(2026, 3, 10))
     make_assignment(twice, case.more_positions[0], hours=15, start=D(2026, 3, 16), end=D(2026, 5, 10))
+    # Booked on the ledger but for a few free days (3 to 7) inside the periods below: their week bound is below the
+    # day's maximum once there is a floor.
+    for i, (free_from, free_until, booked) in enumerate(
+        [
+            (D(2026, 3, 5), D(2026, 3, 8), 40),
+            (D(2026, 3, 10), D(2026, 3, 15), 36),
+            (D(2026, 3, 20), D(2026, 3, 22), 20),
+            (D(2026, 3, 3), D(2026, 3, 9), 40),
+        ]
+    ):
+        gap = make_employee(tree.dept, contract=40, employee_number=f"R{i:03d}-GAP")
+        for tag in (case.forklift, *case.extra_tags):
+            EmployeeTagFactory(employee=gap, tag=tag, level=3, valid_from=D(2026, 1, 1))
+        common = {"employee": gap, "kind": "assigned", "hours": Decimal(booked), "source": "assignment"}
+        LedgerEntry.objects.create(
+            employee=gap, kind="contracted", hours=Decimal(40), period_start=D(2026, 1, 1), source="employee"
+        )
+        LedgerEntry.objects.create(
+            period_start=D(2026, 1, 1), period_end=free_from - datetime.timedelta(days=1), **common
+        )
+        LedgerEntry.objects.create(period_start=free_until + datetime.timedelta(days=1), **common)
+    if rules % 2 == 0:
+        # Bounds that hold from 2 March (every period below lies inside their window): tighter, and the week bound of
+        # ADR 0042 below the day's maximum for people whose rate changes inside it; otherwise bounds over all time.
+        _floor(D(2026, 3, 2))
+        assert any(week < day for day, _, week in _table().values())
     admin = User.objects.create(email="oracle@coveris.test", role="admin")
     seen, branches = [], []
 
@@ -467,7 +494,8 @@ def test_the_sql_shortlist_ranks_exactly_like_ranking_everyone_in_python(
                 assert same(candidate_rank(**args, employees=pool, shortlist=True), expected)
                 assert same(candidate_rank(**args, employees=team, shortlist=True), expected_team)
         seen.append((expected["considered"], expected["fitting"], len(expected["results"])))
-    assert all(considered == 120 + 6 - 1 for considered, _, _ in seen)  # the crowd and the case, not the terminated
+    # the crowd, the gaps and the case, not the terminated
+    assert all(considered == 120 + 4 + 6 - 1 for considered, _, _ in seen)
     assert any(fitting for _, fitting, _ in seen) or rules == 3  # set 3 blocks everyone without SAFETY at level 2
     # Every way was compared: the page decided by the bounded visit, among the qualified alone (the visit could not
     # decide it), among the holders of every required tag (too few fit, and the page's last row outscores anyone
