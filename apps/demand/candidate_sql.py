@@ -572,10 +572,12 @@ def candidate_shortlist(
     prefilter: bool = True,
     visit: bool = True,
     holders: bool = True,
+    week: bool = True,
 ) -> Shortlist:
     """One query: see the module docstring. PostgreSQL only. ``prefilter=False`` skips the qualified-first paths
     (every key computed, as before they existed), ``visit=False`` the bounded visit (ADR 0036), ``holders=False`` the
-    holders' side (ADR 0038): the benchmarks' baselines."""
+    holders' side (ADR 0038), ``week=False`` the week bound (ADR 0042: every period visits by the day's maximum): the
+    benchmarks' baselines."""
     ctx = RuleContext(position, position_tags, start, end, hours, template)
     required = [pt for pt in position_tags if pt.required]
 
@@ -599,7 +601,7 @@ def candidate_shortlist(
     qualified_ids, qualified_params = queryset_sql(qualified.order_by().values("id"))
     # A period of a week or more is visited by the week bound (ADR 0042: the largest average over 7–13 days, which a
     # few free days between two assignments do not lift to the whole contract), a shorter one by the day's maximum.
-    bound = "week_bound" if (end - start).days + 1 >= WEEK_MIN_DAYS else "bound"
+    bound = "week_bound" if week and (end - start).days + 1 >= WEEK_MIN_DAYS else "bound"
     visit_sql = f"""t_visit AS MATERIALIZED (
         SELECT v.*, ROW_NUMBER() OVER () AS rn FROM (
             SELECT cb.employee_id AS id, cb.{bound} AS bound, cb.employee_number

@@ -27,20 +27,14 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[3]
-TICKS = os.sysconf("SC_CLK_TCK")
+sys.path.insert(0, str(ROOT))
+
+from backend.benchmarks.cpu import process_cpu  # noqa: E402
 
 
 def _url(base: str, name: str) -> str:
     parts = urlsplit(base)
     return urlunsplit(parts._replace(path="/" + name))
-
-
-def _backend_cpu(pid: int) -> float | None:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def _run(code: Path, url: str, admin, name: str, employees: int, verify: bool) -> dict:
@@ -54,7 +48,7 @@ def _run(code: Path, url: str, admin, name: str, employees: int, verify: bool) -
             while not done.is_set():
                 rows = watcher.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [name]).fetchall()
                 for (pid,) in rows:
-                    cpu = _backend_cpu(pid)
+                    cpu = process_cpu(pid)
                     if cpu is not None:
                         seen[pid] = cpu
                 time.sleep(0.5)

@@ -40,6 +40,8 @@ from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
+from backend.benchmarks.cpu import backend_cpu  # noqa: E402
+
 D = datetime.date
 EXPLAIN = "--explain" in sys.argv
 STATES = ["active"] * 7 + ["pending", "on_leave", "suspended"]
@@ -198,18 +200,9 @@ def floor_ids(args: dict, *, visit: bool = True) -> list[int] | None:
     return run
 
 
-def _backend_cpu() -> float:
-    """CPU seconds (user + system) of this connection's PostgreSQL backend so far (a local server: /proc)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _cpu() -> float:
     """CPU seconds of this process and of its PostgreSQL backend (0 for the backend on SQLite)."""
-    return time.process_time() + (_backend_cpu() if connection.vendor == "postgresql" else 0)
+    return time.process_time() + (backend_cpu(connection) if connection.vendor == "postgresql" else 0)
 
 
 def measure(client, url: str, repeat: int, shortlist_args: dict) -> dict:

@@ -13,9 +13,11 @@ ADR 0036 decided the page). Run it on a 10,000 and a 100,000 seed and compare th
 ≤ 3× that at 100,000). No absolute time is asserted; record the figures in docs/benchmarks.md. Not collected by
 pytest.
 
-Beside each request it times, interleaved in the same loop, the same request with the holders' side of ADR 0038 off
-(``candidate_shortlist(holders=False)``: the query as before it), checks both bodies equal, and prints wall and CPU
-(this process plus its PostgreSQL backend) medians for both, the sides the query took, and the load average.
+Beside each request it times, interleaved in the same loop, the same request with ``--baseline``'s flag of
+``candidate_shortlist`` off (default ``week``: the week bound of ADR 0042, i.e. the query as before it; ``holders``:
+the holders' side of ADR 0038), checks both bodies equal (the results; ``fitting`` too where both are exact), and
+prints wall and CPU (this process plus its PostgreSQL backend) medians for both, the sides each took, and the load
+average.
 """
 
 import argparse
@@ -36,19 +38,11 @@ django.setup()
 PERIODS = (("2026-12-07", "2027-01-03"), ("2027-01-04", "2027-01-31"))
 
 
-def _backend_cpu(connection) -> float:
-    """CPU seconds (user + system) of this connection's PostgreSQL backend so far (a local server: /proc)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--positions", type=int, default=4, help="how many positions (the first by id)")
     parser.add_argument("--repeat", type=int, default=5, help="timed requests per URL (the median is kept)")
+    parser.add_argument("--baseline", choices=("week", "holders"), default="week", help="the flag turned off for it")
     args = parser.parse_args()
 
     from unittest import mock
@@ -59,6 +53,7 @@ def main() -> None:
     from apps.api.models import Employee, Position
     from apps.demand import candidate_sql, candidates
     from apps.users.models import User
+    from backend.benchmarks.cpu import backend_cpu
 
     if connection.vendor != "postgresql":
         sys.exit("bench_candidates_seed needs PostgreSQL with seed_demo data: set DATABASE_URL=postgres://...")
@@ -67,7 +62,7 @@ def main() -> None:
     positions = list(Position.objects.order_by("id").values_list("id", flat=True)[: args.positions])
     print(f"{connection.settings_dict['NAME']}: {Employee.objects.count():,} employees, {len(positions)} positions")
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    sides = []
+    sides, sides_before = [], []
 
     def shortlist(**kwargs):
         short = candidate_sql.candidate_shortlist(**kwargs)
@@ -75,21 +70,23 @@ def main() -> None:
         return short
 
     def before(**kwargs):
-        return candidate_sql.candidate_shortlist(**kwargs, holders=False)
+        short = candidate_sql.candidate_shortlist(**kwargs, **{args.baseline: False})
+        sides_before.append(short.side)
+        return short
 
     def request(url: str, shortlist_function) -> tuple[float, float, dict]:
         with mock.patch.object(candidates, "candidate_shortlist", shortlist_function):
-            cpu, began = time.process_time() + _backend_cpu(connection), time.perf_counter()
+            cpu, began = time.process_time() + backend_cpu(connection), time.perf_counter()
             response = client.get(url)
             wall = time.perf_counter() - began
-            cpu = time.process_time() + _backend_cpu(connection) - cpu
+            cpu = time.process_time() + backend_cpu(connection) - cpu
         assert response.status_code == 200, response.content[:300]
         return wall * 1000, cpu * 1000, response.json()
 
     for hours in (None, 4):
         for limit in (25, 100):
             found = {"ms": [], "cpu": [], "before_ms": [], "before_cpu": []}
-            fitting, taken = [], []
+            fitting, taken, taken_before = [], [], []
             for position in positions:
                 for start, end in PERIODS:
                     url = f"/api/coverage/candidates/?position={position}&from={start}&to={end}&limit={limit}"
@@ -98,6 +95,7 @@ def main() -> None:
                     _, _, body = request(url, shortlist)
                     _, _, body_before = request(url, before)
                     taken.append(sides[-1])
+                    taken_before.append(sides_before[-1])
                     if body["fitting_exact"] and body_before["fitting_exact"]:
                         assert body == body_before, url
                     else:
@@ -117,7 +115,8 @@ def main() -> None:
                 f"  {kind:<15} limit {limit:>3}: median {m['ms']:8.1f} ms, CPU {m['cpu']:7.1f} ms "
                 f"(before: {m['before_ms']:8.1f} ms, CPU {m['before_cpu']:7.1f} ms; after ÷ before "
                 f"{m['ms'] / m['before_ms']:.2f} wall, {m['cpu'] / m['before_cpu']:.2f} CPU) over {len(found['ms'])} "
-                f"requests (min {min(found['ms']):.1f}, max {max(found['ms']):.1f}); sides {', '.join(taken)}; "
+                f"requests (min {min(found['ms']):.1f}, max {max(found['ms']):.1f}); sides {', '.join(taken)} "
+                f"(before: {', '.join(taken_before)}); "
                 f"fitting {', '.join(fitting)} ('+': a lower bound)",
                 flush=True,
             )
