@@ -1,5 +1,6 @@
 # ruff: noqa: S608 -- every SQL string here is built from constants (table, column and kind names)
-"""Per employee, an upper bound of their free hours a week over any period (``demand_candidatebound``, ADR 0036).
+"""Per employee, upper bounds of their free hours a week over any period and over any period of a week or more
+(``demand_candidatebound``, ADRs 0036 and 0042).
 
 Candidates (apps/demand/candidate_sql.py) visit the qualified in descending order of this bound and stop computing
 keys once the page is decided, so it must never be below the free hours the ranking computes for anyone:
@@ -20,6 +21,14 @@ active: they are never qualified, so the visit never needs them (they sort last)
 horizon row's ``bounds_from`` is set (``rollup_rebuild`` sets it to the day it runs), max r is taken over
 [bounds_from, bounds_from + WINDOW_DAYS − 1] only — assignments and contract changes in force then tighten it — and
 the query visits only for periods inside that window; NULL (as the migration leaves it) means over all time.
+
+**The week bound** (``week_bound``, ADR 0042), for periods of ``WEEK_MIN_DAYS`` (7) days or more: any such period
+splits into consecutive pieces of 7 to 13 days, so its average of r is at most the largest average of r over a window
+of 7 to 13 days inside the floor's window (rounded up to the cent). A few free days between two assignments lift max r
+to the whole contract, but a window's average only by their share of its days. It is computed day by day, for the employees
+whose r changes inside the window (for the others r is constant there: the week bound is the day's one); without a
+floor it is the day's maximum. Never above ``bound``; the same −1 and contract cents otherwise.
+
 Triggers keep the rows in the same transaction: an employee inserted, updated (contract hours, employee number or
 state changed), a ledger entry inserted (the ledger is append-only, ADR 0004). Like the ledgerless list, they do
 nothing while the rollups hold no horizon (a bulk load, ``rollups_suspended_for_load``), and ``rollup_rebuild``

@@ -24,8 +24,9 @@ computes every pool member's key. A gate inside the query picks the side; Postgr
 0012, amendment).
 
 **The bounded visit first** (ADR 0036). Before both, the query visits the qualified in descending order of a
-maintained upper bound of their free hours (``demand_candidatebound``, apps/demand/candidate_bounds.py; then employee
-number and id, by one index) and computes the keys of the first ``visit_size(limit)`` only, each person's rows read
+maintained upper bound of their free hours (``demand_candidatebound``, apps/demand/candidate_bounds.py: for periods of
+a week or more the largest average over 7–13 days, ADR 0042, otherwise the day's maximum; then employee number and
+id, by one index per bound) and computes the keys of the first ``visit_size(limit)`` only, each person's rows read
 through the employee index. When ``limit`` of them fit and the ``limit``-th has no warning and a key before the next
 unvisited person's best possible one (free hours = their bound), nobody unvisited can reach the page: the page is
 decided there and ``fitting`` counts the visited fitters only (a lower bound, ``fitting_exact`` false). Otherwise the
