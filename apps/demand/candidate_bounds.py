@@ -25,9 +25,10 @@ the query visits only for periods inside that window; NULL (as the migration lea
 **The week bound** (``week_bound``, ADR 0042), for periods of ``WEEK_MIN_DAYS`` (7) days or more: any such period
 splits into consecutive pieces of 7 to 13 days, so its average of r is at most the largest average of r over a window
 of 7 to 13 days inside the floor's window (rounded up to the cent). A few free days between two assignments lift max r
-to the whole contract, but a window's average only by their share of its days. It is computed day by day, for the employees
-whose r changes inside the window (for the others r is constant there: the week bound is the day's one); without a
-floor it is the day's maximum. Never above ``bound``; the same −1 and contract cents otherwise.
+to the whole contract, but a window's average only by their share of its days. It is computed day by day, for the
+employees whose r changes inside the window and holds its largest value there for less than 7 days in a row (for the
+others the week bound is the day's one: r is constant there, or a window of 7 days inside that stretch averages its
+largest value); without a floor it is the day's maximum. Never above ``bound``; −1 and the contract's cents as it.
 
 Triggers keep the rows in the same transaction: an employee inserted, updated (contract hours, employee number or
 state changed), a ledger entry inserted (the ledger is append-only, ADR 0004). Like the ledgerless list, they do
@@ -67,7 +68,7 @@ def bounds_sql(employees: str) -> str:
         FROM {LEDGER} l JOIN ids ON ids.id = l.employee_id
     ),
     steps AS (
-        SELECT employee_id, day, SUM(cents) AS cents FROM (
+        SELECT employee_id, day, SUM(cents)::bigint AS cents FROM (
             SELECT employee_id, period_start AS day, cents FROM rated WHERE cents <> 0
             UNION ALL
             SELECT employee_id, period_end + 1, -cents FROM rated WHERE cents <> 0 AND period_end IS NOT NULL
@@ -98,7 +99,7 @@ def bounds_sql(employees: str) -> str:
                COALESCE(LEAD(s.day) OVER (PARTITION BY s.employee_id ORDER BY s.day), f.day + {WINDOW_DAYS}) AS next
         FROM (
             SELECT s.employee_id, s.day,
-                   SUM(s.cents) OVER (PARTITION BY s.employee_id ORDER BY s.day) AS rate,
+                   (SUM(s.cents) OVER (PARTITION BY s.employee_id ORDER BY s.day))::bigint AS rate,
                    LEAD(s.day) OVER (PARTITION BY s.employee_id ORDER BY s.day) AS later
             FROM (
                 SELECT s.employee_id, s.day, s.cents FROM steps s JOIN moving m ON m.employee_id = s.employee_id
@@ -110,12 +111,22 @@ def bounds_sql(employees: str) -> str:
         -- of the steps up to the floor day only the last one starts a segment, on that day
         WHERE s.later IS NULL OR s.later > f.day
     ),
+    -- Where r holds its largest value for a week or more, that value is the week bound: day by day only the others.
+    unsettled AS (
+        SELECT employee_id FROM (
+            SELECT employee_id, rate, next - day AS days, MAX(rate) OVER (PARTITION BY employee_id) AS top
+            FROM segments
+        ) s
+        GROUP BY employee_id
+        HAVING NOT BOOL_OR(rate = top AND days >= {WEEK_LENGTHS[0]})
+    ),
     daily AS (
         SELECT g.employee_id, g.day, g.rate,
-               SUM(g.rate) OVER (PARTITION BY g.employee_id ORDER BY g.day) AS upto
+               (SUM(g.rate) OVER (PARTITION BY g.employee_id ORDER BY g.day))::bigint AS upto
         FROM (
             SELECT s.employee_id, d::date AS day, s.rate
-            FROM segments s CROSS JOIN LATERAL generate_series(s.day, s.next - 1, interval '1 day') d
+            FROM segments s JOIN unsettled u ON u.employee_id = s.employee_id
+            CROSS JOIN LATERAL generate_series(s.day, s.next - 1, interval '1 day') d
         ) g
     ),
     weeks AS (
@@ -142,8 +153,9 @@ def bounds_sql(employees: str) -> str:
 
 def _window_averages() -> list[str]:
     """Each window length's average from ``before`` (the running sum before the window's first day) and ``upto<k>``
-    (through its last day; NULL past the window's end, which GREATEST skips), rounded up to the cent."""
-    return [f"CEIL((upto{k} - before)::numeric / {k})" for k in WEEK_LENGTHS]
+    (through its last day; NULL past the window's end, which GREATEST skips), rounded up to the cent in integers; a
+    negative sum counts as 0 (the bound is ``GREATEST(0, …)`` anyway)."""
+    return [f"(GREATEST(upto{k} - before, 0) + {k - 1}) / {k}" for k in WEEK_LENGTHS]
 
 
 _UPSERT = f"""INSERT INTO {BOUNDS} AS b (employee_id, bound, employee_number, week_bound) {{select}}
