@@ -12,6 +12,7 @@ import functools
 import hashlib
 import json
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -156,20 +157,38 @@ def field_value(field: models.Field, value):
     return value
 
 
+def chain_sealer(model: type[models.Model]) -> Callable[[models.Model], None]:
+    """Lock the table's chain and read its last hash; returns ``seal(obj)``, which chains one unsaved row after the
+    previous one (sets ``prev_hash`` and ``hash``). Call ``seal`` on the rows in the order they are inserted.
+
+    Both queries run now, so the rows can be sealed one by one while they are written (``ChainedQuerySet.bulk_create``
+    seals each row as ``COPY`` sends it: Python hashes a row while the server stores the ones before it, ADR 0043).
+    Call inside the transaction that inserts them: the lock is held until it ends, so no other writer can chain to
+    the same predecessor.
+    """
+    lock_chain(model)
+    json_fields = [f.attname for f in model._meta.concrete_fields if isinstance(f, models.JSONField)]
+    previous = model.objects.order_by("-id").values_list("hash", flat=True).first() or ""
+
+    def seal(obj: models.Model) -> None:
+        nonlocal previous
+        for name in json_fields:
+            setattr(obj, name, as_stored_json(getattr(obj, name)))
+        obj.prev_hash = previous
+        obj.hash = previous = row_hash(obj, json_as_stored=True)
+
+    return seal
+
+
 def seal_many(model: type[models.Model], objs: list[models.Model]) -> None:
     """Chain unsaved rows in list order after the table's last row: lock the chain, set ``prev_hash`` and ``hash``.
 
     Call inside the transaction that inserts them (``ChainedModel.save`` and ``bulk_create`` do): the lock is held
     until it ends, so no other writer can chain to the same predecessor.
     """
-    lock_chain(model)
-    json_fields = [f.attname for f in model._meta.concrete_fields if isinstance(f, models.JSONField)]
-    previous = model.objects.order_by("-id").values_list("hash", flat=True).first() or ""
+    seal = chain_sealer(model)
     for obj in objs:
-        for name in json_fields:
-            setattr(obj, name, as_stored_json(getattr(obj, name)))
-        obj.prev_hash = previous
-        obj.hash = previous = row_hash(obj, json_as_stored=True)
+        seal(obj)
 
 
 def check_id_order(model: type[models.Model], created: list[models.Model]) -> None:

@@ -8,7 +8,7 @@ from backend.bulk_copy import copy_insert
 
 class ChainedQuerySet(AppendOnlyQuerySet):
     """``bulk_create`` chains the new rows in list order (one lock, one read of the last hash) and writes them with
-    ``COPY`` on PostgreSQL (``backend.bulk_copy``)."""
+    ``COPY`` on PostgreSQL (``backend.bulk_copy``), each row sealed as it is sent."""
 
     def bulk_create(self, objs, batch_size=None, **kwargs):
         from backend.audit import chain
@@ -17,11 +17,15 @@ class ChainedQuerySet(AppendOnlyQuerySet):
         if not objs or all(obj.hash for obj in objs):
             return super().bulk_create(objs, batch_size=batch_size, **kwargs)
         with transaction.atomic(using=self.db):
-            chain.seal_many(self.model, objs)
+            seal = chain.chain_sealer(self.model)
             if kwargs or self.db != DEFAULT_DB_ALIAS:
+                for obj in objs:
+                    seal(obj)
                 created = super().bulk_create(objs, batch_size=batch_size, **kwargs)
-            else:  # COPY on PostgreSQL (ids taken in list order under the chain lock), else bulk_create (ADR 0032)
-                created = copy_insert(self.model, objs, batch_size=batch_size)
+            else:
+                # COPY on PostgreSQL (ids taken in list order under the chain lock), else bulk_create (ADR 0032); each
+                # row sealed as it is sent, so the server stores rows while Python hashes the next ones (ADR 0043).
+                created = copy_insert(self.model, objs, batch_size=batch_size, prepare=seal)
             chain.check_id_order(self.model, created)
         return created
 

@@ -140,3 +140,50 @@ def test_ledger_postings_through_copy_verify():
     ]
     report = chain_verify(LedgerEntry)
     assert report.ok, report.as_dict()
+
+
+@pytest.mark.django_db
+def test_prepare_runs_on_each_row_in_list_order_before_the_row_is_written():
+    employees = EmployeeFactory.create_batch(3)
+    position = PositionFactory()
+    seen = []
+
+    def prepare(assignment):
+        seen.append(assignment.pk)
+        assignment.notes = f"prepared as row {len(seen)}"  # written: the row goes out after this
+
+    with transaction.atomic():
+        created = copy_insert(Assignment, _assignments(employees, position, datetime.date(2026, 3, 2)), prepare=prepare)
+    ids = [a.pk for a in created]
+    assert len(seen) == 3
+    if connection.vendor == "postgresql":  # COPY: each row has its id (taken first, in list order) when prepared
+        assert seen == ids
+    stored = Assignment.objects.filter(pk__in=ids).order_by("pk").values_list("notes", flat=True)
+    assert list(stored) == ["prepared as row 1", "prepared as row 2", "prepared as row 3"]
+
+
+@pytest.mark.django_db
+def test_a_row_that_fails_to_seal_half_way_through_the_copy_writes_none_of_them_and_the_chain_goes_on():
+    employee = EmployeeFactory()
+
+    def log(reason: str) -> EmployeeTransitionLog:
+        return EmployeeTransitionLog(
+            employee=employee,
+            transition="activate",
+            source_state="pending",
+            target_state="active",
+            reason=reason,
+            effective_date=datetime.date(2026, 1, 5),
+            rule_results=[],
+        )
+
+    EmployeeTransitionLog.objects.bulk_create([log("before")])
+    broken = [log("first"), log("second"), log("third")]
+    broken[1].rule_results = [object()]  # not JSON: sealing this row raises once the first row is on its way
+    with pytest.raises(TypeError), transaction.atomic():
+        EmployeeTransitionLog.objects.bulk_create(broken)
+    assert list(EmployeeTransitionLog.objects.values_list("reason", flat=True)) == ["before"]
+    EmployeeTransitionLog.objects.bulk_create([log("after")])
+    assert list(EmployeeTransitionLog.objects.order_by("pk").values_list("reason", flat=True)) == ["before", "after"]
+    report = chain_verify(EmployeeTransitionLog)
+    assert report.ok, report.as_dict()
