@@ -399,3 +399,30 @@ def test_a_load_that_fails_half_way_still_leaves_the_rollups_rebuilt(db, debug, 
 
     assert RollupHorizon.objects.values_list("first_week", "last_week").get() == horizon
     assert _held() == _from_scratch()
+
+
+@pytest.mark.postgres  # ANALYZE and planner statistics are PostgreSQL's
+def test_each_batch_analyses_what_its_transitions_read_inside_its_own_transaction(db, debug):
+    """ADR 0043: the batch's rows are analysed before its assignment transitions and between their rounds, in the
+    batch's transaction (nobody else can see them yet), so their queries are planned with statistics."""
+    from django.db import connection
+
+    seen = []
+
+    def record(execute, sql, params, many, context):
+        seen.append((sql, connection.in_atomic_block))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        output = seed(batch=20)
+    assert "statistics in the load (ANALYZE)" in output
+    in_load = [i for i, (sql, atomic) in enumerate(seen) if sql.startswith("ANALYZE ") and atomic]
+    updates = [i for i, (sql, _) in enumerate(seen) if sql.startswith('UPDATE "assignments_assignment" SET "state"')]
+    before = [i for i in in_load if '"api_employee"' in seen[i][0]]  # before the transitions: employees too
+    between = [i for i in in_load if i not in before]
+    assert len(before) == 2  # two batches (20 + 10 employees), each analysed once before its transitions
+    assert len(between) >= 2  # ... and between their rounds
+    assert all('"assignments_assignment"' in seen[i][0] and '"offer_ledgerentry"' in seen[i][0] for i in in_load)
+    assert updates
+    assert before[0] < updates[0]  # the first batch's statistics come before its first transition's update
+    assert any(updates[0] < i < before[1] for i in between)  # and again after its first round
