@@ -36,6 +36,18 @@ def _assignments(employees, position, start: datetime.date) -> list[Assignment]:
     ]
 
 
+def _activation_log(employee, reason: str, day: datetime.date, **fields) -> EmployeeTransitionLog:
+    return EmployeeTransitionLog(
+        employee=employee,
+        transition="activate",
+        source_state="pending",
+        target_state="active",
+        reason=reason,
+        effective_date=day,
+        **fields,
+    )
+
+
 @pytest.mark.django_db
 def test_copy_insert_writes_what_bulk_create_writes():
     employees = EmployeeFactory.create_batch(4)
@@ -90,16 +102,8 @@ def test_chained_rows_written_by_copy_verify_and_equal_the_per_row_path():
     rule_results = [{"rule": "DEMO_X", "outcome": "pass", "observed": Decimal("1.50"), "on": datetime.date(2026, 1, 5)}]
 
     def log(n: int) -> EmployeeTransitionLog:
-        return EmployeeTransitionLog(
-            employee=employee,
-            transition="activate",
-            source_state="pending",
-            target_state="active",
-            actor_email="hr@example.test",
-            reason=f"reason {n}",
-            effective_date=datetime.date(2026, 1, n),
-            rule_results=rule_results,
-        )
+        day = datetime.date(2026, 1, n)
+        return _activation_log(employee, f"reason {n}", day, actor_email="hr@example.test", rule_results=rule_results)
 
     one = log(1)
     one.save()  # the per-row path
@@ -167,15 +171,7 @@ def test_a_row_that_fails_to_seal_half_way_through_the_copy_writes_none_of_them_
     employee = EmployeeFactory()
 
     def log(reason: str) -> EmployeeTransitionLog:
-        return EmployeeTransitionLog(
-            employee=employee,
-            transition="activate",
-            source_state="pending",
-            target_state="active",
-            reason=reason,
-            effective_date=datetime.date(2026, 1, 5),
-            rule_results=[],
-        )
+        return _activation_log(employee, reason, datetime.date(2026, 1, 5), rule_results=[])
 
     EmployeeTransitionLog.objects.bulk_create([log("before")])
     broken = [log("first"), log("second"), log("third")]
