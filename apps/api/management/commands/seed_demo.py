@@ -35,7 +35,9 @@ hash-chained as one set (``bulk_create_with_history``), the same rows the per-ro
 the termination cascade is batched like the transitions themselves.
 
 On PostgreSQL it ends with ``ANALYZE``: after a bulk load autovacuum may not have caught up, and the planner (and the
-lists' estimated counts, docs/stack/api-conventions.md) need the new tables' statistics.
+lists' estimated counts, docs/stack/api-conventions.md) need the new tables' statistics. Each batch also analyses
+the tables its transitions read inside its own transaction, before them and between their rounds (autovacuum cannot
+see uncommitted rows; without statistics two of their queries read whole indexes, ADR 0043).
 
 Idempotent: a second run finds the marker and adds only the employees missing up to ``--employees`` (none: it says
 so and writes nothing). Employee *i* is planned from ``(--seed, i)`` alone, so 200 then 300 gives the same people
