@@ -12,9 +12,11 @@ time zone and the settings, so this module keys the compiled statement on exactl
   values (numbers, text, dates, model classes, model fields), each with its type. Anything it does not know (a model
   instance, an unresolved reference, a class of its own) makes the state unkeyable, and the statement is compiled as
   before: an unknown never shares an entry, it only misses;
-- the key adds the database connection (this thread's: compiling reads its features and time zone, and the
-  converters kept with a page are its own) and the current time zone's name; any settings change (tests) empties
-  the cache;
+- the key adds the database alias (compiling reads the connection's features and time zone, which every connection
+  object of one alias shares in a process: one settings entry, one server) and the current time zone's name; any
+  settings change (tests) empties the cache. Not the connection object itself: under ASGI Django makes a new one for
+  every request (its connections are context-local), so a key holding it never hit in production (ADR 0044). The
+  converters of a page's columns are asked of the connection that runs it, on every request;
 - the filter values are part of the state, so an entry's parameters are the very parameters Django would compile.
 
 ``COVERIS_STATEMENT_CACHE = False`` switches it off (the benchmark's "0039 off"). ``backend/tests/test_statements.py``
@@ -103,12 +105,12 @@ def query_state(query: Query) -> tuple | None:
 
 
 def statement_key(queryset: QuerySet) -> tuple | None:
-    """The key of ``queryset``'s statements: its query state, this thread's connection to its database and the current
-    time zone; None when the cache is off or the state is unkeyable."""
+    """The key of ``queryset``'s statements: its query state, its database alias and the current time zone; None when
+    the cache is off or the state is unkeyable."""
     if not settings.COVERIS_STATEMENT_CACHE:
         return None
     state = query_state(queryset.query)
-    return None if state is None else (connections[queryset.db], timezone.get_current_timezone_name(), state)
+    return None if state is None else (queryset.db, timezone.get_current_timezone_name(), state)
 
 
 def _remember(key: tuple, entry) -> None:
@@ -129,11 +131,11 @@ def cached(key: tuple | None, compile_):
 
 
 class PageStatement(NamedTuple):
-    """A ``values_list`` page compiled: SQL, parameters, and the converters Django applies to its columns."""
+    """A ``values_list`` page compiled: SQL, parameters, and the columns whose converters Django applies."""
 
     sql: str
     params: tuple
-    converters: list
+    columns: tuple
 
 
 def _compile_page(queryset: QuerySet, values: tuple[str, ...], low: int, high: int) -> PageStatement | None:
@@ -146,7 +148,7 @@ def _compile_page(queryset: QuerySet, values: tuple[str, ...], low: int, high: i
     columns = [s[0] for s in compiler.select]
     if compiler.has_extra_select or compiler.has_composite_fields(columns):  # rows Django reshapes: its own path
         return None
-    return PageStatement(sql, tuple(params), compiler.get_converters(columns))
+    return PageStatement(sql, tuple(params), tuple(columns))
 
 
 def page_rows(queryset: QuerySet, values: tuple[str, ...], low: int, high: int, key: tuple | None) -> list[tuple]:
@@ -161,11 +163,13 @@ def page_rows(queryset: QuerySet, values: tuple[str, ...], low: int, high: int, 
     with connection.cursor() as cursor:
         cursor.execute(statement.sql, statement.params)
         rows = cursor.fetchall()
-    if statement.converters:  # as SQLCompiler.apply_converters
+    # this connection's converters (a backend's are bound to its connection object), as the compiler finds them
+    converters = connection.ops.compiler("SQLCompiler")(None, connection, queryset.db).get_converters(statement.columns)
+    if converters:  # as SQLCompiler.apply_converters
         converted = []
         for row in rows:
             row = list(row)
-            for position, (functions, expression) in statement.converters.items():
+            for position, (functions, expression) in converters.items():
                 value = row[position]
                 for function in functions:
                     value = function(value, expression, connection)

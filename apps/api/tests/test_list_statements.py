@@ -4,8 +4,10 @@ statements Django compiles on every request — held here for every list, each r
 with its parameters, the same status and the same body with the cache off, cold and warm; and warm requests compile
 nothing."""
 
+from contextlib import contextmanager
+
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import resolve
@@ -13,6 +15,7 @@ from django_filters import filters as django_filters
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
+from apps.api.models import Employee
 from apps.api.tests.factories import EmployeeFactory, OrgUnitFactory
 from apps.api.tests.test_compiled_representation import LIST_URLS, rows  # noqa: F401 (a fixture)
 from apps.tags.models import EmployeeTag, TagCatalog
@@ -133,3 +136,50 @@ def test_a_warm_list_compiles_nothing(url, people, auth_client, monkeypatch):
         assert client.get(url).status_code == 200
         assert compiled == [], role
         assert statements._cache == entries, role  # nothing compiled or added: the count's statement was kept too
+
+
+@contextmanager
+def _new_connection_object():
+    """``connections["default"]`` replaced by a new connection object of the same database, as Django makes one for
+    every request under ASGI (its connections are context-local, and each request runs in a context of its own); the
+    previous one is put back after."""
+    own = connections["default"]
+    fresh = connections.create_connection("default")
+    connections["default"] = fresh
+    try:
+        yield fresh
+    finally:
+        connections["default"] = own
+        fresh.close()
+
+
+def test_a_new_connection_object_of_the_same_database_has_the_same_key():
+    queryset = Employee.objects.select_related("org_unit").order_by("last_name", "id")
+    key = statements.statement_key(queryset)
+    assert key is not None
+    with _new_connection_object() as fresh:
+        assert connections["default"] is fresh
+        assert statements.statement_key(queryset) == key
+
+
+@pytest.mark.django_db(transaction=True)  # committed rows: a second connection to the database must see them
+@pytest.mark.parametrize("url", LIST_URLS)
+def test_a_list_compiled_on_one_connection_object_is_served_on_the_next(url, people, auth_client, monkeypatch):
+    """A request with its own connection object (every request under ASGI) uses what an earlier one compiled, and
+    answers the same: the same body, the same statements, nothing compiled."""
+    client, _ = auth_client(user=people["admin"])
+    statements._cache.clear()
+    cold = _answer(client, url)
+    assert cold[0] == 200, cold[1][:300]
+    entries = dict(statements._cache)
+    assert entries
+    compiled = []
+    page = statements._compile_page
+    monkeypatch.setattr(statements, "_compile_page", lambda *args: compiled.append("page") or page(*args))
+    with _new_connection_object() as fresh:
+        with CaptureQueriesContext(fresh) as captured:
+            response = client.get(url)
+        warm = (response.status_code, response.content, [query["sql"] for query in captured])
+    assert warm == cold
+    assert compiled == []
+    assert statements._cache == entries
