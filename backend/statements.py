@@ -15,8 +15,8 @@ time zone and the settings, so this module keys the compiled statement on exactl
 - the key adds the database alias (compiling reads the connection's features and time zone, which every connection
   object of one alias shares in a process: one settings entry, one server) and the current time zone's name; any
   settings change (tests) empties the cache. Not the connection object itself: under ASGI Django makes a new one for
-  every request (its connections are context-local), so a key holding it never hit in production (ADR 0044). The
-  converters of a page's columns are asked of the connection that runs it, on every request;
+  every request (its connections are context-local), so a key holding it never hit in production (ADR 0044). A page
+  whose columns need converters (SQLite's) gets them from the connection that runs it, on every request;
 - the filter values are part of the state, so an entry's parameters are the very parameters Django would compile.
 
 ``COVERIS_STATEMENT_CACHE = False`` switches it off (the benchmark's "0039 off"). ``backend/tests/test_statements.py``
@@ -131,11 +131,12 @@ def cached(key: tuple | None, compile_):
 
 
 class PageStatement(NamedTuple):
-    """A ``values_list`` page compiled: SQL, parameters, and the columns whose converters Django applies."""
+    """A ``values_list`` page compiled: SQL, parameters, its columns, and whether Django converts any of them."""
 
     sql: str
     params: tuple
     columns: tuple
+    converted: bool
 
 
 def _compile_page(queryset: QuerySet, values: tuple[str, ...], low: int, high: int) -> PageStatement | None:
@@ -148,7 +149,7 @@ def _compile_page(queryset: QuerySet, values: tuple[str, ...], low: int, high: i
     columns = [s[0] for s in compiler.select]
     if compiler.has_extra_select or compiler.has_composite_fields(columns):  # rows Django reshapes: its own path
         return None
-    return PageStatement(sql, tuple(params), tuple(columns))
+    return PageStatement(sql, tuple(params), tuple(columns), bool(compiler.get_converters(columns)))
 
 
 def page_rows(queryset: QuerySet, values: tuple[str, ...], low: int, high: int, key: tuple | None) -> list[tuple]:
@@ -163,9 +164,10 @@ def page_rows(queryset: QuerySet, values: tuple[str, ...], low: int, high: int, 
     with connection.cursor() as cursor:
         cursor.execute(statement.sql, statement.params)
         rows = cursor.fetchall()
-    # this connection's converters (a backend's are bound to its connection object), as the compiler finds them
-    converters = connection.ops.compiler("SQLCompiler")(None, connection, queryset.db).get_converters(statement.columns)
-    if converters:  # as SQLCompiler.apply_converters
+    if statement.converted:  # as SQLCompiler.apply_converters, with this connection's converters (a backend's are
+        # bound to its connection object); columns no connection of this alias converts (PostgreSQL's) skip the search
+        compiler = connection.ops.compiler("SQLCompiler")(None, connection, queryset.db)
+        converters = compiler.get_converters(statement.columns)
         converted = []
         for row in rows:
             row = list(row)
