@@ -28,6 +28,7 @@ import datetime
 import decimal
 import enum
 import uuid
+from contextlib import suppress
 from typing import Any, NamedTuple
 
 from django.conf import settings
@@ -115,7 +116,9 @@ def statement_key(queryset: QuerySet) -> tuple | None:
 
 def _remember(key: tuple, entry) -> None:
     if len(_cache) >= _MAX_ENTRIES:
-        _cache.pop(next(iter(_cache)), None)
+        # another thread (ASGI runs views on several) may change it meanwhile: then nothing is dropped this time
+        with suppress(RuntimeError, StopIteration):
+            _cache.pop(next(iter(_cache)), None)
     _cache[key] = entry
 
 
