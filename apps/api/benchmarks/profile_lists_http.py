@@ -204,7 +204,7 @@ def main() -> None:
     if args.phase == "measure":
         return _measure(args)
     state = args.keep or tempfile.mkstemp(suffix=".json")[1]
-    key = os.environ.get("COVERIS_PROFILE_SECRET_KEY") or secrets.token_urlsafe(64)
+    key = secrets.token_urlsafe(64)
     child = [sys.executable, __file__, *sys.argv[1:], "--state", state]
     filled = args.keep and Path(args.keep).exists() and Path(args.keep).stat().st_size
     if not filled:
