@@ -426,3 +426,19 @@ def test_each_batch_analyses_what_its_transitions_read_inside_its_own_transactio
     assert updates
     assert before[0] < updates[0]  # the first batch's statistics come before its first transition's update
     assert any(updates[0] < i < before[1] for i in between)  # and again after its first round
+
+
+def test_a_phase_inside_another_counts_in_its_own_seconds_only(monkeypatch):
+    """The printed phases add up to the load: seconds spent in a nested phase (the in-load ``ANALYZE`` inside a batch's
+    transitions) are not counted in the phase around it too."""
+    clock = iter([0.0, 1.0, 4.0, 10.0, 10.0, 12.0])  # outer starts, inner 1-4, inner again 10-10, outer ends at 12
+    monkeypatch.setattr("apps.api.management.commands.seed_demo.time.perf_counter", lambda: next(clock))
+    seeder = DemoSeeder(seed=1, batch=10, say=lambda _: None, today=datetime.date(2026, 3, 2))
+
+    with seeder._phase("outer"):
+        with seeder._phase("inner"):
+            pass
+        with seeder._phase("inner"):
+            pass
+
+    assert seeder.seconds == {"outer": 9.0, "inner": 3.0}
