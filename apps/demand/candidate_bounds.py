@@ -16,8 +16,9 @@ keys once the page is decided, so it must never be below the free hours the rank
   the exact one, and free hours rounded to the cent stay at or below it.
 
 The bound is the contract's cents for an employee without ledger entries and ``GREATEST(0, max r)`` for one with
-some (the ledgerless list, kept by the same horizon rule, says which source the ranking uses), and −1 for anyone not
-active: they are never qualified, so the visit never needs them (they sort last). **Floor and window**: while the
+some (the ledgerless list, kept by the same horizon rule, says which source the ranking uses), whatever the state:
+free hours do not depend on it, and the holders' visit (ADR 0045) orders pending, on-leave and suspended holders by it
+too (before ADR 0045 it was −1 for anyone not active). **Floor and window**: while the
 horizon row's ``bounds_from`` is set (``rollup_rebuild`` sets it to the day it runs), max r is taken over
 [bounds_from, bounds_from + WINDOW_DAYS − 1] only — assignments and contract changes in force then tighten it — and
 the query visits only for periods inside that window; NULL (as the migration leaves it) means over all time.
@@ -28,7 +29,7 @@ of 7 to 13 days inside the floor's window (rounded up to the cent). A few free d
 to the whole contract, but a window's average only by their share of its days. It is computed day by day, for the
 employees whose r changes inside the window and holds its largest value there for less than 7 days in a row (for the
 others the week bound is the day's one: r is constant there, or a window of 7 days inside that stretch averages its
-largest value); without a floor it is the day's maximum. Never above ``bound``; −1 and the contract's cents as it.
+largest value); without a floor it is the day's maximum. Never above ``bound``; the contract's cents as it.
 
 Triggers keep the rows in the same transaction: an employee inserted, updated (contract hours, employee number or
 state changed), a ledger entry inserted (the ledger is append-only, ADR 0004). Like the ledgerless list, they do
@@ -91,8 +92,8 @@ def bounds_sql(employees: str) -> str:
     -- whose r changes inside it (for the others r is constant there and the peak is every window's average); then the
     -- largest average over the windows of 7 to 13 days inside it, rounded up to the cent.
     moving AS (
-        SELECT DISTINCT s.employee_id FROM steps s CROSS JOIN floor f JOIN {EMP} e ON e.id = s.employee_id
-        WHERE s.day > f.day AND s.day <= f.day + {WINDOW_DAYS - 1} AND e.state = 'active'
+        SELECT DISTINCT s.employee_id FROM steps s CROSS JOIN floor f
+        WHERE s.day > f.day AND s.day <= f.day + {WINDOW_DAYS - 1}
     ),
     segments AS (
         SELECT s.employee_id, s.day, s.rate,
@@ -139,12 +140,10 @@ def bounds_sql(employees: str) -> str:
         GROUP BY w.employee_id
     )
     SELECT e.id,
-           CASE WHEN e.state <> 'active' THEN -1
-                WHEN EXISTS (SELECT 1 FROM {LEDGER} x WHERE x.employee_id = e.id) THEN GREATEST(0, COALESCE(p.peak, 0))
+           CASE WHEN EXISTS (SELECT 1 FROM {LEDGER} x WHERE x.employee_id = e.id) THEN GREATEST(0, COALESCE(p.peak, 0))
                 ELSE GREATEST(0, CEIL(e.contracted_weekly_hours * 100)::bigint) END,
            e.employee_number,
-           CASE WHEN e.state <> 'active' THEN -1
-                WHEN EXISTS (SELECT 1 FROM {LEDGER} x WHERE x.employee_id = e.id)
+           CASE WHEN EXISTS (SELECT 1 FROM {LEDGER} x WHERE x.employee_id = e.id)
                     THEN GREATEST(0, COALESCE(w.peak, p.peak, 0))
                 ELSE GREATEST(0, CEIL(e.contracted_weekly_hours * 100)::bigint) END
     FROM {EMP} e JOIN ids ON ids.id = e.id LEFT JOIN peaks p ON p.employee_id = e.id
