@@ -33,6 +33,17 @@ decided there and ``fitting`` counts the visited fitters only (a lower bound, ``
 two ways above, as before. Used only while the rollups hold a horizon (the bounds' triggers do nothing without one)
 and for periods starting on or after the day the bounds hold from.
 
+**The holders' visit next** (ADR 0045). When the first visit does not decide (too few of the visited fit: on the
+seeds nobody fits the positions' standard hours), the query computes every holder's *best possible key* — the exact
+key except that the ledger source's free hours are their maintained bound (for every state): rules, clashes, the
+contract source's free hours, the state and the tags are exact, from one pass over the period's assignments and no
+ledger read — and visits the holders in that order, computing the exact keys of the first ``visit_size(limit)`` only,
+each person's rows read through the employee index. When the ``limit``-th decided visited row scores above anyone
+missing a tag (as the holders' side) and its key is before the next unvisited holder's best possible one (or nobody is
+left), nobody unvisited can reach the page: it is decided there. ``fitting`` counts the visited fitters and is exact
+when nobody unvisited could fit (the visit takes everyone who could fit first), a lower bound otherwise. Otherwise the
+qualified, holders' and pool's sides, as before. Same horizon and window conditions as the first visit.
+
 **Rules in SQL.** The ``assignment.approve`` rules decide ``fits`` and a tenth of the score. Each rule type
 that can be stated per employee in SQL has a compiler in ``RULE_SQL`` giving an expression that is 1 (fails),
 0 (passes) or NULL (SQL cannot tell cheaply: Python decides). Exact for ``employee_state``, ``required_tags``,
@@ -81,6 +92,8 @@ from apps.tags.models import EmployeeTag, PositionTag, TagCatalog
 ASG = Assignment._meta.db_table
 ETAG = EmployeeTag._meta.db_table
 TAG = TagCatalog._meta.db_table
+# Free hours (in cents) above anyone's: the bound of someone whose row of demand_candidatebound is missing.
+UNBOUNDED_CENTS = 10**12
 
 
 @dataclass
@@ -276,12 +289,17 @@ class Shortlist:
     visited_only: bool = False  # the page was decided among the qualified visited by descending bound (ADR 0036)
     # the page was decided among the holders of every required tag, by score (ADR 0038)
     holders_only: bool = False
+    # the page was decided among the holders visited in order of their best possible key (ADR 0045)
+    holders_visited: bool = False
 
     @property
     def side(self) -> str:
-        """Which side decided the page: "visit" (ADR 0036), "qualified", "holders" (ADR 0038) or "pool" (everyone)."""
+        """Which side decided the page: "visit" (ADR 0036), "holders visit" (ADR 0045), "qualified", "holders" (ADR
+        0038) or "pool" (everyone)."""
         if self.visited_only:
             return "visit"
+        if self.holders_visited:
+            return "holders visit"
         if self.qualified_only:
             return "qualified"
         return "holders" if self.holders_only else "pool"
@@ -304,6 +322,16 @@ def _rows_of(pool: str, table: str, alias: str, per_person: bool) -> str:
             f"{alias}"
         )
     return f"{table} {alias} JOIN {pool} ON {pool_alias}.id = {alias}.employee_id"
+
+
+def _visited_rows(visit: str, size: int) -> tuple[str, list]:
+    """SQL (and params) of the ``POOL_COLUMNS`` rows of the first ``size`` people of the ``visit`` CTE (``id``,
+    ``rn``), each read by the employee's primary key: the pool of a bounded visit's exact keys."""
+    return (
+        f"SELECT {', '.join(f'e.{c}' for c in POOL_COLUMNS)} "  # noqa: S608
+        f"FROM {_rows_of(f'{visit} v', EMP, 'e', True).replace('x.employee_id', 'x.id')} WHERE v.rn <= {size}",
+        [],
+    )
 
 
 def _holders(employees: QuerySet[Employee], required: list[PositionTag], start, end) -> QuerySet[Employee]:
@@ -375,6 +403,7 @@ def _keys_sql(
     tags_held: bool = False,
     pool: tuple[str, list] | None = None,
     per_person: bool = False,
+    free_bound: str | None = None,
 ) -> tuple[str, list]:
     """CTEs ending in ``{prefix}keyed(id, employee_number, free, undecided, fits, warn[, score], from_ledger, ...)`` for
     ``employees`` (``qualified``: they are known to be active and to hold every required tag; ``tags_held``: to hold
@@ -393,7 +422,10 @@ def _keys_sql(
     each expression that reads them (block, warn, undecided, fits) and evaluate each rule several times per row.
     ``pool``: SQL and params of the employees' ``POOL_COLUMNS`` rows, instead of ``employees``'. ``per_person``: the
     pool is a few rows (the bounded visit), so each one's ledger entries, assignments and tags are read through the
-    employee index rather than in one pass over the tables (see ``_rows_of``)."""
+    employee index rather than in one pass over the tables (see ``_rows_of``). ``free_bound`` (a column of
+    ``demand_candidatebound``): the ledger is not read; the ledger source's free hours are that bound instead (the
+    contract source's stay exact), so ``free``, ``score`` and ``fits`` are upper bounds (ADR 0045) and the ledger's
+    supply columns are NULL."""
     start, end, hours, position = ctx.start, ctx.end, ctx.hours, ctx.position
     p = prefix
     d = DateSQL.current()
@@ -442,6 +474,12 @@ def _keys_sql(
         "(ROUND((COALESCE(led.contracted, 0) - COALESCE(led.leave_h, 0) - COALESCE(led.assigned, 0)) * 7 "
         f"/ {period_days}, 2) * 100)::bigint"
     )
+    if free_bound:
+        # A missing or negative row (not written yet) bounds nothing: free hours beyond any request's.
+        ledger_free = f"(CASE WHEN cbx.{free_bound} >= 0 THEN cbx.{free_bound} ELSE {UNBOUNDED_CENTS} END)"
+        bound_join = f"LEFT JOIN {BOUNDS} cbx ON cbx.employee_id = e.id"
+    else:
+        bound_join = ""
     horizon = f"(SELECT EXISTS (SELECT 1 FROM {HORIZON}))"  # noqa: S608
     on_ledger = (
         "NOT e0.listed OR led.employee_id IS NOT NULL "  # noqa: S608
@@ -458,7 +496,7 @@ def _keys_sql(
         SELECT l.employee_id AS employee_id, {ledger_sums}
         FROM {_rows_of(f"{p}pool pool", LEDGER, "l", per_person)} CROSS JOIN {p}bounds b
         WHERE {d.overlaps("l.period_start", "l.period_end", "b.lo", "b.hi")}
-          AND (NOT pool.listed OR NOT {horizon})
+          AND (NOT pool.listed OR NOT {horizon}) AND {"FALSE" if free_bound else "TRUE"}
         GROUP BY l.employee_id
     ),
     {p}ovagg AS (
@@ -504,6 +542,7 @@ def _keys_sql(
                            e0.termination_date
                 ) e
                 LEFT JOIN {p}led led ON led.employee_id = e.id
+                {bound_join}
                 {tag_join}
                 LEFT JOIN {p}ovagg o ON o.employee_id = e.id
                 CROSS JOIN LATERAL (
@@ -574,11 +613,12 @@ def candidate_shortlist(
     visit: bool = True,
     holders: bool = True,
     week: bool = True,
+    holders_visit: bool = True,
 ) -> Shortlist:
     """One query: see the module docstring. PostgreSQL only. ``prefilter=False`` skips the qualified-first paths
     (every key computed, as before they existed), ``visit=False`` the bounded visit (ADR 0036), ``holders=False`` the
-    holders' side (ADR 0038), ``week=False`` the week bound (ADR 0042: every period visits by the day's maximum): the
-    benchmarks' baselines."""
+    holders' side (ADR 0038), ``week=False`` the week bound (ADR 0042: every period visits by the day's maximum),
+    ``holders_visit=False`` the holders' visit (ADR 0045): the benchmarks' baselines."""
     ctx = RuleContext(position, position_tags, start, end, hours, template)
     required = [pt for pt in position_tags if pt.required]
 
@@ -599,6 +639,9 @@ def candidate_shortlist(
     # The bounded visit (ADR 0036): the qualified in descending order of their free-hours bound (then employee number
     # and id, the ranking's tie-breaks), served by the bound's index; keys for the first ``size`` of them only.
     size = visit_size(limit)
+    # The bounds are trusted while the rollups hold a horizon, for periods inside their window (one-time filters).
+    in_window = f"""(SELECT EXISTS (SELECT 1 FROM {HORIZON} h WHERE h.bounds_from IS NULL
+                                  OR (h.bounds_from <= %s AND %s <= h.bounds_from + {WINDOW_DAYS - 1})))"""  # noqa: S608
     qualified_ids, qualified_params = queryset_sql(qualified.order_by().values("id"))
     # A period of a week or more is visited by the week bound (ADR 0042: the largest average over 7–13 days, which a
     # few free days between two assignments do not lift to the whole contract), a shorter one by the day's maximum.
@@ -607,19 +650,13 @@ def candidate_shortlist(
         SELECT v.*, ROW_NUMBER() OVER () AS rn FROM (
             SELECT cb.employee_id AS id, cb.{bound} AS bound, cb.employee_number
             FROM {BOUNDS} cb
-            WHERE cb.employee_id IN ({qualified_ids}) AND %s
-              AND (SELECT EXISTS (SELECT 1 FROM {HORIZON} h WHERE h.bounds_from IS NULL
-                                  OR (h.bounds_from <= %s AND %s <= h.bounds_from + {WINDOW_DAYS - 1})))
+            WHERE cb.employee_id IN ({qualified_ids}) AND %s AND {in_window}
             ORDER BY cb.{bound} DESC, cb.employee_number COLLATE "C", cb.employee_id
             LIMIT %s
         ) v
     )"""  # noqa: S608 -- table names are constants
     visit_params = [*qualified_params, visit and prefilter, start, end, size + 1]
-    visited = (
-        f"SELECT {', '.join(f'e.{c}' for c in POOL_COLUMNS)} "  # noqa: S608
-        f"FROM {_rows_of('t_visit v', EMP, 'e', True).replace('x.employee_id', 'x.id')} WHERE v.rn <= {size}",
-        [],
-    )
+    visited = _visited_rows("t_visit", size)
     top, top_params = _keys_sql(
         ctx,
         employees=qualified,
@@ -659,8 +696,53 @@ def candidate_shortlist(
     holders_params = others_params
     # Otherwise everyone's key, as before (read only in that case).
     full, full_params = _keys_sql(ctx, employees=employees, prefix="", with_score=True, **common)
+    # The holders' visit (ADR 0045): every holder's best possible key — the key with the ledger source's free hours
+    # replaced by their maintained bound, everything else exact (the rules read the period's assignments, which one
+    # pass over them gives, like the contract source's free hours) — then exact keys for the first ``size`` holders
+    # in order of it, each one's rows read through the employee index.
+    scored_order = 'fits DESC, score DESC, free DESC, employee_number COLLATE "C", id'
+    by_bound, by_bound_params = _keys_sql(
+        ctx,
+        employees=_holders(employees, required, start, end),
+        prefix="hb_",
+        with_score=True,
+        tags_held=True,
+        free_bound=bound,
+        **common,
+    )
+    # Could fit: active (every holder holds the tags), free hours up to the bound reach the request's, not on the
+    # position, and no blocking rule known to fail (an unknown one may pass).
+    could_fit = (
+        f"COALESCE(k.state = '{EmployeeState.ACTIVE.value}' AND k.free >= {_numeric(hours)} * 100 AND k.clashes = 0 "
+        "AND k.block IS DISTINCT FROM 1, FALSE)"
+    )
+    holders_visit_sql = f"""{by_bound},
+    hv_visit AS MATERIALIZED (
+        SELECT v.*, ROW_NUMBER() OVER () AS rn FROM (
+            SELECT * FROM (
+                SELECT k.id, k.employee_number, {could_fit} AS fits, k.score, k.free FROM hb_keyed k
+                WHERE %s AND {in_window}
+            ) k
+            ORDER BY {scored_order}
+            LIMIT %s
+        ) v
+    )"""  # noqa: S608 -- fragments and constants
+    use_holders_visit = prefilter and holders and holders_visit and bool(required)
+    holders_visit_params = [*by_bound_params, use_holders_visit, start, end, size + 1]
+    holders_visited = _visited_rows("hv_visit", size)
+    visited_keys, visited_keys_params = _keys_sql(
+        ctx,
+        employees=employees,
+        prefix="hv_",
+        with_score=True,
+        tags_held=True,
+        pool=holders_visited,
+        per_person=True,
+        **common,
+    )
     pool_sql, pool_params = queryset_sql(employees.order_by().values("id"))
     t_supply, t_supply_params = supply_columns("t_bounds")
+    hv_supply, hv_supply_params = supply_columns("hv_bounds")
     q_supply, q_supply_params = supply_columns("q_bounds")
     h_supply, h_supply_params = supply_columns("q_bounds")  # the same period as every side's bounds
     supply, supply_params = supply_columns("bounds")
@@ -680,8 +762,22 @@ def candidate_shortlist(
             ON TRUE
         LEFT JOIN (SELECT * FROM t_visit WHERE rn = {size + 1}) x ON TRUE
     )"""  # noqa: S608 -- fragments and constants
+    # The holders' visit decides the page when its ``limit``-th decided row scores above anyone missing a tag (as the
+    # holders' side) and its key is before the next unvisited holder's best possible one, or nobody was left unvisited.
+    # ``fitting`` is exact when nobody unvisited could fit (the visit takes whoever could fit first).
+    hv_gate = f"""hv_gate AS (
+        SELECT COALESCE(k.score > {outranking_without_a_tag(required) if required else 0}
+                   AND (v.n <= {size} OR (k.fits AND NOT x.fits) OR (k.fits = x.fits AND (k.score > x.score
+                        OR (k.score = x.score AND (k.free > x.free OR (k.free = x.free
+                            AND (k.employee_number COLLATE "C", k.id) < (x.employee_number COLLATE "C", x.id))))))),
+                   FALSE) AS enough,
+               f.n AS fitting, v.n <= {size} OR NOT COALESCE(x.fits, FALSE) AS complete
+        FROM (SELECT {decided_fits} AS n FROM hv_keyed) f
+        CROSS JOIN (SELECT COUNT(*) AS n FROM hv_visit) v
+        LEFT JOIN (SELECT * FROM hv_keyed WHERE NOT undecided ORDER BY {scored_order} OFFSET %s LIMIT 1) k ON TRUE
+        LEFT JOIN (SELECT * FROM hv_visit WHERE rn = {size + 1}) x ON TRUE
+    )"""  # noqa: S608 -- fragments and constants
     q_enough = f"(SELECT {decided_fits} >= %s FROM q_keyed)" if prefilter else "FALSE"  # noqa: S608
-    scored_order = 'fits DESC, score DESC, free DESC, employee_number COLLATE "C", id'
     h_enough = (
         f"""COALESCE((SELECT score > {outranking_without_a_tag(required)} FROM h_keyed WHERE NOT undecided
                     ORDER BY {scored_order} OFFSET %s LIMIT 1), FALSE)"""  # noqa: S608 -- constants
@@ -710,7 +806,8 @@ def candidate_shortlist(
         (SELECT k.id, TRUE, 0, {supply_sql} FROM {prefix}keyed k
          WHERE k.undecided AND (SELECT side FROM gate) = {side})"""  # noqa: S608 -- fragments and constants
 
-    # The side: 1 the visit, 2 all the qualified, 4 the holders of every required tag, 3 the whole pool. A CASE
+    # The side: 1 the visit, 5 the holders' visit, 2 all the qualified, 4 the holders of every required tag, 3 the whole
+    # pool. A CASE
     # evaluates a sub-select only when it reaches it, and each branch of ``page`` reads only its side (a one-time
     # filter at its top), so PostgreSQL never starts the CTEs of a side it does not use (it evaluates a CTE only when
     # first read).
@@ -721,12 +818,17 @@ def candidate_shortlist(
     {fast},
     {holders_sql},
     {full},
+    {holders_visit_sql},
+    {visited_keys},
+    {hv_gate},
     gate AS (
-        SELECT CASE WHEN (SELECT enough FROM t_gate) THEN 1 WHEN {q_enough} THEN 2 WHEN {h_enough} THEN 4 ELSE 3 END
-               AS side
+        SELECT CASE WHEN (SELECT enough FROM t_gate) THEN 1 WHEN (SELECT enough FROM hv_gate) THEN 5
+                    WHEN {q_enough} THEN 2 WHEN {h_enough} THEN 4 ELSE 3 END AS side
     ),
     page AS (
         {fitters_page("t_", 1, t_supply)}
+        UNION ALL
+        {scored_page("hv_", 5, hv_supply)}
         UNION ALL
         {fitters_page("q_", 2, q_supply)}
         UNION ALL
@@ -737,11 +839,13 @@ def candidate_shortlist(
     totals AS (
         SELECT (SELECT COUNT(*) FROM ({pool_sql}) p) AS considered,
                CASE (SELECT side FROM gate) WHEN 1 THEN (SELECT fitting FROM t_gate)
+                    WHEN 5 THEN (SELECT fitting FROM hv_gate)
                     WHEN 2 THEN (SELECT {decided_fits} FROM q_keyed)
                     WHEN 4 THEN (SELECT {decided_fits} FROM h_keyed)
                     ELSE (SELECT {decided_fits} FROM keyed) END AS fitting,
                (SELECT side FROM gate) AS side,
-               (SELECT side FROM gate) > 1 OR (SELECT complete FROM t_gate) AS exact
+               CASE (SELECT side FROM gate) WHEN 1 THEN (SELECT complete FROM t_gate)
+                    WHEN 5 THEN (SELECT complete FROM hv_gate) ELSE TRUE END AS exact
     )
     SELECT t.considered, t.fitting, p.undecided, p.id, p.from_ledger, p.contracted, p.leave_h, p.assigned, p.worked,
            t.side, t.exact
@@ -755,11 +859,17 @@ def candidate_shortlist(
         *fast_params,
         *holders_params,
         *full_params,
+        *holders_visit_params,
+        *visited_keys_params,
+        limit - 1,  # hv_gate: the limit-th decided visited holder
         *([limit] if prefilter else []),
         *([limit - 1] if prefilter and holders and required else []),  # gate: the limit-th decided holder
         *t_supply_params,
         limit,
         *t_supply_params,
+        *hv_supply_params,
+        limit,
+        *hv_supply_params,
         *q_supply_params,
         limit,
         *q_supply_params,
@@ -791,4 +901,5 @@ def candidate_shortlist(
         holders_only=side == 4,
         fitting_exact=bool(exact),
         visited_only=side == 1,
+        holders_visited=side == 5,
     )

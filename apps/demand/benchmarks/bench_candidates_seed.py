@@ -14,9 +14,10 @@ ADR 0036 decided the page). Run it on a 10,000 and a 100,000 seed and compare th
 pytest.
 
 Beside each request it times, interleaved in the same loop, the same request with ``--baseline``'s flag of
-``candidate_shortlist`` off (default ``week``: the week bound of ADR 0042, i.e. the query as before it; ``holders``:
-the holders' side of ADR 0038), checks both bodies equal (the results; ``fitting`` too where both are exact), and
-prints wall and CPU (this process plus its PostgreSQL backend) medians for both, the sides each took, and the load
+``candidate_shortlist`` off (default ``holders_visit``: the holders' visit of ADR 0045, i.e. the query as before it;
+``week``: the week bound of ADR 0042; ``holders``: the holders' side of ADR 0038), checks both bodies equal (the
+results; ``fitting`` too where both are exact), and prints wall and CPU (this process plus its PostgreSQL backend)
+medians for both, the sides each took, and the load
 average.
 """
 
@@ -42,7 +43,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--positions", type=int, default=4, help="how many positions (the first by id)")
     parser.add_argument("--repeat", type=int, default=5, help="timed requests per URL (the median is kept)")
-    parser.add_argument("--baseline", choices=("week", "holders"), default="week", help="the flag turned off for it")
+    parser.add_argument(
+        "--baseline", choices=("holders_visit", "week", "holders"), default="holders_visit", help="the flag off for it"
+    )
     args = parser.parse_args()
 
     from unittest import mock

@@ -1,6 +1,7 @@
 """Candidate matching: a crafted case for ranking and reasons, the what-if rules, free hours, scope, query counts."""
 
 import datetime
+import itertools
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -457,10 +458,10 @@ def test_the_sql_shortlist_ranks_exactly_like_ranking_everyone_in_python(
         _floor(D(2026, 3, 2))
         assert any(week < day for day, _, week in _table().values())
     admin = User.objects.create(email="oracle@coveris.test", role="admin")
-    seen, branches = [], []
+    seen, branches, options = [], [], {}
 
     def shortlist(**kwargs):
-        short = candidate_sql.candidate_shortlist(**kwargs)
+        short = candidate_sql.candidate_shortlist(**kwargs, **options)
         branches.append(short.side)
         return short
 
@@ -484,9 +485,12 @@ def test_the_sql_shortlist_ranks_exactly_like_ranking_everyone_in_python(
         expected = candidate_rank(**args, employees=pool, shortlist=False)
         team = candidate_pool(user=admin, org_unit=tree.team)
         expected_team = candidate_rank(**args, employees=team, shortlist=False)
-        # The visit as shipped, visits of exactly the page and of one more (stops at the edge and fallbacks), and one
-        # that never decides (the fallbacks of ADR 0012).
-        for size in (candidate_sql.visit_size, lambda limit: limit, lambda limit: limit + 1, lambda limit: 0):
+        # The visits as shipped, visits of exactly the page and of one more (stops at the edge and fallbacks), and one
+        # that never decides (the fallbacks of ADR 0012); with and without the holders' visit (ADR 0045), which would
+        # otherwise decide most pages the qualified and holders' sides are compared on.
+        sizes = (candidate_sql.visit_size, lambda limit: limit, lambda limit: limit + 1, lambda limit: 0)
+        for size, holders_visit in itertools.product(sizes, (True, False)):
+            options["holders_visit"] = holders_visit
             with (
                 mock.patch.object(candidates, "candidate_shortlist", shortlist),
                 mock.patch.object(candidate_sql, "visit_size", size),
@@ -500,7 +504,19 @@ def test_the_sql_shortlist_ranks_exactly_like_ranking_everyone_in_python(
     # Every way was compared: the page decided by the bounded visit, among the qualified alone (the visit could not
     # decide it), among the holders of every required tag (too few fit, and the page's last row outscores anyone
     # missing a tag) and by everyone's key.
-    assert {"visit", "qualified", "holders", "pool"} <= set(branches), branches
+    assert {"visit", "holders visit", "qualified", "holders", "pool"} <= set(branches), branches
+
+
+def _recording_sides(sides: list, **options):
+    """A stand-in for ``candidate_shortlist`` (called with ``options`` too) that records the side each call took."""
+    from apps.demand import candidate_sql
+
+    def shortlist(**kwargs):
+        short = candidate_sql.candidate_shortlist(**kwargs, **options)
+        sides.append(short.side)
+        return short
+
+    return shortlist
 
 
 def _march_shortlist_args(case, limit: int) -> dict:
@@ -735,15 +751,9 @@ def test_periods_of_a_week_or_more_visit_by_the_week_bound_shorter_ones_by_the_d
     start = D(2026, 3, 16) - datetime.timedelta(days=days)
     args = {"position": case.position, "start": start, "end": D(2026, 3, 15), "hours": Decimal(4), "limit": 1}
     sides = []
-
-    def shortlist(**kwargs):
-        short = candidate_sql.candidate_shortlist(**kwargs)
-        sides.append(short.side)
-        return short
-
     with (
         mock.patch.object(candidate_sql, "visit_size", return_value=2),
-        mock.patch.object(candidates, "candidate_shortlist", shortlist),
+        mock.patch.object(candidates, "candidate_shortlist", _recording_sides(sides)),
     ):
         body = candidate_rank(**args, employees=candidate_pool(user=admin), shortlist=True)
     assert sides == [side]
@@ -784,20 +794,15 @@ def test_a_page_of_non_fitters_is_decided_among_the_holders_when_nobody_without_
     """One fits (E-FIT), so pages of 4 and more reach non-fitters. The holders of FORKLIFT at level 2 rank E-FIT, E-RULE
     (90), E-NOHOURS (88), E-LEAVE (85), E-PENDING (60); nobody without the tag scores over 60. A page of 4 ends at 85:
     decided among the holders. A page of 5 ends at 60, which E-NOTAG (no tag, 60, 40 h free) reaches and beats on free
-    hours: the gate must not decide it (a strict comparison), and E-NOTAG is fifth."""
+    hours: the gate must not decide it (a strict comparison), and E-NOTAG is fifth. Without the holders' visit (ADR
+    0045), which would decide the page of 4 first."""
     from unittest import mock
 
-    from apps.demand import candidate_sql, candidates
+    from apps.demand import candidates
 
     _holders_case(case, tree, make_employee)
     sides = []
-
-    def shortlist(**kwargs):
-        short = candidate_sql.candidate_shortlist(**kwargs)
-        sides.append("holders" if short.holders_only else "pool" if not short.qualified_only else "qualified")
-        return short
-
-    with mock.patch.object(candidates, "candidate_shortlist", shortlist):
+    with mock.patch.object(candidates, "candidate_shortlist", _recording_sides(sides, holders_visit=False)):
         body = _both_ways(case, limit=limit)
     assert sides == [side]
     assert body["fitting"] == 1
@@ -812,10 +817,129 @@ def test_a_page_of_non_fitters_is_decided_among_the_holders_when_nobody_without_
 
 @pytest.mark.postgres
 def test_a_page_decided_among_the_holders_never_starts_the_pool(case, tree, make_employee):
-    """When the holders decide the page, PostgreSQL never starts the pool-wide keys; it does start the holders'."""
+    """When the holders decide the page, PostgreSQL never starts the pool-wide keys; it does start the holders'
+    (without the holders' visit, ADR 0045, which would decide it first)."""
     _holders_case(case, tree, make_employee)
-    lines = _plan_lines(_march_shortlist_args(case, 4))
+    lines = _plan_lines(_march_shortlist_args(case, 4) | {"holders_visit": False})
     scans = {name: [line for line in lines if f"CTE Scan on {name} " in line] for name in ("h_keyed", "keyed")}
     assert all(scans.values()), lines
     assert any("never executed" not in line for line in scans["h_keyed"]), "\n".join(lines)
     assert all("never executed" in line for line in scans["keyed"]), "\n".join(lines)
+
+
+def _holders_visit_case(case, tree, make_employee, make_assignment) -> None:
+    """Beside the crafted case (E-FIT 100, E-RULE 90, E-NOHOURS 88, E-LEAVE, E-NOTAG), a STATE rule blocking anyone not
+    active, six active holders B-0..B-5 booked 25 h of their 40 (15 h free; 25 + 20 > MAX40: blocked, 82.5, tied but
+    for their numbers; B-0, B-2 and B-4 on the ledger, where only the bound orders them before the visit) and two
+    pending holders P-0, P-1 with 40 h free (blocked by STATE: 80; P-1 on the ledger: its bound for a non-active person
+    ties it with P-0, ADR 0045). Bounds from 2 March."""
+    from apps.demand.tests.test_candidate_bounds import _floor
+
+    BusinessRuleFactory(code="STATE", rule_type="employee_state", params={"states": ["active"]})
+    for i in range(6):
+        booked = make_employee(tree.dept, contract=40, employee_number=f"B-{i}")
+        EmployeeTagFactory(employee=booked, tag=case.forklift, level=2, valid_from=D(2026, 1, 1))
+        make_assignment(booked, case.other, hours=25, start=D(2026, 1, 5))
+        if i % 2 == 0:
+            common = {"employee": booked, "period_start": D(2026, 1, 1)}
+            LedgerEntry.objects.create(kind="contracted", hours=Decimal(40), source="employee", **common)
+            LedgerEntry.objects.create(kind="assigned", hours=Decimal(25), source="assignment", **common)
+    for i in range(2):
+        pending = make_employee(tree.dept, state="pending", contract=40, employee_number=f"P-{i}")
+        EmployeeTagFactory(employee=pending, tag=case.forklift, level=2, valid_from=D(2026, 1, 1))
+    LedgerEntry.objects.create(
+        employee=pending, kind="contracted", hours=Decimal(40), period_start=D(2026, 1, 1), source="employee"
+    )
+    _floor(D(2026, 3, 2))
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("limit", "last"), [(5, "B-1"), (10, "P-0")])
+def test_a_page_of_non_fitters_is_decided_by_visiting_the_holders_in_order_of_their_best_key(
+    case, tree, make_employee, make_assignment, limit, last
+):
+    """Visiting exactly the page (4 × limit + 20 would reach everyone), the holders' visit decides it where the first
+    visit cannot (one fits): a page of 5 ends at B-1 (82.5, 15 h), before B-2's best possible key only by number — had
+    the ledger's bound put B-2 or B-4 below B-3 or B-5, the visit would have taken the wrong two; a page of 10 ends at
+    P-0 (80, 40 h), before P-1 by number, which needs P-1's bound although it is not active. ``fitting`` is exact:
+    nobody unvisited could fit. The bodies equal ranking everyone in Python."""
+    from unittest import mock
+
+    from apps.demand import candidate_sql, candidates
+
+    _holders_visit_case(case, tree, make_employee, make_assignment)
+    sides = []
+    with (
+        mock.patch.object(candidate_sql, "visit_size", lambda limit: limit),
+        mock.patch.object(candidates, "candidate_shortlist", _recording_sides(sides)),
+    ):
+        body = _both_ways(case, limit=limit)
+    assert sides == ["holders visit"]
+    assert body["fitting"] == 1
+    assert body["fitting_exact"] is True
+    numbers = [r["employee_number"] for r in body["results"]]
+    assert numbers[:5] == ["E-FIT", "E-RULE", "E-NOHOURS", "B-0", "B-1"]
+    assert numbers[-1] == last
+    assert [r["score"] for r in body["results"][3:]] == [82.5] * min(6, limit - 3) + [80.0] * (limit == 10)
+
+
+@pytest.mark.postgres
+def test_a_page_decided_by_the_holders_visit_starts_neither_the_qualified_nor_the_holders_nor_the_pool(
+    case, tree, make_employee, make_assignment
+):
+    """When the holders' visit decides the page, PostgreSQL never starts the exact keys of all the qualified, of all
+    the holders or of the pool; it does start the holders' best possible keys and the visited ones' exact keys."""
+    _holders_visit_case(case, tree, make_employee, make_assignment)
+    lines = _plan_lines(_march_shortlist_args(case, 5))
+    names = ("hb_keyed", "hv_keyed", "q_keyed", "h_keyed", "keyed")
+    scans = {name: [line for line in lines if f"CTE Scan on {name} " in line] for name in names}
+    assert all(scans.values()), lines
+    assert any("never executed" not in line for line in scans["hb_keyed"] + scans["hv_keyed"]), "\n".join(lines)
+    assert all("never executed" in line for name in names[2:] for line in scans[name]), "\n".join(lines)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("extra", ["B-9", "U-TWICE"])
+def test_the_holders_visit_stops_only_before_every_unvisited_holders_best_key(
+    case, tree, make_employee, make_assignment, extra
+):
+    """Beside the holders' visit case, either B-9 (booked 25 h like B-0..B-5, on the ledger, three free days in April:
+    week bound 25.72 h, so it is visited among the 90s although it scores 82.5 — last of the tie by number) or U-TWICE
+    (80 h, two 15 h assignments one after the other: MAX40 undecided in SQL, 20 + 15 fits in Python, 65 h free, the
+    first of the page). Visiting exactly the page for every limit from 1 to 12, the body equals ranking everyone in
+    Python: the gate must not stop at B-9 before B-1 (same score and free hours, a smaller number: a page of 5), nor at
+    E-FIT before U-TWICE (undecided: it could fit; a page of 1)."""
+    from unittest import mock
+
+    from apps.demand import candidate_sql, candidates
+    from apps.demand.tests.test_candidate_bounds import _floor, _table
+
+    _holders_visit_case(case, tree, make_employee, make_assignment)
+    person = make_employee(tree.dept, contract=40 if extra == "B-9" else 80, employee_number=extra)
+    EmployeeTagFactory(employee=person, tag=case.forklift, level=2, valid_from=D(2026, 1, 1))
+    if extra == "B-9":
+        make_assignment(person, case.other, hours=25, start=D(2026, 1, 5))
+        common = {"employee": person, "source": "assignment", "kind": "assigned", "hours": Decimal(25)}
+        LedgerEntry.objects.create(
+            employee=person, kind="contracted", hours=Decimal(40), period_start=D(2026, 1, 1), source="employee"
+        )
+        LedgerEntry.objects.create(period_start=D(2026, 1, 1), period_end=D(2026, 4, 9), **common)
+        LedgerEntry.objects.create(period_start=D(2026, 4, 13), **common)
+    else:
+        make_assignment(person, case.other, hours=15, start=D(2026, 2, 2), end=D(2026, 3, 10))
+        make_assignment(person, case.other, hours=15, start=D(2026, 3, 16), end=D(2026, 5, 10))
+    _floor(D(2026, 3, 2))
+    if extra == "B-9":
+        assert _table()[person.pk][2] == 2572  # (3 × 40 + 4 × 15) / 7 h, rounded up to the cent
+    sides = []
+    for limit in range(1, 13):
+        with (
+            mock.patch.object(candidate_sql, "visit_size", lambda limit: limit),
+            mock.patch.object(candidates, "candidate_shortlist", _recording_sides(sides)),
+        ):
+            body = _both_ways(case, limit=limit)
+        numbers = [r["employee_number"] for r in body["results"]]
+        assert numbers[0] == ("E-FIT" if extra == "B-9" else "U-TWICE")
+        assert (extra in numbers) == (limit >= (10 if extra == "B-9" else 1))
+    # B-9 undecides pages 4 to 9 (it ends each of them once visited), U-TWICE every page (visited first, undecided)
+    assert ("holders visit" in sides) == (extra == "B-9"), sides
