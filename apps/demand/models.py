@@ -118,8 +118,9 @@ class LedgerlessEmployee(models.Model):
 
 class CandidateBound(models.Model):
     """Per employee, an upper bound of their free hours a week over any period, in cents, kept by PostgreSQL triggers
-    (apps/demand/candidate_bounds.py) while the rollups hold a horizon: candidates visit the qualified in descending
-    order of it and stop once the page is decided (ADR 0036). ``employee_number`` is the employee's, copied so one
+    (apps/demand/candidate_bounds.py) while the rollups hold a horizon, for every state: candidates visit the qualified
+    in descending order of it and stop once the page is decided (ADR 0036), and the holders by a best possible key built
+    on it (ADR 0045). ``employee_number`` is the employee's, copied so one
     index serves the visit order (bound, then the ranking's tie-breaks)."""
 
     employee = models.OneToOneField(
