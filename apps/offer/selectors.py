@@ -15,7 +15,7 @@ from functools import cache
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
-from django.db.models import OuterRef, QuerySet
+from django.db.models import Expression, OuterRef, QuerySet
 
 from apps.api.models import Employee
 from apps.offer.choices import BALANCE_KINDS, EntryBasis, EntryKind
@@ -43,12 +43,47 @@ def _reversal_ids() -> QuerySet[LedgerEntry]:
     return LedgerEntry.objects.filter(reverses=OuterRef("pk")).order_by("id").values("id")
 
 
+def reversal_ids_subquery() -> ArraySubquery:
+    """Django's ``ArraySubquery`` of an entry's reversal ids, unresolved (what ``ReversalIds`` compiles)."""
+    return ArraySubquery(_reversal_ids())
+
+
+@cache
+def _reversal_ids_field():
+    return reversal_ids_subquery().output_field
+
+
+class ReversalIds(Expression):
+    """``reversal_ids_subquery()`` as an annotation, built and resolved against the query when the query is compiled
+    instead of when it is annotated (ADR 0046): the same SQL, while the annotation holds no state of its own.
+
+    Resolving an ``ArraySubquery`` when annotating clones and resolves its inner query, and ADR 0039's statement key
+    then walks that inner query — on every ledger request, although the page's statement is compiled once. This
+    annotation's SQL depends only on the query it is compiled in (which the key walks anyway) and on this class, so
+    annotating costs next to nothing and the key sees a bare instance. Only what the ledger's queryset does with
+    its annotation is carried over (selecting it, the empty-result value, no aggregate); it is not a general
+    stand-in for a subquery (no ``GROUP BY`` or outer-reference handling of its own).
+    """
+
+    contains_aggregate = False
+    contains_subquery = True
+    empty_result_set_value = None
+    subquery = True
+
+    @property
+    def output_field(self):
+        return _reversal_ids_field()
+
+    def as_sql(self, compiler, connection):
+        return compiler.compile(reversal_ids_subquery().resolve_expression(compiler.query))
+
+
 def ledger_entry_list(*, user) -> QuerySet[LedgerEntry]:
     """Ledger entries ``user`` may read, oldest first, with the ids of their reversals: on PostgreSQL an array
-    subquery in the page's own query (``reversed_by_ids``), elsewhere one prefetch query."""
+    subquery in the page's own query (``reversed_by_ids``, ``ReversalIds``), elsewhere one prefetch query."""
     entries = _scoped(LedgerEntry.objects.all(), user, "employee__").order_by("id")
     if connection.vendor == "postgresql":
-        return entries.annotate(reversed_by_ids=ArraySubquery(_reversal_ids()))
+        return entries.annotate(reversed_by_ids=ReversalIds())
     return entries.prefetch_related("reversals")
 
 

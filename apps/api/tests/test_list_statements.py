@@ -4,10 +4,12 @@ statements Django compiles on every request — held here for every list, each r
 with its parameters, the same status and the same body with the cache off, cold and warm; and warm requests compile
 nothing."""
 
+import re
 from contextlib import contextmanager
 
 import pytest
 from django.db import connection, connections
+from django.db.models.sql import Query
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import resolve
@@ -18,6 +20,7 @@ from rest_framework.test import APIRequestFactory
 from apps.api.models import Employee
 from apps.api.tests.factories import EmployeeFactory, OrgUnitFactory
 from apps.api.tests.test_compiled_representation import LIST_URLS, rows  # noqa: F401 (a fixture)
+from apps.offer import selectors as offer_selectors
 from apps.tags.models import EmployeeTag, TagCatalog
 from backend import statements
 from backend.filters import UTCDateTimeFilter
@@ -183,3 +186,44 @@ def test_a_list_compiled_on_one_connection_object_is_served_on_the_next(url, peo
     assert warm == cold
     assert compiled == []
     assert statements._cache == entries
+
+
+LEDGER_URL = "/api/hours-ledger/entries/"
+
+
+@pytest.mark.postgres  # the reversals are an array subquery on PostgreSQL only (a prefetch query elsewhere)
+def test_the_ledgers_reversals_compile_as_djangos_array_subquery(people, auth_client, monkeypatch):
+    """ADR 0046: ``ReversalIds`` is Django's ``ArraySubquery`` resolved when compiling, not when annotating — for
+    every role, filter, ordering and page the same SQL, parameters, status and body as the ``ArraySubquery``
+    annotation itself, with the statement cache off and on."""
+    requests = []
+    for role in ROLES:
+        client, user = auth_client(user=people[role])
+        requests += [(role, client, f"{LEDGER_URL}?{query}") for query in _queries(LEDGER_URL, user)]
+    for cache in (False, True):
+        with override_settings(COVERIS_STATEMENT_CACHE=cache):
+            ours = [_answer(client, path) for _, client, path in requests]
+            with monkeypatch.context() as patched:
+                patched.setattr(offer_selectors, "ReversalIds", offer_selectors.reversal_ids_subquery)
+                djangos = [_answer(client, path) for _, client, path in requests]
+        for (role, _, path), mine, theirs in zip(requests, ours, djangos, strict=True):
+            assert mine == theirs, (cache, role, path)
+    assert any(b"ARRAY(SELECT" in sql.encode() for _, _, statements in ours for sql in statements)
+    assert any(re.search(rb'"reversed_by":\[\d', body) for _, body, _ in ours)  # a reversal's id, not only []
+
+
+def _query_objects(state) -> int:
+    """How many ``Query`` objects a ``query_state`` holds (the query itself and every subquery's)."""
+    if not isinstance(state, tuple):
+        return 0
+    return (state[:1] == (Query,)) + sum(map(_query_objects, state))
+
+
+@pytest.mark.postgres
+def test_the_ledgers_statement_key_walks_no_subquery(people):
+    """ADR 0046: the ledger's key walks its own query only — the reversals' annotation holds no inner query to walk
+    (an ``ArraySubquery`` resolved when annotating held one, walked on every request) — and stays keyable."""
+    for role in ROLES:
+        state = statements.query_state(offer_selectors.ledger_entry_list(user=people[role]).query)
+        assert state is not None, role
+        assert _query_objects(state) == 1, role
