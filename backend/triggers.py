@@ -36,3 +36,13 @@ def ignore(*uris: str):
     with pgtrigger.ignore(*uris):
         yield
     checks_without_exceptions()
+
+
+def ignore_value(*uris: str) -> str:
+    """The ``pgtrigger.ignore`` setting that ``pgtrigger.ignore(*uris)`` sets, as a PostgreSQL array literal: for SQL
+    that sets it itself (a block sent ahead of its caller, ``apps.audit_log.bulk``)."""
+    names = set()
+    for model, trigger in pgtrigger.registered(*uris):
+        pgid = trigger.get_pgid(model)
+        names.update({f"{model._meta.db_table}:{pgid}", pgid})
+    return "{" + ",".join(sorted(names)) + "}"

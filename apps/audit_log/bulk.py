@@ -15,6 +15,7 @@ from django.db import connection, models
 
 from apps.audit_log.models import ChainedEvent
 from backend import triggers
+from backend.ahead import send_ahead
 from backend.bulk_copy import copy_insert
 
 
@@ -49,15 +50,20 @@ _OWN = {
 }
 
 
-def _seal_sql(event: str, source: str, columns: list[str]) -> str:
+def _seal_sql(event: str, source: str, columns: list[str], seal_trigger: str) -> str:
     """A block writing the insert events of the ``source`` rows listed in ``coveris.history_ids``, chained as
-    ``chain_seal`` chains them one by one (the trigger's function body, run in a loop)."""
+    ``chain_seal`` chains them one by one (the trigger's function body, run in a loop).
+
+    The block itself ignores the event table's ``chain_seal`` trigger for its insert (``seal_trigger``: the
+    ``pgtrigger.ignore`` value naming it) and puts the setting back afterwards, so it is one statement that needs no
+    ``pgtrigger.ignore`` around it — one that can be sent ahead (ADR 0047)."""
     values = ", ".join(_OWN.get(column, f"s.{connection.ops.quote_name(column)}") for column in columns)
     return f"""
 DO $$
 DECLARE
     r {event}; prev text; n int := 0; sealed {event}[];
     ids bigint[] := current_setting('coveris.history_ids')::bigint[];
+    ignoring text := current_setting('pgtrigger.ignore', true);
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtext('coveris_chain:{event}'));
     SELECT pgh_hash INTO prev FROM {event} ORDER BY pgh_id DESC LIMIT 1;
@@ -72,7 +78,9 @@ BEGIN
         n := n + 1;
         sealed[n] := r;
     END LOOP;
+    PERFORM set_config('pgtrigger.ignore', '{seal_trigger}', true);
     INSERT INTO {event} SELECT * FROM unnest(sealed) ORDER BY pgh_id;
+    PERFORM set_config('pgtrigger.ignore', COALESCE(NULLIF(ignoring, ''), '{{}}'), true);
 END $$"""
 
 
@@ -86,12 +94,14 @@ def bulk_create_with_history(model: type[models.Model], objs: list, *, batch_siz
         return model.objects.bulk_create(objs, batch_size=batch_size)
     event = _event_model(model)
     table = event._meta.db_table
-    sql = _seal_sql(table, model._meta.db_table, _columns(table))
-    with triggers.ignore(f"{model._meta.label}:insert_insert", f"{event._meta.label}:chain_seal"):
+    sql = _seal_sql(
+        table, model._meta.db_table, _columns(table), triggers.ignore_value(f"{event._meta.label}:chain_seal")
+    )
+    with triggers.ignore(f"{model._meta.label}:insert_insert"):
         created = copy_insert(model, objs, batch_size=batch_size)  # COPY (ADR 0032); the ignore reaches it
-        ids = "{" + ",".join(str(obj.pk) for obj in created) + "}"
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('coveris.history_ids', %s, true)", [ids])
-            cursor.execute(sql)
-            cursor.execute("SELECT set_config('coveris.history_ids', '', true)")
+    ids = "{" + ",".join(str(obj.pk) for obj in created) + "}"
+    # One statement whose result nobody reads: inside ``statements_ahead`` (a bulk load) the server seals the history
+    # while the caller builds its next rows (ADR 0047); elsewhere it runs now.
+    forget = "SELECT set_config('coveris.history_ids', '', true)"
+    send_ahead(f"SELECT set_config('coveris.history_ids', %s, true); {sql}; {forget}", [ids])
     return created

@@ -61,3 +61,33 @@ def test_a_bulk_history_row_edited_afterwards_breaks_the_chain(db):
     report = chain_verify(EmployeeTagEvent)
     assert not report.ok
     assert report.first_broken_id == event.pgh_id
+
+
+def test_sent_ahead_the_history_is_the_same_and_the_triggers_are_ignored_for_that_block_only(db):
+    """Inside ``statements_ahead`` (a bulk load, ADR 0047) the sealing block runs on the helper thread: the same rows
+    and context as the per-row triggers, and afterwards no trigger is ignored any more (a later per-row insert writes
+    its history and is sealed by its ``chain_seal`` trigger)."""
+    from django.db import connection, transaction
+
+    from backend.ahead import statements_ahead
+
+    employees = EmployeeFactory.create_batch(4)
+    tag = TagCatalog.objects.create(code="forklift", name="Forklift")
+    with transaction.atomic(), pghistory.context(user=7, reason="onboarding"):
+        by_trigger = EmployeeTag.objects.bulk_create(_tags(employees, tag, datetime.date(2026, 1, 5)))
+        with statements_ahead():
+            in_bulk = bulk_create_with_history(EmployeeTag, _tags(employees, tag, datetime.date(2026, 2, 2)))
+            with connection.cursor() as cursor:  # the caller's next statement: after the block sent ahead
+                cursor.execute("SELECT current_setting('pgtrigger.ignore', true)")
+                ignoring = cursor.fetchone()[0]
+        after = EmployeeTag.objects.bulk_create(_tags(employees, tag, datetime.date(2026, 3, 2)))
+
+    assert ignoring == "{}"
+    trigger_events, bulk_events = _events([t.pk for t in by_trigger]), _events([t.pk for t in in_bulk])
+    assert [dict(e, valid_from=None) for e in bulk_events] == [dict(e, valid_from=None) for e in trigger_events]
+    assert {e["pgh_context"]["reason"] for e in bulk_events} == {"onboarding"}
+    events = list(EmployeeTagEvent.objects.order_by("pgh_id").values_list("pgh_obj_id", flat=True))
+    assert events == [t.pk for t in (*by_trigger, *in_bulk, *after)]
+    report = chain_verify(EmployeeTagEvent)
+    assert report.ok, report.as_dict()
+    assert report.checked == 12

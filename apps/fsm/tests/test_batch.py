@@ -5,7 +5,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from apps.api.models import Employee
@@ -30,6 +30,7 @@ from apps.fsm.services import (
 from apps.offer.models import LedgerEntry
 from apps.tags.tests.factories import EmployeeTagFactory, PositionTagFactory
 from backend import errors
+from backend.ahead import statements_ahead
 from backend.audit.chain import chain_append, chain_append_many, chain_verify, chain_verify_all
 from backend.errors import RuleViolationError, TransitionNotAllowedError
 
@@ -376,6 +377,43 @@ def test_later_objects_are_judged_after_earlier_ones_like_one_by_one_calls(hr, a
     assert any(str(pks[1]) in note for note in caught.value.__notes__)
     assert written_counts() == before
     assert set(Assignment.objects.filter(pk__in=pks).values_list("state", flat=True)) == {"proposed"}
+
+
+# --- inside statements_ahead (a bulk load, ADR 0047): the states written a part at a time, sent ahead ----------
+
+
+@pytest.mark.postgres  # statements are sent ahead on PostgreSQL only; elsewhere the block changes nothing
+def test_inside_statements_ahead_a_batch_written_in_parts_matches_one_by_one_calls(hr, reason_rule, monkeypatch):
+    monkeypatch.setattr(services, "_AHEAD_PART", 2)  # 5 objects: three parts, three UPDATEs sent ahead
+    singles, batch = new_employees(5), new_employees(5)
+
+    for name, day, reason in EMPLOYEE_STORY:
+        request = _request(name, hr, day, reason)
+        one_by_one(EMPLOYEE_TRANSITIONS, [e.pk for e in singles], request)
+        with transaction.atomic(), statements_ahead():
+            outcomes = transition_perform_many(kind=EMPLOYEE_TRANSITIONS, pks=[e.pk for e in batch], request=request)
+        assert [o.target for o in outcomes] == [outcomes[0].target] * 5
+
+    for single, batched in zip(singles, batch, strict=True):
+        assert employee_trace(batched.pk) == employee_trace(single.pk)
+    assert all(report.ok for report in chain_verify_all())
+
+
+@pytest.mark.postgres
+def test_inside_statements_ahead_a_refusal_in_the_last_part_rolls_back_the_parts_sent_ahead(hr, monkeypatch):
+    monkeypatch.setattr(services, "_AHEAD_PART", 2)
+    employees = new_employees(5)
+    pks = [e.pk for e in employees]
+    transition_perform_many(kind=EMPLOYEE_TRANSITIONS, pks=pks, request=_request("activate", hr))
+    Employee.objects.filter(pk=pks[-1]).update(state="suspended")  # the last one cannot start a leave
+    before = written_counts()
+
+    with pytest.raises(TransitionNotAllowedError), transaction.atomic(), statements_ahead():
+        transition_perform_many(kind=EMPLOYEE_TRANSITIONS, pks=pks, request=_request("start_leave", hr, HIRE))
+
+    assert written_counts() == before
+    states = dict(Employee.objects.filter(pk__in=pks).values_list("pk", "state"))
+    assert states == {**dict.fromkeys(pks[:-1], "active"), pks[-1]: "suspended"}
 
 
 # --- a refusal writes nothing ---------------------------------------------------------------------------
