@@ -32,7 +32,9 @@ rollups hold no horizon during the load (their triggers return at once, reports 
 scratch at the end, also after a failure; the change history of the bulk-inserted employees and tags is written and
 hash-chained as one set (``bulk_create_with_history``), the same rows the per-row triggers write. Every bulk insert
 (rows, change history, transition logs, ledger postings) goes through ``COPY`` (``backend.bulk_copy``, ADR 0032), and
-the termination cascade is batched like the transitions themselves.
+the termination cascade is batched like the transitions themselves. Writes nobody reads back — the transitions' state
+``UPDATE``s and the change-history sealing blocks — are sent ahead on the batch's connection (``backend.ahead``, ADR
+0047): the server runs them while Python judges the next objects and builds the next rows.
 
 On PostgreSQL it ends with ``ANALYZE``: after a bulk load autovacuum may not have caught up, and the planner (and the
 lists' estimated counts, docs/stack/api-conventions.md) need the new tables' statistics. Each batch also analyses
