@@ -39,7 +39,8 @@ bypasses triggers altogether (``session_replication_role = replica``) must run `
 employees are harmless (the query joins the pool) and are dropped by the next rebuild. PostgreSQL only.
 """
 
-from apps.demand.rollups import EMP, HORIZON, LEDGER
+from apps.assignments.choices import COMMITTED_STATES
+from apps.demand.rollups import ASG, EMP, HORIZON, LEDGER
 
 BOUNDS = "demand_candidatebound"
 # With a floor day F (``demand_rolluphorizon.bounds_from``), the bounds hold for periods inside [F, F + WINDOW_DAYS − 1]
@@ -49,6 +50,8 @@ WINDOW_DAYS = 91
 # average is at most the largest average over a window of one of these lengths (ADR 0042).
 WEEK_LENGTHS = range(7, 14)
 WEEK_MIN_DAYS = WEEK_LENGTHS[0]
+
+_COMMITTED = "(" + ", ".join(f"'{s.value}'" for s in COMMITTED_STATES) + ")"
 
 _COLUMN = "(CASE WHEN l.kind = 'adjustment' THEN l.adjusts ELSE l.kind END)"
 _SIGN = f"(CASE {_COLUMN} WHEN 'contracted' THEN 1 WHEN 'leave' THEN -1 WHEN 'assigned' THEN -1 ELSE 0 END)"
@@ -60,8 +63,8 @@ _RATE_CENTS = (
 
 
 def bounds_sql(employees: str) -> str:
-    """SELECT of (employee_id, bound, employee_number, week_bound) for the employees whose ids ``employees`` (SQL)
-    returns."""
+    """SELECT of (employee_id, bound, employee_number, week_bound, week_committed, least_committed) for the employees
+    whose ids ``employees`` (SQL) returns."""
     return f"""
     WITH ids AS (SELECT DISTINCT id FROM ({employees}) i(id)),
     rated AS (
@@ -138,6 +141,54 @@ def bounds_sql(employees: str) -> str:
             FROM daily WINDOW w AS (PARTITION BY employee_id ORDER BY day)
         ) w
         GROUP BY w.employee_id
+    ),
+    -- The committed-hours lower bound (ADR 0049), with a floor only: c(d) = Σ weekly hours (cents, rounded down) of
+    -- the committed assignments covering day d of the window, a step function in segments; the bound is
+    -- min over the 7-day windows inside the window of max c there, i.e. the largest segment rate x such that no run of
+    -- consecutive days with c < x lasts 7 days or more.
+    committed_rows AS (
+        SELECT a.employee_id, GREATEST(a.start_date, f.day) AS lo,
+               LEAST(COALESCE(a.end_date, f.day + {WINDOW_DAYS - 1}), f.day + {WINDOW_DAYS - 1}) AS hi,
+               FLOOR(a.weekly_hours * 100)::bigint AS cents
+        FROM {ASG} a JOIN ids ON ids.id = a.employee_id CROSS JOIN floor f
+        WHERE a.state IN {_COMMITTED} AND a.start_date <= f.day + {WINDOW_DAYS - 1}
+          AND (a.end_date IS NULL OR a.end_date >= f.day)
+    ),
+    csegments AS (
+        SELECT s.employee_id, s.day,
+               (SUM(SUM(s.cents)) OVER (PARTITION BY s.employee_id ORDER BY s.day))::bigint AS rate,
+               COALESCE(LEAD(s.day) OVER (PARTITION BY s.employee_id ORDER BY s.day), f.day + {WINDOW_DAYS}) AS next
+        FROM (
+            SELECT employee_id, lo AS day, cents FROM committed_rows
+            UNION ALL
+            SELECT c.employee_id, c.hi + 1, -c.cents FROM committed_rows c CROSS JOIN floor f
+            WHERE c.hi < f.day + {WINDOW_DAYS - 1}
+            UNION ALL  -- a step of nothing on the floor day: every day of the window lies in a segment
+            SELECT DISTINCT c.employee_id, f.day, 0 FROM committed_rows c CROSS JOIN floor f
+        ) s CROSS JOIN floor f
+        GROUP BY s.employee_id, s.day, f.day
+    ),
+    thresholds AS (SELECT DISTINCT employee_id, rate AS x FROM csegments WHERE rate > 0),
+    -- each threshold's runs of days below it (islands between segments at or above it) and their lengths
+    low_runs AS (
+        SELECT r.employee_id, r.x, SUM(r.next - r.day) AS days
+        FROM (
+            SELECT t.employee_id, t.x, s.day, s.next, s.rate < t.x AS low,
+                   COUNT(*) FILTER (WHERE s.rate >= t.x)
+                       OVER (PARTITION BY t.employee_id, t.x ORDER BY s.day) AS island
+            FROM thresholds t JOIN csegments s ON s.employee_id = t.employee_id
+        ) r
+        WHERE r.low
+        GROUP BY r.employee_id, r.x, r.island
+    ),
+    -- the least committed hours of any day of the window (the contract source's free hours are at most the contract
+    -- minus it, ADR 0049)
+    committed_least AS (SELECT employee_id, MIN(rate) AS cents FROM csegments GROUP BY employee_id),
+    committed_week AS (
+        SELECT t.employee_id, MAX(t.x) AS cents FROM thresholds t
+        WHERE NOT EXISTS (SELECT 1 FROM low_runs r WHERE r.employee_id = t.employee_id AND r.x = t.x
+                                                      AND r.days >= {WEEK_MIN_DAYS})
+        GROUP BY t.employee_id
     )
     SELECT e.id,
            CASE WHEN EXISTS (SELECT 1 FROM {LEDGER} x WHERE x.employee_id = e.id) THEN GREATEST(0, COALESCE(p.peak, 0))
@@ -145,9 +196,11 @@ def bounds_sql(employees: str) -> str:
            e.employee_number,
            CASE WHEN EXISTS (SELECT 1 FROM {LEDGER} x WHERE x.employee_id = e.id)
                     THEN GREATEST(0, COALESCE(w.peak, p.peak, 0))
-                ELSE GREATEST(0, CEIL(e.contracted_weekly_hours * 100)::bigint) END
+                ELSE GREATEST(0, CEIL(e.contracted_weekly_hours * 100)::bigint) END,
+           COALESCE(c.cents, 0), COALESCE(cl.cents, 0)
     FROM {EMP} e JOIN ids ON ids.id = e.id LEFT JOIN peaks p ON p.employee_id = e.id
-    LEFT JOIN weeks w ON w.employee_id = e.id"""
+    LEFT JOIN weeks w ON w.employee_id = e.id LEFT JOIN committed_week c ON c.employee_id = e.id
+    LEFT JOIN committed_least cl ON cl.employee_id = e.id"""
 
 
 def _window_averages() -> list[str]:
@@ -157,9 +210,11 @@ def _window_averages() -> list[str]:
     return [f"(GREATEST(upto{k} - before, 0) + {k - 1}) / {k}" for k in WEEK_LENGTHS]
 
 
-_UPSERT = f"""INSERT INTO {BOUNDS} AS b (employee_id, bound, employee_number, week_bound) {{select}}
+_UPSERT = f"""INSERT INTO {BOUNDS} AS b (employee_id, bound, employee_number, week_bound, week_committed,
+                                       least_committed) {{select}}
     ON CONFLICT (employee_id) DO UPDATE SET bound = EXCLUDED.bound, employee_number = EXCLUDED.employee_number,
-                                           week_bound = EXCLUDED.week_bound"""
+                                           week_bound = EXCLUDED.week_bound, week_committed = EXCLUDED.week_committed,
+                                           least_committed = EXCLUDED.least_committed"""
 
 
 def rebuild_sql() -> list[str]:
@@ -177,6 +232,11 @@ BEGIN
 END $$"""
 
 
+_ASSIGNMENT_CHANGED = (
+    "(n.state, n.start_date, n.end_date, n.weekly_hours, n.employee_id) IS DISTINCT FROM "
+    "(o.state, o.start_date, o.end_date, o.weekly_hours, o.employee_id)"
+)
+
 # (trigger and function name, table, event, transition tables, the employees whose bound it recomputes)
 _TRIGGERS = (
     ("demand_bound_ledger_insert", LEDGER, "INSERT", "NEW TABLE AS new_rows", "SELECT employee_id FROM new_rows"),
@@ -190,6 +250,17 @@ _TRIGGERS = (
         "WHERE (n.contracted_weekly_hours, n.employee_number, n.state) IS DISTINCT FROM "
         "(o.contracted_weekly_hours, o.employee_number, o.state)",
     ),
+    # The committed-hours bound (ADR 0049) reads the committed assignments.
+    ("demand_bound_assignment_insert", ASG, "INSERT", "NEW TABLE AS new_rows", "SELECT employee_id FROM new_rows"),
+    (
+        "demand_bound_assignment_update",
+        ASG,
+        "UPDATE",
+        "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+        f"SELECT x.employee_id FROM new_rows n JOIN old_rows o ON o.id = n.id "
+        f"CROSS JOIN LATERAL (VALUES (n.employee_id), (o.employee_id)) x(employee_id) WHERE {_ASSIGNMENT_CHANGED}",
+    ),
+    ("demand_bound_assignment_delete", ASG, "DELETE", "OLD TABLE AS old_rows", "SELECT employee_id FROM old_rows"),
 )
 
 

@@ -191,8 +191,8 @@ def _numeric(value) -> str:
     return f"'{number}'::numeric"
 
 
-def _max_weekly_hours(rule, ctx: RuleContext):
-    params = rule.params
+def _weekly_limit(params) -> str | None:
+    """``max_weekly_hours``'s limit in SQL over the employee ``e`` (the lower of its absolute and percentage limits)."""
     limits = []
     if "max_hours" in params:
         limits.append(_numeric(params["max_hours"]))
@@ -202,7 +202,13 @@ def _max_weekly_hours(rule, ctx: RuleContext):
         )
     if not limits:
         return None
-    limit = limits[0] if len(limits) == 1 else f"LEAST({', '.join(limits)})"
+    return limits[0] if len(limits) == 1 else f"LEAST({', '.join(limits)})"
+
+
+def _max_weekly_hours(rule, ctx: RuleContext):
+    limit = _weekly_limit(rule.params)
+    if limit is None:
+        return None
     h = _numeric(ctx.hours)
     # The what-if spans the whole period, so it runs beside every committed assignment overlapping it: the peak
     # is at least the largest one plus it, at most their sum plus it (equal with at most one such assignment).
@@ -210,6 +216,16 @@ def _max_weekly_hours(rule, ctx: RuleContext):
         f"(CASE WHEN ov.sum_committed + {h} <= {limit} THEN 0 WHEN ov.max_committed + {h} > {limit} THEN 1 "
         "ELSE NULL END)"
     ), []
+
+
+def _max_weekly_hours_committed(rule, ctx: RuleContext):
+    """Known to fail from the maintained committed-hours lower bound (``cbx.week_committed``, ADR 0049), for periods of
+    a week or more inside the bounds' window: the peak of the period is at least it plus the what-if's hours.
+    Otherwise unknown (it may pass)."""
+    limit = _weekly_limit(rule.params)
+    if limit is None:
+        return None
+    return f"(CASE WHEN cbx.week_committed / 100.0 + {_numeric(ctx.hours)} > {limit} THEN 1 ELSE NULL END)", []
 
 
 def _max_concurrent(rule, ctx: RuleContext):
@@ -272,6 +288,26 @@ def rule_sql(rule, ctx: RuleContext) -> tuple[str, list]:
     except (KeyError, TypeError, ValueError, ArithmeticError):  # params that bypassed validation: Python explains
         return "NULL", []
     return compiled if compiled is not None else ("NULL", [])
+
+
+# Rule types whose compiled outcome reads only the employee row, their tags and the what-if (no assignment): the
+# holders' best possible keys (ADR 0049) use them as they are.
+ROW_ONLY_RULES = frozenset({"employee_state", "required_tags", "before_termination", "assignment_hours_bounds"})
+
+
+def best_rule_sql(rule, ctx: RuleContext, *, committed: bool) -> tuple[str, list]:
+    """The rule's best possible outcome without reading the period's assignments (ADR 0049): exact for the row-only
+    rules; ``max_weekly_hours`` fails when the committed-hours bound says so (``committed``: a period of a week or
+    more); anything else may pass (NULL). Never 1 unless the exact outcome is 1."""
+    if rule.rule_type in ROW_ONLY_RULES or rule.rule_type not in REGISTRY:
+        return rule_sql(rule, ctx)
+    if committed and rule.rule_type == "max_weekly_hours" and isinstance(rule.params, dict):
+        try:
+            compiled = _max_weekly_hours_committed(rule, ctx)
+        except (KeyError, TypeError, ValueError, ArithmeticError):
+            return "NULL", []
+        return compiled if compiled is not None else ("NULL", [])
+    return "NULL", []
 
 
 @dataclass
@@ -389,6 +425,59 @@ def score_sql(required: list[PositionTag], hours: Decimal) -> str:
     return round_half_even(f"({raw_score})", 1)
 
 
+def _outcome(columns: list[str]) -> str:
+    """A severity group's outcome from its rule columns: 1 when one fails, NULL when one is unknown, else 0."""
+    if not columns:
+        return "0"
+    failing = " OR ".join(f"{c} IS NOT DISTINCT FROM 1" for c in columns)
+    unknown = " OR ".join(f"{c} IS NULL" for c in columns)
+    return f"(CASE WHEN {failing} THEN 1 WHEN {unknown} THEN NULL ELSE 0 END)"
+
+
+def _best_keys_sql(
+    ctx: RuleContext,
+    *,
+    employees: QuerySet[Employee],
+    required: list[PositionTag],
+    best_columns: list[str],
+    best_params: list,
+    severity_columns: dict,
+    bound: str,
+) -> tuple[str, list]:
+    """CTEs ending in ``hb_keyed(id, employee_number, state, held, clashes, free, block, warn, score)``: every holder's
+    best possible key from their employee row, tags and ``demand_candidatebound`` row only (ADR 0049) — no assignment
+    and no ledger read. Free hours: for the ledgerless the contract's cents minus the least committed hours of any day
+    of the bounds' window (the contract source's free hours are the contract minus the average covering hours over
+    the period, and committed assignments cover), the ``bound`` column for the others (ADRs 0036, 0042); rules from
+    ``best_rule_sql``; clashes 0. Each component is at least the exact key's, so the score (monotone in each) and
+    "could fit" are too."""
+    pool_sql, pool_params = queryset_sql(employees.order_by().values(*POOL_COLUMNS))
+    tag_flags, tag_params, tag_join = ctx.tag_flags_sql(prefix="hb_", implied=required)
+    sql = f"""hb_pool AS MATERIALIZED (
+        SELECT {", ".join(f"e.{c}" for c in POOL_COLUMNS)}, ll.employee_id IS NOT NULL AS listed
+        FROM ({pool_sql}) e LEFT JOIN {LEDGERLESS} ll ON ll.employee_id = e.id
+    ),
+    {tag_flags},
+    hb_keyed AS MATERIALIZED (
+        SELECT k.*, {score_sql(required, ctx.hours)} AS score
+        FROM (
+            SELECT k.*, {_outcome(severity_columns[True])} AS block, {_outcome(severity_columns[False])} AS warn
+            FROM (
+                SELECT e.id, e.employee_number, e.state, {len(required)} AS held, 0 AS clashes,
+                       CASE WHEN e.listed
+                                THEN CEIL(e.contracted_weekly_hours * 100)::bigint - COALESCE(cbx.least_committed, 0)
+                            WHEN cbx.{bound} >= 0 THEN cbx.{bound} ELSE {UNBOUNDED_CENTS} END AS free
+                       {"".join(", " + c for c in best_columns)}
+                FROM hb_pool e LEFT JOIN {BOUNDS} cbx ON cbx.employee_id = e.id
+                {tag_join}
+                OFFSET 0
+            ) k
+            OFFSET 0
+        ) k
+    )"""  # noqa: S608 -- fragments, table names and constants
+    return sql, [*pool_params, *tag_params, *best_params]
+
+
 def _keys_sql(
     ctx: RuleContext,
     *,
@@ -442,13 +531,6 @@ def _keys_sql(
         f"(CASE WHEN {ctx.holds(tag_id=pt.tag_id, level=pt.min_level)} THEN 1 ELSE 0 END)" for pt in required
     )
     held = held or "0"
-
-    def outcome(columns: list[str]) -> str:
-        if not columns:
-            return "0"
-        failing = " OR ".join(f"{c} IS NOT DISTINCT FROM 1" for c in columns)
-        unknown = " OR ".join(f"{c} IS NULL" for c in columns)
-        return f"(CASE WHEN {failing} THEN 1 WHEN {unknown} THEN NULL ELSE 0 END)"
 
     tag_flags, tag_params, tag_join = ctx.tag_flags_sql(
         prefix=p, implied=required if qualified or tags_held else None, per_person=per_person
@@ -529,7 +611,7 @@ def _keys_sql(
                COALESCE(k.state = %s AND k.held = {len(required)} AND k.free >= {h} * 100 AND k.clashes = 0
                         AND k.block = 0, FALSE) AS fits{score}
         FROM (
-            SELECT k.*, {outcome(severity_columns[True])} AS block, {outcome(severity_columns[False])} AS warn
+            SELECT k.*, {_outcome(severity_columns[True])} AS block, {_outcome(severity_columns[False])} AS warn
             FROM (
                 SELECT e.id, e.employee_number, e.state, e.contracted_weekly_hours AS cwh, f.employed, f.from_ledger,
                        led.contracted AS l_contracted, led.leave_h AS l_leave, led.assigned AS l_assigned,
@@ -614,11 +696,13 @@ def candidate_shortlist(
     holders: bool = True,
     week: bool = True,
     holders_visit: bool = True,
+    committed: bool = True,
 ) -> Shortlist:
     """One query: see the module docstring. PostgreSQL only. ``prefilter=False`` skips the qualified-first paths
     (every key computed, as before they existed), ``visit=False`` the bounded visit (ADR 0036), ``holders=False`` the
     holders' side (ADR 0038), ``week=False`` the week bound (ADR 0042: every period visits by the day's maximum),
-    ``holders_visit=False`` the holders' visit (ADR 0045): the benchmarks' baselines."""
+    ``holders_visit=False`` the holders' visit (ADR 0045), ``committed=False`` its best keys without the assignments
+    pass (ADR 0049: they read the period's assignments again): the benchmarks' baselines."""
     ctx = RuleContext(position, position_tags, start, end, hours, template)
     required = [pt for pt in position_tags if pt.required]
 
@@ -701,15 +785,33 @@ def candidate_shortlist(
     # pass over them gives, like the contract source's free hours) — then exact keys for the first ``size`` holders
     # in order of it, each one's rows read through the employee index.
     scored_order = 'fits DESC, score DESC, free DESC, employee_number COLLATE "C", id'
-    by_bound, by_bound_params = _keys_sql(
-        ctx,
-        employees=_holders(employees, required, start, end),
-        prefix="hb_",
-        with_score=True,
-        tags_held=True,
-        free_bound=bound,
-        **common,
-    )
+    if committed:
+        # ADR 0049: the best key without the assignments pass, from the rows and the maintained bounds only.
+        week_long = week and (end - start).days + 1 >= WEEK_MIN_DAYS
+        best_columns, best_params = [], []
+        for i, rule in enumerate(rules):
+            sql, values = best_rule_sql(rule, ctx, committed=week_long)
+            best_columns.append(f"({sql})::int AS r{i}")
+            best_params += values
+        by_bound, by_bound_params = _best_keys_sql(
+            ctx,
+            employees=_holders(employees, required, start, end),
+            required=required,
+            best_columns=best_columns,
+            best_params=best_params,
+            severity_columns=severity_columns,
+            bound=bound,
+        )
+    else:
+        by_bound, by_bound_params = _keys_sql(
+            ctx,
+            employees=_holders(employees, required, start, end),
+            prefix="hb_",
+            with_score=True,
+            tags_held=True,
+            free_bound=bound,
+            **common,
+        )
     # Could fit: active (every holder holds the tags), free hours up to the bound reach the request's, not on the
     # position, and no blocking rule known to fail (an unknown one may pass).
     could_fit = (

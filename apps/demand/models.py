@@ -130,6 +130,11 @@ class CandidateBound(models.Model):
     employee_number = models.CharField(max_length=32)
     # The same for periods of 7 days or more only: the largest average over 7–13 days (ADR 0042), never above ``bound``.
     week_bound = models.BigIntegerField(default=-1)
+    # A lower bound of the committed hours a week (cents) on some day of every 7 days inside the bounds' window: the
+    # least, over those 7-day windows, of the most concurrent committed hours there (ADR 0049).
+    week_committed = models.BigIntegerField(default=0)
+    # The least committed hours a week (cents) of any day of that window (ADR 0049).
+    least_committed = models.BigIntegerField(default=0)
     # Its indexes (bound or week_bound desc, then employee_number in the "C" collation, employee) are PostgreSQL's,
     # created with the triggers (candidate_bounds.install_sql): SQLite has no "C" collation.
 

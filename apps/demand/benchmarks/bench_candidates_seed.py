@@ -15,6 +15,7 @@ pytest.
 
 Beside each request it times, interleaved in the same loop, the same request with ``--baseline``'s flag of
 ``candidate_shortlist`` off (default ``holders_visit``: the holders' visit of ADR 0045, i.e. the query as before it;
+``committed``: its best keys from the committed-hours bound of ADR 0049, i.e. the query of ADR 0045;
 ``week``: the week bound of ADR 0042; ``holders``: the holders' side of ADR 0038), checks both bodies equal (the
 results; ``fitting`` too where both are exact), and prints wall and CPU (this process plus its PostgreSQL backend)
 medians for both, the sides each took, and the load
@@ -44,7 +45,10 @@ def main() -> None:
     parser.add_argument("--positions", type=int, default=4, help="how many positions (the first by id)")
     parser.add_argument("--repeat", type=int, default=5, help="timed requests per URL (the median is kept)")
     parser.add_argument(
-        "--baseline", choices=("holders_visit", "week", "holders"), default="holders_visit", help="the flag off for it"
+        "--baseline",
+        choices=("holders_visit", "committed", "week", "holders"),
+        default="holders_visit",
+        help="the flag off for it",
     )
     args = parser.parse_args()
 

@@ -11,6 +11,7 @@ import pytest
 from django.db import connection, transaction
 
 from apps.api.models import Employee
+from apps.assignments.models import Assignment
 from apps.demand.candidate_bounds import BOUNDS, WEEK_MIN_DAYS, WINDOW_DAYS, bounds_sql
 from apps.demand.periods import hours as to_hours
 from apps.demand.rollups import HORIZON
@@ -23,7 +24,9 @@ pytestmark = pytest.mark.postgres
 
 def _table() -> dict[int, tuple]:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT employee_id, bound, employee_number, week_bound FROM {BOUNDS}")  # noqa: S608
+        cursor.execute(
+            f"SELECT employee_id, bound, employee_number, week_bound, week_committed, least_committed FROM {BOUNDS}"  # noqa: S608
+        )
         return {row[0]: row[1:] for row in cursor.fetchall()}
 
 
@@ -83,7 +86,7 @@ def test_the_triggers_keep_every_bound_equal_to_a_rebuild_on_every_write_path(tr
     rng = random.Random(36)
     _floor(floor)
     one = make_employee(tree.dept, contract=40, employee_number="B-ONE")
-    assert _table()[one.pk] == (4000, "B-ONE", 4000)
+    assert _table()[one.pk] == (4000, "B-ONE", 4000, 0, 0)
 
     def people(first: int, n: int) -> list[Employee]:
         return [
@@ -118,7 +121,7 @@ def test_the_triggers_keep_every_bound_equal_to_a_rebuild_on_every_write_path(tr
     Employee.objects.filter(pk__in=[e.pk for e in many[25:]]).update(state="active")
     table = _table()
     assert table == _from_scratch()
-    assert table[one.pk] == (4550, "B-ONE", 4550)
+    assert table[one.pk] == (4550, "B-ONE", 4550, 0, 0)
     assert table[many[3].pk][1] == "A-FIRST"
     on_ledger = set(LedgerEntry.objects.values_list("employee_id", flat=True))
     active = set(Employee.objects.filter(state="active").values_list("pk", flat=True))
@@ -250,3 +253,173 @@ def test_the_week_bound_is_the_largest_average_over_seven_to_thirteen_days_of_th
     assert [table[p.pk] for p in people[-4:]] == [2858, 3429, 4000, 3429]
     for variant in ({"lengths": range(6, 14)}, {"lengths": range(8, 14)}, {"extra": 1}, {"shift": 1}):
         assert _week_bounds_by_hand(on_ledger, floor, **variant) != by_hand, variant
+
+
+COMMITTED = ("approved", "active")
+
+
+def _committed_by_hand(employees, floor, length=WEEK_MIN_DAYS, shift=0, extra=0) -> dict[int, tuple[int, int]]:
+    """Each employee's committed-hours bound day by day in Python from their assignments: c(d) = Σ weekly hours (cents)
+    of the committed assignments covering day d of [floor + shift, floor + shift + WINDOW_DAYS − 1 + extra], then the
+    least, over the windows of ``length`` days inside it, of the largest c(d) there; and the least c(d)."""
+    days = [floor + datetime.timedelta(days=shift + i) for i in range(WINDOW_DAYS + extra)]
+    found = {}
+    for employee in employees:
+        load = [0] * len(days)
+        for a in Assignment.objects.filter(employee=employee, state__in=COMMITTED):
+            for i, day in enumerate(days):
+                if a.start_date <= day and (a.end_date is None or day <= a.end_date):
+                    load[i] += math.floor(a.weekly_hours * 100)
+        found[employee.pk] = (min(max(load[i : i + length]) for i in range(len(days) - length + 1)), min(load))
+    return found
+
+
+def _random_assignments(rng, people, positions, floor) -> list[Assignment]:
+    """Committed and other assignments around and inside the window: overlapping, open-ended, with gaps of 5 to 8
+    days between two (each of a person's on its own position: no two open ones of a person to one position)."""
+    rows = []
+    for person in people:
+        day = floor - datetime.timedelta(days=rng.randint(0, 30))
+        for position in positions[: rng.randint(0, len(positions))]:
+            length = rng.choice([3, 6, 7, 20, 45, 120])
+            end = day + datetime.timedelta(days=length)
+            rows.append(
+                Assignment(
+                    employee=person,
+                    position=position,
+                    start_date=day,
+                    end_date=rng.choice([end, end, None]),
+                    weekly_hours=Decimal(str(rng.choice([4, 7.5, 12.25, 20, 40]))),
+                    state=rng.choice(["approved", "active", "active", "proposed", "completed", "cancelled"]),
+                )
+            )
+            day = day + datetime.timedelta(days=rng.choice([0, 5, 6, 7, 8, 15, length]))
+    return rows
+
+
+def test_the_committed_bound_is_the_least_over_seven_days_of_the_window_of_the_most_committed_hours(
+    tree, make_employee
+):
+    """The committed-hours bound (ADR 0049) equals a day-by-day computation in Python, and would not with windows of 6
+    or 8 days, or with the window a day longer or a day later: the test can tell an off-by-one. Only approved and
+    active assignments count; without a floor it is 0."""
+    from apps.api.tests.factories import PositionFactory
+
+    rng = random.Random(49)
+    floor = D(2026, 3, 10)
+    positions = [PositionFactory(org_unit=tree.dept) for _ in range(6)]
+    position = positions[0]
+    people = [make_employee(tree.dept, contract=40, employee_number=f"C-{i:03d}") for i in range(60)]
+    Assignment.objects.bulk_create(_random_assignments(rng, people, positions, floor))
+    # Booked throughout but for a gap of 6, then 7 days inside the window: the gap of 7 leaves a week with nothing.
+    for gap in (6, 7):
+        person = make_employee(tree.dept, contract=40, employee_number=f"C-GAP-{gap}")
+        resume = D(2026, 4, 10) + datetime.timedelta(days=gap)
+        Assignment.objects.bulk_create(
+            [
+                Assignment(
+                    employee=person,
+                    position=position,
+                    start_date=D(2026, 1, 1),
+                    end_date=D(2026, 4, 10),
+                    weekly_hours=Decimal(30),
+                    state="active",
+                ),
+                Assignment(
+                    employee=person,
+                    position=positions[1],
+                    start_date=D(2026, 1, 1),
+                    end_date=D(2026, 4, 10),
+                    weekly_hours=Decimal("12.5"),
+                    state="approved",
+                ),
+                Assignment(
+                    employee=person,
+                    position=position,
+                    start_date=resume + datetime.timedelta(days=1),
+                    weekly_hours=Decimal(20),
+                    state="approved",
+                ),
+            ]
+        )
+        people.append(person)
+    # Free for the window's last six days only: every week of the window still has a booked day.
+    end = make_employee(tree.dept, contract=40, employee_number="C-END")
+    Assignment.objects.create(
+        employee=end,
+        position=position,
+        start_date=D(2026, 1, 1),
+        end_date=floor + datetime.timedelta(days=WINDOW_DAYS - 7),
+        weekly_hours=Decimal(30),
+        state="active",
+    )
+    people.append(end)
+    _floor(floor)
+    table = {pk: row[3:] for pk, row in _table().items()}
+    by_hand = _committed_by_hand(people, floor)
+    assert {p.pk: table[p.pk] for p in people} == by_hand
+    # the gap of 6: 20 h on a day of every week; of 7: none; free for the last six days: 30 h
+    assert [table[p.pk] for p in people[-3:]] == [(2000, 0), (0, 0), (3000, 0)]
+    assert any(least > 0 for _, least in by_hand.values())
+    assert sum(1 for v, _ in by_hand.values() if v > 0) >= 15
+    assert sum(1 for v, _ in by_hand.values() if v == 0) >= 5
+    for variant in ({"length": 6}, {"length": 8}, {"extra": 1}, {"shift": 1}):
+        assert _committed_by_hand(people, floor, **variant) != by_hand, variant
+    _floor(None)
+    assert all(row[3:] == (0, 0) for row in _table().values())
+
+
+def test_the_triggers_keep_the_committed_bound_equal_to_a_rebuild_on_every_assignment_write_path(tree, make_employee):
+    """Assignments created one by one, in bulk and through COPY, their state, dates, hours and employee changed (save
+    and ``QuerySet.update``), deleted one by one and in bulk: the table equals the from-scratch SELECT after each
+    step, and the bounds moved."""
+    from apps.api.tests.factories import PositionFactory
+    from backend.bulk_copy import copy_insert
+
+    rng = random.Random(490)
+    floor = D(2026, 3, 10)
+    _floor(floor)
+    positions = [PositionFactory(org_unit=tree.dept) for _ in range(6)]
+    people = [make_employee(tree.dept, contract=40, employee_number=f"T-{i:03d}") for i in range(33)]
+
+    def committed() -> dict[int, int]:
+        return {pk: row[3:] for pk, row in _table().items()}
+
+    def check() -> dict[int, int]:
+        assert _table() == _from_scratch()
+        return committed()
+
+    seen = [check()]
+    for a in _random_assignments(rng, people[:10], positions, floor):
+        a.save()
+    seen.append(check())
+    Assignment.objects.bulk_create(_random_assignments(rng, people[10:20], positions, floor))
+    seen.append(check())
+    with transaction.atomic():
+        copy_insert(Assignment, _random_assignments(rng, people[20:30], positions, floor))
+    seen.append(check())
+    mine = list(Assignment.objects.order_by("id"))
+    one = next(a for a in mine if a.state in COMMITTED)
+    one.weekly_hours += 1
+    one.save()
+    seen.append(check())
+    Assignment.objects.filter(pk__in=[a.pk for a in mine[::4]]).update(state="cancelled")
+    seen.append(check())
+    Assignment.objects.filter(pk__in=[a.pk for a in mine[1::4]]).update(state="active")
+    seen.append(check())
+    cut = floor + datetime.timedelta(days=20)
+    Assignment.objects.filter(pk__in=[a.pk for a in mine[2::5]], start_date__lte=cut).update(end_date=cut)
+    seen.append(check())
+    late = floor + datetime.timedelta(days=10)
+    Assignment.objects.filter(pk__in=[a.pk for a in mine[3::3]]).exclude(end_date__lt=late).update(start_date=late)
+    seen.append(check())
+    for a, newcomer in zip(mine[::7], people[30:], strict=False):  # to someone without assignments
+        Assignment.objects.filter(pk=a.pk).update(employee=newcomer)
+    seen.append(check())
+    Assignment.objects.filter(pk__in=[a.pk for a in mine[1::3]]).update(weekly_hours=Decimal(33))
+    seen.append(check())
+    mine[5].delete()
+    seen.append(check())
+    Assignment.objects.filter(pk__in=[a.pk for a in mine[::2]]).delete()
+    seen.append(check())
+    assert [i for i, (before, after) in enumerate(zip(seen, seen[1:], strict=False)) if before == after] == []
