@@ -31,8 +31,15 @@ employees whose r changes inside the window and holds its largest value there fo
 others the week bound is the day's one: r is constant there, or a window of 7 days inside that stretch averages its
 largest value); without a floor it is the day's maximum. Never above ``bound``; the contract's cents as it.
 
+**The committed-hours lower bounds** (ADR 0049), with a floor only (0 otherwise): with c(d) the committed (approved,
+active) assignments' weekly hours covering day d (cents, rounded down), ``week_committed`` is the least over the
+7-day windows inside the window of the largest c(d) there (a period of 7 days or more inside the window has a day
+with at least that much: ``max_weekly_hours`` surely fails when it plus the request exceeds the limit), and
+``least_committed`` the least c(d) of the window (the contract source's free hours are at most the contract minus it).
+
 Triggers keep the rows in the same transaction: an employee inserted, updated (contract hours, employee number or
-state changed), a ledger entry inserted (the ledger is append-only, ADR 0004). Like the ledgerless list, they do
+state changed), a ledger entry inserted (the ledger is append-only, ADR 0004), an assignment inserted, updated (state,
+dates, hours or employee changed: both employees) or deleted. Like the ledgerless list, they do
 nothing while the rollups hold no horizon (a bulk load, ``rollups_suspended_for_load``), and ``rollup_rebuild``
 writes every row again at the end; the candidates query trusts the table only while a horizon exists. A load that
 bypasses triggers altogether (``session_replication_role = replica``) must run ``rebuild_sql``. Rows of deleted

@@ -34,11 +34,11 @@ two ways above, as before. Used only while the rollups hold a horizon (the bound
 and for periods starting on or after the day the bounds hold from.
 
 **The holders' visit next** (ADR 0045). When the first visit does not decide (too few of the visited fit: on the
-seeds nobody fits the positions' standard hours), the query computes every holder's *best possible key* — the exact
-key except that the ledger source's free hours are their maintained bound (for every state): rules, clashes, the
-contract source's free hours, the state and the tags are exact, from one pass over the period's assignments and no
-ledger read — and visits the holders in that order, computing the exact keys of the first ``visit_size(limit)`` only,
-each person's rows read through the employee index. When the ``limit``-th decided visited row scores above anyone
+seeds nobody fits the positions' standard hours), the query computes every holder's *best possible key* from their
+employee row, tags and bounds row only (ADR 0049: free hours from the maintained bounds, ``max_weekly_hours`` known to
+fail from the committed-hours bound, the row-only rules exact, anything else may pass; no assignment and no ledger
+read) — and visits the holders in that order, computing the exact keys of the first ``visit_size(limit)`` only, each
+person's rows read through the employee index. When the ``limit``-th decided visited row scores above anyone
 missing a tag (as the holders' side) and its key is before the next unvisited holder's best possible one (or nobody is
 left), nobody unvisited can reach the page: it is decided there. ``fitting`` counts the visited fitters and is exact
 when nobody unvisited could fit (the visit takes everyone who could fit first), a lower bound otherwise. Otherwise the

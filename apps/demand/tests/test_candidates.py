@@ -455,7 +455,8 @@ def test_the_sql_shortlist_ranks_exactly_like_ranking_everyone_in_python(
     # Committed throughout the floor's window (their committed-hours bound, ADR 0049, says max_weekly_hours fails for
     # the longer periods below), or but for 7 days in it (their bound is 0: a week without any committed day).
     booked = []
-    for i, (hours, free_from) in enumerate([(30, None), (25, None), (40, None), (30, D(2026, 3, 21)), (38, None), (20, None), (32.5, None)]):
+    plans = [(30, None), (25, None), (40, None), (30, D(2026, 3, 21)), (38, None), (20, None), (32.5, None)]
+    for i, (hours, free_from) in enumerate(plans):
         person = make_employee(tree.dept, contract=40, employee_number=f"B{i:03d}-BOOKED")
         for tag in (case.forklift, *case.extra_tags):
             EmployeeTagFactory(employee=person, tag=tag, level=2, valid_from=D(2026, 1, 1))
