@@ -915,6 +915,40 @@ def test_a_page_decided_by_the_holders_visit_starts_neither_the_qualified_nor_th
 
 
 @pytest.mark.postgres
+def test_a_holder_booked_exactly_to_the_limit_keeps_the_rules_part_in_their_best_key(
+    case, tree, make_employee, make_assignment
+):
+    """Beside the holders' visit case, E-EDGE (contract 36, one 20 h assignment over the whole window: committed-hours
+    bound 20 h) passes MAX40 exactly (20 + 20 = 40 h) but has 16 h free: it does not fit and scores 94, second after
+    E-FIT. Its best possible key must keep the rules part (ADR 0049: surely failing only when the bound plus the
+    request's hours is *above* the limit); counted as blocked it would sit at 84, below E-RULE and E-NOHOURS, and a
+    visit of exactly the page would stop before it. Visiting exactly the page for every limit from 1 to 6, the body
+    equals ranking everyone in Python, with E-EDGE second."""
+    from unittest import mock
+
+    from apps.demand import candidate_sql, candidates
+    from apps.demand.tests.test_candidate_bounds import _table
+
+    _holders_visit_case(case, tree, make_employee, make_assignment)
+    edge = make_employee(tree.dept, contract=36, employee_number="E-EDGE")
+    EmployeeTagFactory(employee=edge, tag=case.forklift, level=2, valid_from=D(2026, 1, 1))
+    make_assignment(edge, case.other, hours=20, start=D(2026, 1, 5))
+    assert _table()[edge.pk][3] == 2000  # the committed-hours bound, in cents
+    sides = []
+    for limit in range(1, 7):
+        with (
+            mock.patch.object(candidate_sql, "visit_size", lambda limit: limit),
+            mock.patch.object(candidates, "candidate_shortlist", _recording_sides(sides)),
+        ):
+            body = _both_ways(case, limit=limit)
+        numbers = [r["employee_number"] for r in body["results"]]
+        assert numbers[:2] == ["E-FIT", "E-EDGE"][:limit]
+        if limit >= 2:
+            assert body["results"][1]["score"] == 94.0
+    assert "holders visit" in sides, sides
+
+
+@pytest.mark.postgres
 @pytest.mark.parametrize("extra", ["B-9", "U-TWICE"])
 def test_the_holders_visit_stops_only_before_every_unvisited_holders_best_key(
     case, tree, make_employee, make_assignment, extra
