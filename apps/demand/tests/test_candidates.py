@@ -535,6 +535,20 @@ def _recording_sides(sides: list, **options):
     return shortlist
 
 
+def _visiting_exactly_the_page(case, *, limit: int, sides: list) -> dict:
+    """``_both_ways`` with every bounded visit cut to exactly ``limit`` people (4 × limit + 20 would reach everyone in
+    these small cases), recording in ``sides`` the side each shortlist took."""
+    from unittest import mock
+
+    from apps.demand import candidate_sql, candidates
+
+    with (
+        mock.patch.object(candidate_sql, "visit_size", lambda limit: limit),
+        mock.patch.object(candidates, "candidate_shortlist", _recording_sides(sides)),
+    ):
+        return _both_ways(case, limit=limit)
+
+
 def _march_shortlist_args(case, limit: int) -> dict:
     """``candidate_shortlist``'s arguments for FORK over March 2026's four weeks at 20 h, everyone's pool."""
     from apps.demand.candidates import _fixed
@@ -879,17 +893,9 @@ def test_a_page_of_non_fitters_is_decided_by_visiting_the_holders_in_order_of_th
     the ledger's bound put B-2 or B-4 below B-3 or B-5, the visit would have taken the wrong two; a page of 10 ends at
     P-0 (80, 40 h), before P-1 by number, which needs P-1's bound although it is not active. ``fitting`` is exact:
     nobody unvisited could fit. The bodies equal ranking everyone in Python."""
-    from unittest import mock
-
-    from apps.demand import candidate_sql, candidates
-
     _holders_visit_case(case, tree, make_employee, make_assignment)
     sides = []
-    with (
-        mock.patch.object(candidate_sql, "visit_size", lambda limit: limit),
-        mock.patch.object(candidates, "candidate_shortlist", _recording_sides(sides)),
-    ):
-        body = _both_ways(case, limit=limit)
+    body = _visiting_exactly_the_page(case, limit=limit, sides=sides)
     assert sides == ["holders visit"]
     assert body["fitting"] == 1
     assert body["fitting_exact"] is True
@@ -924,9 +930,6 @@ def test_a_holder_booked_exactly_to_the_limit_keeps_the_rules_part_in_their_best
     request's hours is *above* the limit); counted as blocked it would sit at 84, below E-RULE and E-NOHOURS, and a
     visit of exactly the page would stop before it. Visiting exactly the page for every limit from 1 to 6, the body
     equals ranking everyone in Python, with E-EDGE second."""
-    from unittest import mock
-
-    from apps.demand import candidate_sql, candidates
     from apps.demand.tests.test_candidate_bounds import _table
 
     _holders_visit_case(case, tree, make_employee, make_assignment)
@@ -936,11 +939,7 @@ def test_a_holder_booked_exactly_to_the_limit_keeps_the_rules_part_in_their_best
     assert _table()[edge.pk][3] == 2000  # the committed-hours bound, in cents
     sides = []
     for limit in range(1, 7):
-        with (
-            mock.patch.object(candidate_sql, "visit_size", lambda limit: limit),
-            mock.patch.object(candidates, "candidate_shortlist", _recording_sides(sides)),
-        ):
-            body = _both_ways(case, limit=limit)
+        body = _visiting_exactly_the_page(case, limit=limit, sides=sides)
         numbers = [r["employee_number"] for r in body["results"]]
         assert numbers[:2] == ["E-FIT", "E-EDGE"][:limit]
         if limit >= 2:
@@ -959,9 +958,6 @@ def test_the_holders_visit_stops_only_before_every_unvisited_holders_best_key(
     first of the page). Visiting exactly the page for every limit from 1 to 12, the body equals ranking everyone in
     Python: the gate must not stop at B-9 before B-1 (same score and free hours, a smaller number: a page of 5), nor at
     E-FIT before U-TWICE (undecided: it could fit; a page of 1)."""
-    from unittest import mock
-
-    from apps.demand import candidate_sql, candidates
     from apps.demand.tests.test_candidate_bounds import _floor, _table
 
     _holders_visit_case(case, tree, make_employee, make_assignment)
@@ -983,11 +979,7 @@ def test_the_holders_visit_stops_only_before_every_unvisited_holders_best_key(
         assert _table()[person.pk][2] == 2572  # (3 × 40 + 4 × 15) / 7 h, rounded up to the cent
     sides = []
     for limit in range(1, 13):
-        with (
-            mock.patch.object(candidate_sql, "visit_size", lambda limit: limit),
-            mock.patch.object(candidates, "candidate_shortlist", _recording_sides(sides)),
-        ):
-            body = _both_ways(case, limit=limit)
+        body = _visiting_exactly_the_page(case, limit=limit, sides=sides)
         numbers = [r["employee_number"] for r in body["results"]]
         assert numbers[0] == ("E-FIT" if extra == "B-9" else "U-TWICE")
         assert (extra in numbers) == (limit >= (10 if extra == "B-9" else 1))
