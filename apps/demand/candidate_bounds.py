@@ -37,6 +37,10 @@ active) assignments' weekly hours covering day d (cents, rounded down), ``week_c
 with at least that much: ``max_weekly_hours`` surely fails when it plus the request exceeds the limit), and
 ``least_committed`` the least c(d) of the window (the contract source's free hours are at most the contract minus it).
 
+**Whether the person is active** (``active``, ADR 0050): the employee's state is ``active``, so the first visit walks
+partial indexes over the active people's rows only (only they can be qualified); the employee trigger already
+recomputes the row when the state changes.
+
 Triggers keep the rows in the same transaction: an employee inserted, updated (contract hours, employee number or
 state changed), a ledger entry inserted (the ledger is append-only, ADR 0004), an assignment inserted, updated (state,
 dates, hours or employee changed: both employees) or deleted. Like the ledgerless list, they do
@@ -46,6 +50,7 @@ bypasses triggers altogether (``session_replication_role = replica``) must run `
 employees are harmless (the query joins the pool) and are dropped by the next rebuild. PostgreSQL only.
 """
 
+from apps.api.choices import EmployeeState
 from apps.assignments.choices import COMMITTED_STATES
 from apps.demand.rollups import ASG, EMP, HORIZON, LEDGER
 
@@ -58,6 +63,7 @@ WINDOW_DAYS = 91
 WEEK_LENGTHS = range(7, 14)
 WEEK_MIN_DAYS = WEEK_LENGTHS[0]
 
+ACTIVE = EmployeeState.ACTIVE.value
 _COMMITTED = "(" + ", ".join(f"'{s.value}'" for s in COMMITTED_STATES) + ")"
 
 _COLUMN = "(CASE WHEN l.kind = 'adjustment' THEN l.adjusts ELSE l.kind END)"
@@ -70,8 +76,8 @@ _RATE_CENTS = (
 
 
 def bounds_sql(employees: str) -> str:
-    """SELECT of (employee_id, bound, employee_number, week_bound, week_committed, least_committed) for the employees
-    whose ids ``employees`` (SQL) returns."""
+    """SELECT of (employee_id, bound, employee_number, week_bound, week_committed, least_committed, active) for the
+    employees whose ids ``employees`` (SQL) returns."""
     return f"""
     WITH ids AS (SELECT DISTINCT id FROM ({employees}) i(id)),
     rated AS (
@@ -204,7 +210,7 @@ def bounds_sql(employees: str) -> str:
            CASE WHEN EXISTS (SELECT 1 FROM {LEDGER} x WHERE x.employee_id = e.id)
                     THEN GREATEST(0, COALESCE(w.peak, p.peak, 0))
                 ELSE GREATEST(0, CEIL(e.contracted_weekly_hours * 100)::bigint) END,
-           COALESCE(c.cents, 0), COALESCE(cl.cents, 0)
+           COALESCE(c.cents, 0), COALESCE(cl.cents, 0), e.state = '{ACTIVE}'
     FROM {EMP} e JOIN ids ON ids.id = e.id LEFT JOIN peaks p ON p.employee_id = e.id
     LEFT JOIN weeks w ON w.employee_id = e.id LEFT JOIN committed_week c ON c.employee_id = e.id
     LEFT JOIN committed_least cl ON cl.employee_id = e.id"""
@@ -218,10 +224,10 @@ def _window_averages() -> list[str]:
 
 
 _UPSERT = f"""INSERT INTO {BOUNDS} AS b (employee_id, bound, employee_number, week_bound, week_committed,
-                                       least_committed) {{select}}
+                                       least_committed, active) {{select}}
     ON CONFLICT (employee_id) DO UPDATE SET bound = EXCLUDED.bound, employee_number = EXCLUDED.employee_number,
                                            week_bound = EXCLUDED.week_bound, week_committed = EXCLUDED.week_committed,
-                                           least_committed = EXCLUDED.least_committed"""
+                                           least_committed = EXCLUDED.least_committed, active = EXCLUDED.active"""
 
 
 def rebuild_sql() -> list[str]:
@@ -279,6 +285,13 @@ def install_sql() -> list[str]:
         # ... and for periods of a week or more (ADR 0042).
         f"CREATE INDEX IF NOT EXISTS demand_candidatebound_week_visit ON {BOUNDS} "
         '(week_bound DESC, employee_number COLLATE "C", employee_id)',
+        # The same two orders over the active people's rows only (ADR 0050): the first visit walks the qualified, who
+        # are active, without passing the others' rows (most of the highest bounds are people with no assignment).
+        *(
+            f"CREATE INDEX IF NOT EXISTS demand_candidatebound_active_{name} ON {BOUNDS} "
+            f'({column} DESC, employee_number COLLATE "C", employee_id) WHERE active'
+            for name, column in (("visit", "bound"), ("week_visit", "week_bound"))
+        ),
     ]
     for name, table, op, referencing, touched in _TRIGGERS:
         statements += [
@@ -294,6 +307,8 @@ def uninstall_sql() -> list[str]:
     return [
         "DROP INDEX IF EXISTS demand_candidatebound_visit",
         "DROP INDEX IF EXISTS demand_candidatebound_week_visit",
+        "DROP INDEX IF EXISTS demand_candidatebound_active_visit",
+        "DROP INDEX IF EXISTS demand_candidatebound_active_week_visit",
         *(
             statement
             for name, table, *_ in _TRIGGERS

@@ -402,9 +402,8 @@ def outranking_without_a_tag(required: list[PositionTag]) -> Decimal:
     return best.quantize(Decimal("0.1"), rounding=ROUND_CEILING)
 
 
-def score_sql(required: list[PositionTag], hours: Decimal) -> str:
-    """The score of a keyed row ``k`` (its ``held``, ``free`` in cents, ``state``, ``block``, ``warn``, ``clashes``),
-    rounded half-even to the tenth like apps/demand/candidates.py ``_rank_one``."""
+def raw_score_sql(required: list[PositionTag], hours: Decimal) -> str:
+    """The score of a keyed row ``k`` before rounding (``score_sql``)."""
     h = _numeric(hours)
     state_score = " ".join(
         f"WHEN '{state.value}' THEN {weight}"
@@ -421,8 +420,13 @@ def score_sql(required: list[PositionTag], hours: Decimal) -> str:
     hours_part = f"LEAST(1, GREATEST(0, ROUND(k.free::numeric / 100, 2) / {h}))" if hours else "1"
     rules_part = "(CASE WHEN k.block = 1 OR k.clashes > 0 THEN 0 WHEN k.warn = 1 THEN 0.5 ELSE 1 END)"
     state_part = f"(CASE k.state {state_score} ELSE 0 END)"
-    raw_score = f"40 * {tag_part} + 30 * {hours_part} + 20 * {state_part} + 10 * {rules_part}"
-    return round_half_even(f"({raw_score})", 1)
+    return f"(40 * {tag_part} + 30 * {hours_part} + 20 * {state_part} + 10 * {rules_part})"
+
+
+def score_sql(required: list[PositionTag], hours: Decimal) -> str:
+    """The score of a keyed row ``k`` (its ``held``, ``free`` in cents, ``state``, ``block``, ``warn``, ``clashes``),
+    rounded half-even to the tenth like apps/demand/candidates.py ``_rank_one``."""
+    return round_half_even(raw_score_sql(required, hours), 1)
 
 
 def _outcome(columns: list[str]) -> str:
@@ -443,6 +447,7 @@ def _best_keys_sql(
     best_params: list,
     severity_columns: dict,
     bound: str,
+    one_pass: bool = True,
 ) -> tuple[str, list]:
     """CTEs ending in ``hb_keyed(id, employee_number, state, held, clashes, free, block, warn, score)``: every holder's
     best possible key from their employee row, tags and ``demand_candidatebound`` row only (ADR 0049) — no assignment
@@ -450,26 +455,37 @@ def _best_keys_sql(
     of the bounds' window (the contract source's free hours are the contract minus the average covering hours over
     the period, and committed assignments cover), the ``bound`` column for the others (ADRs 0036, 0042); rules from
     ``best_rule_sql``; clashes 0. Each component is at least the exact key's, so the score (monotone in each) and
-    "could fit" are too."""
+    "could fit" are too.
+
+    ``one_pass`` (ADR 0050): the score's unrounded sum is a column of its own layer, so the rounding reads it instead of
+    computing it three times over every holder (the same expression, so the same value), and neither the holders nor
+    their keys are materialized: PostgreSQL joins the employees, their tags and bounds in the order it likes and streams
+    the keys into the visit's top-N (each referenced once; the ``OFFSET 0`` fences still compute every expression once
+    per row)."""
+    materialized = "" if one_pass else "MATERIALIZED "
     pool_sql, pool_params = queryset_sql(employees.order_by().values(*POOL_COLUMNS))
     tag_flags, tag_params, tag_join = ctx.tag_flags_sql(prefix="hb_", implied=required)
-    sql = f"""hb_pool AS MATERIALIZED (
+    sql = f"""hb_pool AS {materialized}(
         SELECT {", ".join(f"e.{c}" for c in POOL_COLUMNS)}, ll.employee_id IS NOT NULL AS listed
         FROM ({pool_sql}) e LEFT JOIN {LEDGERLESS} ll ON ll.employee_id = e.id
     ),
     {tag_flags},
-    hb_keyed AS MATERIALIZED (
-        SELECT k.*, {score_sql(required, ctx.hours)} AS score
+    hb_keyed AS {materialized}(
+        SELECT k.*, {round_half_even("k.raw_score", 1) if one_pass else score_sql(required, ctx.hours)} AS score
         FROM (
-            SELECT k.*, {_outcome(severity_columns[True])} AS block, {_outcome(severity_columns[False])} AS warn
+            SELECT k.*{f", {raw_score_sql(required, ctx.hours)} AS raw_score" if one_pass else ""}
             FROM (
-                SELECT e.id, e.employee_number, e.state, {len(required)} AS held, 0 AS clashes,
-                       CASE WHEN e.listed
-                                THEN CEIL(e.contracted_weekly_hours * 100)::bigint - COALESCE(cbx.least_committed, 0)
-                            WHEN cbx.{bound} >= 0 THEN cbx.{bound} ELSE {UNBOUNDED_CENTS} END AS free
-                       {"".join(", " + c for c in best_columns)}
-                FROM hb_pool e LEFT JOIN {BOUNDS} cbx ON cbx.employee_id = e.id
-                {tag_join}
+                SELECT k.*, {_outcome(severity_columns[True])} AS block, {_outcome(severity_columns[False])} AS warn
+                FROM (
+                    SELECT e.id, e.employee_number, e.state, {len(required)} AS held, 0 AS clashes,
+                           CASE WHEN e.listed THEN CEIL(e.contracted_weekly_hours * 100)::bigint
+                                                   - COALESCE(cbx.least_committed, 0)
+                                WHEN cbx.{bound} >= 0 THEN cbx.{bound} ELSE {UNBOUNDED_CENTS} END AS free
+                           {"".join(", " + c for c in best_columns)}
+                    FROM hb_pool e LEFT JOIN {BOUNDS} cbx ON cbx.employee_id = e.id
+                    {tag_join}
+                    OFFSET 0
+                ) k
                 OFFSET 0
             ) k
             OFFSET 0
@@ -697,12 +713,16 @@ def candidate_shortlist(
     week: bool = True,
     holders_visit: bool = True,
     committed: bool = True,
+    active: bool = True,
+    one_pass: bool = True,
 ) -> Shortlist:
     """One query: see the module docstring. PostgreSQL only. ``prefilter=False`` skips the qualified-first paths
     (every key computed, as before they existed), ``visit=False`` the bounded visit (ADR 0036), ``holders=False`` the
     holders' side (ADR 0038), ``week=False`` the week bound (ADR 0042: every period visits by the day's maximum),
     ``holders_visit=False`` the holders' visit (ADR 0045), ``committed=False`` its best keys without the assignments
-    pass (ADR 0049: they read the period's assignments again): the benchmarks' baselines."""
+    pass (ADR 0049: they read the period's assignments again), ``active=False`` the first visit over every state's
+    rows, ``one_pass=False`` the holders' best keys materialized and their score's sum written out three times (both ADR
+    0050): the benchmarks' baselines."""
     ctx = RuleContext(position, position_tags, start, end, hours, template)
     required = [pt for pt in position_tags if pt.required]
 
@@ -721,7 +741,9 @@ def candidate_shortlist(
     }
     qualified = _qualified(employees, required, start, end)
     # The bounded visit (ADR 0036): the qualified in descending order of their free-hours bound (then employee number
-    # and id, the ranking's tie-breaks), served by the bound's index; keys for the first ``size`` of them only.
+    # and id, the ranking's tie-breaks), served by the bound's index; keys for the first ``size`` of them only. The
+    # qualified are active: ``cb.active`` (the row's copy of the state, kept by the same triggers) lets a partial index
+    # over the active people's rows serve it, so the walk does not pass everyone else's (ADR 0050).
     size = visit_size(limit)
     # The bounds are trusted while the rollups hold a horizon, for periods inside their window (one-time filters).
     in_window = f"""(SELECT EXISTS (SELECT 1 FROM {HORIZON} h WHERE h.bounds_from IS NULL
@@ -734,7 +756,7 @@ def candidate_shortlist(
         SELECT v.*, ROW_NUMBER() OVER () AS rn FROM (
             SELECT cb.employee_id AS id, cb.{bound} AS bound, cb.employee_number
             FROM {BOUNDS} cb
-            WHERE cb.employee_id IN ({qualified_ids}) AND %s AND {in_window}
+            WHERE {"cb.active AND" if active else ""} cb.employee_id IN ({qualified_ids}) AND %s AND {in_window}
             ORDER BY cb.{bound} DESC, cb.employee_number COLLATE "C", cb.employee_id
             LIMIT %s
         ) v
@@ -801,6 +823,7 @@ def candidate_shortlist(
             best_params=best_params,
             severity_columns=severity_columns,
             bound=bound,
+            one_pass=one_pass,
         )
     else:
         by_bound, by_bound_params = _keys_sql(

@@ -135,6 +135,8 @@ class CandidateBound(models.Model):
     week_committed = models.BigIntegerField(default=0)
     # The least committed hours a week (cents) of any day of that window (ADR 0049).
     least_committed = models.BigIntegerField(default=0)
+    # The employee's state is ``active``: the first visit's partial indexes hold these rows only (ADR 0050).
+    active = models.BooleanField(default=False)
     # Its indexes (bound or week_bound desc, then employee_number in the "C" collation, employee) are PostgreSQL's,
     # created with the triggers (candidate_bounds.install_sql): SQLite has no "C" collation.
 

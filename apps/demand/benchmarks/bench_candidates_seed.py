@@ -16,7 +16,9 @@ pytest.
 Beside each request it times, interleaved in the same loop, the same request with ``--baseline``'s flag of
 ``candidate_shortlist`` off (default ``holders_visit``: the holders' visit of ADR 0045, i.e. the query as before it;
 ``committed``: its best keys from the committed-hours bound of ADR 0049, i.e. the query of ADR 0045;
-``week``: the week bound of ADR 0042; ``holders``: the holders' side of ADR 0038), checks both bodies equal (the
+``week``: the week bound of ADR 0042; ``holders``: the holders' side of ADR 0038; ``active``: the first visit over the
+active people's rows only, ``one_pass``: the holders' best keys in one pass, ``adr0050``: both, i.e. the query of ADR
+0049), checks both bodies equal (the
 results; ``fitting`` too where both are exact), and prints wall and CPU (this process plus its PostgreSQL backend)
 medians for both, the sides each took, and the load
 average.
@@ -46,7 +48,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="timed requests per URL (the median is kept)")
     parser.add_argument(
         "--baseline",
-        choices=("holders_visit", "committed", "week", "holders"),
+        choices=("holders_visit", "committed", "week", "holders", "active", "one_pass", "adr0050"),
         default="holders_visit",
         help="the flag off for it",
     )
@@ -76,8 +78,10 @@ def main() -> None:
         sides.append(short.side)
         return short
 
+    flags_off = ("active", "one_pass") if args.baseline == "adr0050" else (args.baseline,)
+
     def before(**kwargs):
-        short = candidate_sql.candidate_shortlist(**kwargs, **{args.baseline: False})
+        short = candidate_sql.candidate_shortlist(**kwargs, **dict.fromkeys(flags_off, False))
         sides_before.append(short.side)
         return short
 

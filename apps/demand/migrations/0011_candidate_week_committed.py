@@ -1,16 +1,10 @@
 from django.db import migrations, models
 
-from apps.demand import candidate_bounds
-
 
 def build(apps, schema_editor):
     """The triggers' functions again (the assignments' too: the committed-hours bound reads them), the indexes, and
-    every row (ADR 0049)."""
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    with schema_editor.connection.cursor() as cursor:
-        for statement in [*candidate_bounds.install_sql(), *candidate_bounds.rebuild_sql()]:
-            cursor.execute(statement)
+    every row (ADR 0049): installed and written by migration 0012 now, whose column the current functions also write
+    (on databases migrated before 0012 existed, this ran then and 0012 installs them again)."""
 
 
 class Migration(migrations.Migration):

@@ -25,7 +25,8 @@ pytestmark = pytest.mark.postgres
 def _table() -> dict[int, tuple]:
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT employee_id, bound, employee_number, week_bound, week_committed, least_committed FROM {BOUNDS}"  # noqa: S608
+            f"SELECT employee_id, bound, employee_number, week_bound, week_committed, least_committed, active "  # noqa: S608
+            f"FROM {BOUNDS}"
         )
         return {row[0]: row[1:] for row in cursor.fetchall()}
 
@@ -86,7 +87,7 @@ def test_the_triggers_keep_every_bound_equal_to_a_rebuild_on_every_write_path(tr
     rng = random.Random(36)
     _floor(floor)
     one = make_employee(tree.dept, contract=40, employee_number="B-ONE")
-    assert _table()[one.pk] == (4000, "B-ONE", 4000, 0, 0)
+    assert _table()[one.pk] == (4000, "B-ONE", 4000, 0, 0, True)
 
     def people(first: int, n: int) -> list[Employee]:
         return [
@@ -117,16 +118,21 @@ def test_the_triggers_keep_every_bound_equal_to_a_rebuild_on_every_write_path(tr
     Employee.objects.filter(pk__in=[e.pk for e in many[:15]]).update(contracted_weekly_hours=Decimal(50))
     many[3].employee_number = "A-FIRST"
     many[3].save()
+    was_active = set(Employee.objects.filter(state="active").values_list("pk", flat=True))
     Employee.objects.filter(pk__in=[e.pk for e in many[20:25]]).update(state="suspended")
     Employee.objects.filter(pk__in=[e.pk for e in many[25:]]).update(state="active")
     table = _table()
     assert table == _from_scratch()
-    assert table[one.pk] == (4550, "B-ONE", 4550, 0, 0)
+    assert table[one.pk] == (4550, "B-ONE", 4550, 0, 0, True)
     assert table[many[3].pk][1] == "A-FIRST"
     on_ledger = set(LedgerEntry.objects.values_list("employee_id", flat=True))
     active = set(Employee.objects.filter(state="active").values_list("pk", flat=True))
     contracts = dict(Employee.objects.values_list("pk", "contracted_weekly_hours"))
     assert 0 < len(active) < len(contracts)  # some of every kind: a bound whatever the state (ADR 0045)
+    # the row's copy of the state (ADR 0050), moved both ways by the updates above
+    assert {pk for pk in contracts if table[pk][5]} == active
+    assert was_active - active, "nobody left active"
+    assert active - was_active, "nobody became active"
     assert all(table[pk][0] == contracts[pk] * 100 for pk in contracts if pk not in on_ledger)
     assert any(table[pk][0] != contracts[pk] * 100 for pk in active & on_ledger)  # the ledger's rates
     assert any(table[pk][0] != contracts[pk] * 100 for pk in on_ledger - active)
@@ -355,7 +361,7 @@ def test_the_committed_bound_is_the_least_over_seven_days_of_the_window_of_the_m
     )
     people.append(end)
     _floor(floor)
-    table = {pk: row[3:] for pk, row in _table().items()}
+    table = {pk: row[3:5] for pk, row in _table().items()}
     by_hand = _committed_by_hand(people, floor)
     assert {p.pk: table[p.pk] for p in people} == by_hand
     # the gap of 6: 20 h on a day of every week; of 7: none; free for the last six days: 30 h
@@ -366,7 +372,7 @@ def test_the_committed_bound_is_the_least_over_seven_days_of_the_window_of_the_m
     for variant in ({"length": 6}, {"length": 8}, {"extra": 1}, {"shift": 1}):
         assert _committed_by_hand(people, floor, **variant) != by_hand, variant
     _floor(None)
-    assert all(row[3:] == (0, 0) for row in _table().values())
+    assert all(row[3:5] == (0, 0) for row in _table().values())
 
 
 def test_the_triggers_keep_the_committed_bound_equal_to_a_rebuild_on_every_assignment_write_path(tree, make_employee):
@@ -383,7 +389,7 @@ def test_the_triggers_keep_the_committed_bound_equal_to_a_rebuild_on_every_assig
     people = [make_employee(tree.dept, contract=40, employee_number=f"T-{i:03d}") for i in range(33)]
 
     def committed() -> dict[int, int]:
-        return {pk: row[3:] for pk, row in _table().items()}
+        return {pk: row[3:5] for pk, row in _table().items()}
 
     def check() -> dict[int, int]:
         assert _table() == _from_scratch()
