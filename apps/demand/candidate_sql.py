@@ -23,26 +23,27 @@ missing a required tag can reach (``outranking_without_a_tag``), decides the pag
 computes every pool member's key. A gate inside the query picks the side; PostgreSQL never starts the others (ADR
 0012, amendment).
 
-**The bounded visit first** (ADR 0036). Before both, the query visits the qualified in descending order of a
-maintained upper bound of their free hours (``demand_candidatebound``, apps/demand/candidate_bounds.py: for periods of
-a week or more the largest average over 7–13 days, ADR 0042, otherwise the day's maximum; then employee number and
-id, by one index per bound) and computes the keys of the first ``visit_size(limit)`` only, each person's rows read
-through the employee index. When ``limit`` of them fit and the ``limit``-th has no warning and a key before the next
-unvisited person's best possible one (free hours = their bound), nobody unvisited can reach the page: the page is
-decided there and ``fitting`` counts the visited fitters only (a lower bound, ``fitting_exact`` false). Otherwise the
-two ways above, as before. Used only while the rollups hold a horizon (the bounds' triggers do nothing without one)
-and for periods starting on or after the day the bounds hold from.
+**The bounded visit first** (ADR 0036). Before both, the query visits the qualified in descending order of a maintained
+upper bound of their free hours (``demand_candidatebound``, apps/demand/candidate_bounds.py: for periods of a week or
+more the largest average over 7–13 days, ADR 0042, otherwise the day's maximum; then employee number and id, by one
+partial index per bound over the active people's rows, ADR 0050) and computes the keys of the first
+``visit_size(limit)`` only, each person's rows read through the employee index. When ``limit`` of them fit and the
+``limit``-th has no warning and a key before the next unvisited person's best possible one (free hours = their bound),
+nobody unvisited can reach the page: the page is decided there and ``fitting`` counts the visited fitters only (a lower
+bound, ``fitting_exact`` false). Otherwise the two ways above, as before. Used only while the rollups hold a horizon
+(the bounds' triggers do nothing without one) and for periods starting on or after the day the bounds hold from.
 
-**The holders' visit next** (ADR 0045). When the first visit does not decide (too few of the visited fit: on the
-seeds nobody fits the positions' standard hours), the query computes every holder's *best possible key* from their
-employee row, tags and bounds row only (ADR 0049: free hours from the maintained bounds, ``max_weekly_hours`` known to
-fail from the committed-hours bound, the row-only rules exact, anything else may pass; no assignment and no ledger
-read) — and visits the holders in that order, computing the exact keys of the first ``visit_size(limit)`` only, each
-person's rows read through the employee index. When the ``limit``-th decided visited row scores above anyone
-missing a tag (as the holders' side) and its key is before the next unvisited holder's best possible one (or nobody is
-left), nobody unvisited can reach the page: it is decided there. ``fitting`` counts the visited fitters and is exact
-when nobody unvisited could fit (the visit takes everyone who could fit first), a lower bound otherwise. Otherwise the
-qualified, holders' and pool's sides, as before. Same horizon and window conditions as the first visit.
+**The holders' visit next** (ADR 0045). When the first visit does not decide (too few of the visited fit: on the seeds
+nobody fits the positions' standard hours), the query computes every holder's *best possible key* from their employee
+row, tags and bounds row only (ADR 0049: free hours from the maintained bounds, ``max_weekly_hours`` known to fail from
+the committed-hours bound, the row-only rules exact, anything else may pass; no assignment and no ledger read; computed
+in one pass streamed into the top-N, ADR 0050) — and visits the holders in that order, computing the exact keys of the
+first ``visit_size(limit)`` only, each person's rows read through the employee index. When the ``limit``-th decided
+visited row scores above anyone missing a tag (as the holders' side) and its key is before the next unvisited holder's
+best possible one (or nobody is left), nobody unvisited can reach the page: it is decided there. ``fitting`` counts the
+visited fitters and is exact when nobody unvisited could fit (the visit takes everyone who could fit first), a lower
+bound otherwise. Otherwise the qualified, holders' and pool's sides, as before. Same horizon and window conditions as
+the first visit.
 
 **Rules in SQL.** The ``assignment.approve`` rules decide ``fits`` and a tenth of the score. Each rule type
 that can be stated per employee in SQL has a compiler in ``RULE_SQL`` giving an expression that is 1 (fails),
