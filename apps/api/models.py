@@ -4,11 +4,12 @@ from django.db.models import Q
 
 from apps.fsm.models import EmployeeFSMMixin
 from backend.bounds import validate_date_in_range
+from backend.instances import FastLoading
 from backend.rows import reads
 from backend.timezones import validate_time_zone
 
 
-class OrgUnit(models.Model):
+class OrgUnit(FastLoading, models.Model):
     """A node of the organisation tree; ``path`` (materialized) makes subtree queries one LIKE."""
 
     code = models.CharField(max_length=32, unique=True)
@@ -39,7 +40,7 @@ class OrgUnit(models.Model):
         return f"{self.code} — {self.name}"
 
 
-class Position(models.Model):
+class Position(FastLoading, models.Model):
     """A post in an org unit that needs people for a standard number of weekly hours."""
 
     code = models.CharField(max_length=32, unique=True)
@@ -63,7 +64,7 @@ class Position(models.Model):
         return f"{self.code} — {self.title}"
 
 
-class Employee(EmployeeFSMMixin, models.Model):
+class Employee(FastLoading, EmployeeFSMMixin, models.Model):
     """A person who offers hours; ``state`` changes only through the transition service."""
 
     employee_number = models.CharField(max_length=32, unique=True)

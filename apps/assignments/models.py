@@ -7,11 +7,12 @@ from apps.assignments.choices import AssignmentState
 from apps.fsm.models import ProtectedFSMRefreshMixin, TransitionLogBase
 from backend.audit.db import append_only_triggers
 from backend.bounds import TEXT_MAX_LENGTH, validate_date_in_range
+from backend.instances import FastLoading
 
 S = AssignmentState
 
 
-class Assignment(ProtectedFSMRefreshMixin, models.Model):
+class Assignment(FastLoading, ProtectedFSMRefreshMixin, models.Model):
     """An employee working a position for a period at weekly hours; state changes only by transitions.
 
     On PostgreSQL an exclusion constraint (migration 0002, btree_gist) forbids two open assignments of

@@ -7,9 +7,10 @@ from apps.business_rules.choices import Severity
 from backend.audit.db import append_only_triggers
 from backend.audit.models import ChainedModel
 from backend.bounds import TEXT_MAX_LENGTH, validate_date_in_range
+from backend.instances import FastLoading
 
 
-class BusinessRule(models.Model):
+class BusinessRule(FastLoading, models.Model):
     """A rule HR edits: a registered rule type with params, the events it guards, its scope and validity."""
 
     code = models.CharField(max_length=64, unique=True)

@@ -23,6 +23,7 @@ from apps.users.choices import Role
 from backend import timezones
 from backend.db import atomic_with_retry
 from backend.errors import ConflictError, InvalidInputError, PermissionDeniedError
+from backend.instances import unsaved
 from backend.permissions import user_role
 from backend.request_context import request_id_for_storage
 
@@ -218,7 +219,7 @@ def _post_many(*, actor, rows: list[dict]) -> list[LedgerEntry]:
         "actor_email": getattr(actor, "email", "") or "",
         "request_id": request_id_for_storage(),
     }
-    return LedgerEntry.objects.bulk_create([LedgerEntry(**stamp, **row) for row in rows], batch_size=1000)
+    return LedgerEntry.objects.bulk_create(unsaved(LedgerEntry, [{**stamp, **row} for row in rows]), batch_size=1000)
 
 
 def _close_rows(spans, day: datetime.date, *, reason: str) -> list[dict]:

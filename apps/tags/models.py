@@ -8,9 +8,10 @@ from backend import timezones
 from backend.audit.db import append_only_triggers
 from backend.audit.models import ChainedModel
 from backend.bounds import validate_date_in_range
+from backend.instances import FastLoading
 
 
-class TagCatalog(models.Model):
+class TagCatalog(FastLoading, models.Model):
     """A skill, certification or language that employees hold and positions require."""
 
     code = models.CharField(max_length=64, unique=True)
@@ -29,7 +30,7 @@ class TagCatalog(models.Model):
         return self.code
 
 
-class EmployeeTag(models.Model):
+class EmployeeTag(FastLoading, models.Model):
     """An employee holds a tag at a level, valid over a date range (open-ended when valid_until is null)."""
 
     employee = models.ForeignKey("api.Employee", on_delete=models.CASCADE, related_name="tags")
@@ -54,7 +55,7 @@ class EmployeeTag(models.Model):
         return f"{self.employee.employee_number} {self.tag.code} level {self.level}, {self.valid_from}–{until}"
 
 
-class PositionTag(models.Model):
+class PositionTag(FastLoading, models.Model):
     """A position asks for a tag at a minimum level; ``required`` false means "nice to have"."""
 
     position = models.ForeignKey("api.Position", on_delete=models.CASCADE, related_name="tags")

@@ -22,6 +22,7 @@ from django.db import connection, models
 from django.db.models.expressions import RawSQL
 
 from backend.audit.models import ChainedModel
+from backend.instances import unsaved
 
 # One encoder each, built once: ``json.dumps(value, cls=DjangoJSONEncoder, **options)`` builds one per call, which was a
 # visible share of sealing a bulk load's rows (docs/adr/0041). ``encode`` keeps no state between calls.
@@ -213,7 +214,7 @@ def chain_append_many(model: type[models.Model], rows: list[dict], *, batch_size
     rows (``ChainedQuerySet.bulk_create``). The ids the database hands out follow the list (one sequence, each
     INSERT's rows numbered in order, other appenders held off by the lock); ``check_id_order`` makes sure.
     """
-    return model.objects.bulk_create([model(**fields) for fields in rows], batch_size=batch_size)
+    return model.objects.bulk_create(unsaved(model, rows), batch_size=batch_size)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from django.db import DEFAULT_DB_ALIAS, models, transaction
 
 from backend.audit.db import AppendOnlyModel, AppendOnlyQuerySet, append_only_triggers
 from backend.bulk_copy import copy_insert
+from backend.instances import FastLoading
 
 
 class ChainedQuerySet(AppendOnlyQuerySet):
@@ -30,7 +31,7 @@ class ChainedQuerySet(AppendOnlyQuerySet):
         return created
 
 
-class ChainedModel(AppendOnlyModel):
+class ChainedModel(FastLoading, AppendOnlyModel):
     """An append-only row whose ``hash`` covers its content and the previous row's hash (per table).
 
     Every insert is chained, whoever makes it: ``save()`` and ``objects.bulk_create`` take the table's chain lock,

@@ -85,6 +85,7 @@ from apps.users.choices import Role
 from apps.users.models import User
 from backend import timezones, triggers
 from backend.ahead import statements_ahead
+from backend.instances import unsaved
 from backend.request_context import current_request_id
 
 ROOT_CODE = "DEMO"
@@ -699,12 +700,15 @@ class DemoSeeder:
         ]
         rows = PositionTag.objects.bulk_create(rows)
         TagChangeLog.objects.bulk_create(
-            [
-                self._tag_log(
-                    TagTarget.POSITION, row, actor, position_id=row.position_id, after=position_tag_snapshot(row)
-                )
-                for row in rows
-            ]
+            unsaved(
+                TagChangeLog,
+                [
+                    self._tag_log(
+                        TagTarget.POSITION, row, actor, position_id=row.position_id, after=position_tag_snapshot(row)
+                    )
+                    for row in rows
+                ],
+            )
         )
 
     def _requirements(self, rng: random.Random, positions: list[Position], employees: int) -> None:
@@ -743,19 +747,21 @@ class DemoSeeder:
         CoverageRequirement.objects.bulk_create(rows)
 
     @staticmethod
-    def _tag_log(target_type: str, row, actor: User, *, after: dict, **subject) -> TagChangeLog:
-        return TagChangeLog(
-            action=TagAction.ADD,
-            target_type=target_type,
-            target_id=row.pk,
-            tag_id=row.tag_id,
-            before=None,
-            after=after,
-            actor_id=actor.pk,  # by id: no related-object assignment per row (ADR 0041)
-            actor_email=actor.email,
-            request_id=REQUEST_ID,
+    def _tag_log(target_type: str, row, actor: User, *, after: dict, **subject) -> dict:
+        """A ``TagChangeLog`` row by attname, for ``unsaved`` (relations by id: no related-object assignment per row,
+        ADR 0041; no ``Model.__init__`` per row, ADR 0052)."""
+        return {
+            "action": TagAction.ADD,
+            "target_type": target_type,
+            "target_id": row.pk,
+            "tag_id": row.tag_id,
+            "before": None,
+            "after": after,
+            "actor_id": actor.pk,
+            "actor_email": actor.email,
+            "request_id": REQUEST_ID,
             **subject,
-        )
+        }
 
     def org_view(self) -> OrgView:
         root = OrgUnit.objects.get(code=ROOT_CODE)
@@ -797,6 +803,7 @@ class DemoSeeder:
         linked = Employee.objects.filter(user=users["employee"]).exists()
         self.employee_user = None if linked else users["employee"]
         self.tags = {t.code: t for t in TagCatalog.objects.all()}
+        self.tags_by_pk = {t.pk: t for t in self.tags.values()}
         self.units = dict(
             OrgUnit.objects.filter(path__startswith=OrgUnit.objects.get(code=ROOT_CODE).path).values_list("code", "pk")
         )
@@ -862,40 +869,57 @@ class DemoSeeder:
             self._clock(plans, employees)
 
     def _create_employees(self, plans: list[EmployeePlan]) -> dict[int, Employee]:
-        rows = [
-            Employee(
-                employee_number=p.number,
-                first_name=p.first_name,
-                last_name=p.last_name,
-                email=p.email,
-                org_unit_id=self.units[p.team],
-                contracted_weekly_hours=Decimal(p.contract),
-                hire_date=p.hire_date,
-                user=self.employee_user if p.index == 0 else None,
-            )
-            for p in plans
-        ]
+        user_id = self.employee_user.pk if self.employee_user is not None else None
+        rows = unsaved(
+            Employee,
+            [
+                {
+                    "employee_number": p.number,
+                    "first_name": p.first_name,
+                    "last_name": p.last_name,
+                    "email": p.email,
+                    "org_unit_id": self.units[p.team],
+                    "contracted_weekly_hours": Decimal(p.contract),
+                    "hire_date": p.hire_date,
+                    "user_id": user_id if p.index == 0 else None,
+                }
+                for p in plans
+            ],
+        )
         created = bulk_create_with_history(Employee, rows, batch_size=1000)
         assert all(e.pk for e in created), "bulk_create must return primary keys (PostgreSQL, SQLite ≥ 3.35)"
         self.totals["employees"] += len(created)
         return {p.index: e for p, e in zip(plans, created, strict=True)}
 
     def _create_employee_tags(self, plans: list[EmployeePlan], employees: dict[int, Employee]) -> None:
-        rows = [
-            EmployeeTag(
-                employee=employees[p.index], tag=self.tags[code], level=level, valid_from=since, valid_until=until
-            )
-            for p in plans
-            for code, level, since, until in p.tags
-        ]
+        rows = unsaved(
+            EmployeeTag,
+            [
+                {
+                    "employee_id": employees[p.index].pk,
+                    "tag_id": self.tags[code].pk,
+                    "level": level,
+                    "valid_from": since,
+                    "valid_until": until,
+                }
+                for p in plans
+                for code, level, since, until in p.tags
+            ],
+        )
+        cache_tag = EmployeeTag.tag.field.set_cached_value  # the snapshot reads the tag's code
+        for row in rows:
+            cache_tag(row, self.tags_by_pk[row.tag_id])
         rows = bulk_create_with_history(EmployeeTag, rows, batch_size=2000)
         TagChangeLog.objects.bulk_create(
-            [
-                self._tag_log(
-                    TagTarget.EMPLOYEE, row, self.hr, employee_id=row.employee_id, after=employee_tag_snapshot(row)
-                )
-                for row in rows
-            ],
+            unsaved(
+                TagChangeLog,
+                [
+                    self._tag_log(
+                        TagTarget.EMPLOYEE, row, self.hr, employee_id=row.employee_id, after=employee_tag_snapshot(row)
+                    )
+                    for row in rows
+                ],
+            ),
             batch_size=2000,
         )
         self.totals["employee tags"] += len(rows)
