@@ -428,6 +428,23 @@ def test_each_batch_analyses_what_its_transitions_read_inside_its_own_transactio
     assert any(updates[0] < i < before[1] for i in between)  # and again after its first round
 
 
+def test_each_batch_runs_with_the_cyclic_collector_paused_and_it_is_back_afterwards(db, debug, monkeypatch):
+    """ADR 0052: the batch's objects live until it commits, so the collector does not walk them while it runs."""
+    import gc
+
+    seen = []
+    write = DemoSeeder._write
+
+    def recording(self, plans):
+        seen.append(gc.isenabled())
+        return write(self, plans)
+
+    monkeypatch.setattr(DemoSeeder, "_write", recording)
+    seed(batch=20)
+    assert seen == [False, False]  # two batches (20 + 10 employees)
+    assert gc.isenabled()
+
+
 def test_a_phase_inside_another_counts_in_its_own_seconds_only(monkeypatch):
     """The printed phases add up to the load: seconds spent in a nested phase (the in-load ``ANALYZE`` inside a batch's
     transitions) are not counted in the phase around it too."""
