@@ -34,7 +34,10 @@ hash-chained as one set (``bulk_create_with_history``), the same rows the per-ro
 (rows, change history, transition logs, ledger postings) goes through ``COPY`` (``backend.bulk_copy``, ADR 0032), and
 the termination cascade is batched like the transitions themselves. Writes nobody reads back — the transitions' state
 ``UPDATE``s and the change-history sealing blocks — are sent ahead on the batch's connection (``backend.ahead``, ADR
-0047): the server runs them while Python judges the next objects and builds the next rows.
+0047): the server runs them while Python judges the next objects and builds the next rows. The rows loaded and built
+in bulk are model instances made without ``Model.__init__`` where nothing could tell the difference
+(``backend.instances``), and each batch runs with the cyclic garbage collector paused, its objects living until it
+commits anyway (``backend.collector``; ADR 0052).
 
 On PostgreSQL it ends with ``ANALYZE``: after a bulk load autovacuum may not have caught up, and the planner (and the
 lists' estimated counts, docs/stack/api-conventions.md) need the new tables' statistics. Each batch also analyses
