@@ -25,8 +25,6 @@ import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ortools.sat.python import cp_model
-
 from apps.demand.planning.problem import Problem
 
 DEFAULT_WEIGHTS = {"coverage": 100, "warnings": 30, "continuity": 5, "changes": 2, "fairness": 10}
@@ -70,6 +68,10 @@ def solve(
 ) -> Solution:
     """Solve ``problem``; ``forbidden`` pairs (employee id, position id) may not be proposed; ``hint`` proposals
     (employee, position, hours) — the greedy plan — are where the search starts."""
+    # Imported here, not with the module: OR-Tools brings pandas and numpy (about 1.2 s and tens of MB per process),
+    # and every process that loads the URLs or the admin imports this module, while only a plan's computation solves.
+    from ortools.sat.python import cp_model
+
     w = {**DEFAULT_WEIGHTS, **(weights or {})}
     model = cp_model.CpModel()
     pairs = [p for p in problem.pairs if (p.employee_id, p.position_id) not in forbidden]

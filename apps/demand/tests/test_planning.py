@@ -392,3 +392,21 @@ def test_a_proposal_that_trips_a_warn_rule_says_so_and_applying_needs_the_acknow
     done = post(client, f"{URL}{plan_id}/apply/", {"acknowledge_warnings": True})
     assert done.status_code == 200, done.content
     assert Assignment.objects.count() == len(proposals)
+
+
+def test_serving_the_api_and_the_admin_does_not_import_the_solver_library():
+    """OR-Tools (and the pandas and numpy it brings) is imported by the solve only: a process that loads the URLs, the
+    admin and the plan endpoints' modules, as every server worker does, does not pay for it. Run in a fresh
+    interpreter (this one may have solved already); it fails if any module imports ``ortools`` at import time."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, django; django.setup(); "
+        "from django.urls import get_resolver; get_resolver().url_patterns; "
+        "import apps.demand.planning.services, apps.demand.planning.compute, apps.demand.planning.solver; "
+        "print(sorted(m for m in ('ortools', 'pandas') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
