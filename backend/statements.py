@@ -27,15 +27,17 @@ the cache cold, warm and off.
 import datetime
 import decimal
 import enum
+import re
 import uuid
 from contextlib import suppress
 from typing import Any, NamedTuple
 
+import orjson
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.core.signals import setting_changed
 from django.db import connections
-from django.db.models import F, Field, Model, QuerySet
+from django.db.models import F, Field, JSONField, Model, QuerySet
 from django.db.models.expressions import BaseExpression
 from django.db.models.fields.reverse_related import ForeignObjectRel
 from django.db.models.sql import Query
@@ -134,12 +136,55 @@ def cached(key: tuple | None, compile_):
 
 
 class PageStatement(NamedTuple):
-    """A ``values_list`` page compiled: SQL, parameters, its columns, and whether Django converts any of them."""
+    """A ``values_list`` page compiled: SQL, parameters, its columns, whether Django converts any of them, and the
+    converters themselves when no connection object's backend adds one (``_kept_converters``)."""
 
     sql: str
     params: tuple
     columns: tuple
     converted: bool
+    converters: dict | None = None
+
+
+# orjson reads an integer outside 64 bits as a float (json.loads: an int): any run of 19 digits or more (every such
+# integer has one; so may a long string or fraction, which then only takes the slower path) goes to Django's method.
+_LONG_DIGITS = re.compile(r"\d{19}")
+
+
+def _json_loader(original):
+    """``JSONField.from_db_value`` (no custom decoder) parsing text with orjson: where orjson parses the text at all,
+    it answers what ``json.loads`` does (the same values and types, ``backend/tests/test_page_converters.py``);
+    anything else — ``None``, a non-text value, text with a long run of digits, text orjson refuses (``NaN``, lone
+    surrogates, malformed JSON) — goes to Django's own method, which decides as before."""
+
+    def load(value, expression, connection):
+        if type(value) is str and _LONG_DIGITS.search(value) is None:
+            try:
+                return orjson.loads(value)
+            except orjson.JSONDecodeError:
+                pass
+        return original(value, expression, connection)
+
+    return load
+
+
+def _fast(function):
+    if getattr(function, "__func__", None) is JSONField.from_db_value and function.__self__.decoder is None:
+        return _json_loader(function)
+    return function
+
+
+def _kept_converters(compiler, columns: list) -> dict | None:
+    """The page's converters, kept with its statement, when they are the fields' own (a field's ``from_db_value``
+    takes the connection as an argument and holds none): None when the compiling connection's backend adds any
+    (SQLite's are bound to their connection object, so each request asks its own connection, ADR 0044). PostgreSQL's
+    backend adds none, so its pages skip the search on every request (~0.1 ms a page with JSON columns)."""
+    converters = {}
+    for position, (functions, expression) in compiler.get_converters(columns).items():
+        if compiler.connection.ops.get_db_converters(expression):
+            return None
+        converters[position] = (tuple(_fast(function) for function in functions), expression)
+    return converters
 
 
 def _compile_page(queryset: QuerySet, values: tuple[str, ...], low: int, high: int) -> PageStatement | None:
@@ -152,7 +197,9 @@ def _compile_page(queryset: QuerySet, values: tuple[str, ...], low: int, high: i
     columns = [s[0] for s in compiler.select]
     if compiler.has_extra_select or compiler.has_composite_fields(columns):  # rows Django reshapes: its own path
         return None
-    return PageStatement(sql, tuple(params), tuple(columns), bool(compiler.get_converters(columns)))
+    converted = bool(compiler.get_converters(columns))
+    kept = _kept_converters(compiler, columns) if converted else None
+    return PageStatement(sql, tuple(params), tuple(columns), converted, kept)
 
 
 def page_rows(queryset: QuerySet, values: tuple[str, ...], low: int, high: int, key: tuple | None) -> list[tuple]:
@@ -167,10 +214,13 @@ def page_rows(queryset: QuerySet, values: tuple[str, ...], low: int, high: int, 
     with connection.cursor() as cursor:
         cursor.execute(statement.sql, statement.params)
         rows = cursor.fetchall()
-    if statement.converted:  # as SQLCompiler.apply_converters, with this connection's converters (a backend's are
-        # bound to its connection object); columns no connection of this alias converts (PostgreSQL's) skip the search
-        compiler = connection.ops.compiler("SQLCompiler")(None, connection, queryset.db)
-        converters = compiler.get_converters(statement.columns)
+    if statement.converted:  # as SQLCompiler.apply_converters: the fields' own converters kept with the statement,
+        # or (a backend's converters are bound to its connection object) this connection's, asked on every request;
+        # columns no connection of this alias converts skip both
+        converters = statement.converters
+        if converters is None:
+            compiler = connection.ops.compiler("SQLCompiler")(None, connection, queryset.db)
+            converters = compiler.get_converters(statement.columns)
         converted = []
         for row in rows:
             row = list(row)
