@@ -30,7 +30,7 @@ from backend.filters import FilterBackend
 from backend.pagination import CoverisPagination
 from backend.permissions import READ_ALL, WRITE_WORKFORCE
 from backend.schema import documents_errors
-from backend.viewsets import RowListMixin
+from backend.viewsets import RenderedInViewMixin, RowListMixin
 
 READERS = READ_ALL | {Role.EMPLOYEE}
 EVERY_ROLE = frozenset(Role.values)
@@ -98,7 +98,7 @@ class LedgerEntryViewSet(
     responses=BalancePageSerializer,
     summary="Hours balances per employee per ISO week, and their totals",
 )
-class BalanceView(GenericAPIView):
+class BalanceView(RenderedInViewMixin, GenericAPIView):
     """``/api/hours-ledger/balances/``: contracted, assigned, leave, worked and available per employee per week.
 
     Paginated by employee: a page holds every week's row of its employees; ``totals`` covers all of them.
