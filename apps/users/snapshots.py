@@ -29,6 +29,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
@@ -71,12 +72,21 @@ class UserSnapshot:
     not_before: int | None  # session-less tokens issued up to this (epoch seconds) are refused: "log out everywhere"
 
     def user(self) -> User:
-        """An unsaved-looking-but-persistent User instance built from the cached columns (no query)."""
+        """An unsaved-looking-but-persistent User instance built from the cached columns (no query); a new one on
+        every call (a request may change its instance)."""
+        return User.from_db(DEFAULT_DB_ALIAS, *self._row)
+
+    def __getstate__(self) -> dict:
+        """Pickled (cached) without ``_row``: a used snapshot stores the very bytes of a fresh one."""
+        return {name: value for name, value in self.__dict__.items() if name != "_row"}
+
+    @cached_property
+    def _row(self) -> tuple[list, list]:
+        """``from_db``'s column names and values, worked out once per snapshot (it is immutable, and a decoded
+        snapshot serves many requests): every concrete column in model order, DEFERRED for the ones not cached."""
         by_name = dict(zip(SNAPSHOT_FIELDS, self.values, strict=True))
         fields = User._meta.concrete_fields
-        # from_db wants every concrete column in model order; DEFERRED marks the ones not cached.
-        values = [by_name.get(field.attname, DEFERRED) for field in fields]
-        return User.from_db(DEFAULT_DB_ALIAS, [field.attname for field in fields], values)
+        return [field.attname for field in fields], [by_name.get(field.attname, DEFERRED) for field in fields]
 
     @property
     def is_active(self) -> bool:
@@ -259,7 +269,27 @@ def user_snapshot_and_window(
         window.allowed, window.count, window.oldest = bool(answer[2]), int(answer[3]), float(answer[4])
     else:
         window.consumed = True  # nothing recorded: the throttle counts for itself
-    return _answer(user_id, None if raw is None else backend._cache._serializer.loads(raw))
+    return _answer(user_id, None if raw is None else _decoded(backend, raw))
+
+
+# Snapshots decoded by this process, by their exact bytes (ADR 0051): unpickling the same bytes gives an equal value,
+# and a snapshot is immutable (a frozen dataclass of tuples, a frozenset, plain values; the "no such user" marker is a
+# string), so one decoded object serves every request that reads those bytes. The bytes are still read from Redis on
+# every request: a change (deactivation, role, logout, log out everywhere) is new bytes, decoded afresh. Bounded like
+# the verified tokens (ADR 0031): emptied when full.
+DECODED_SNAPSHOTS_MAX = 4096
+_decoded_snapshots: dict[bytes, object] = {}
+
+
+def _decoded(backend, raw: bytes):
+    value = _decoded_snapshots.get(raw)
+    if value is None:
+        value = backend._cache._serializer.loads(raw)
+        if isinstance(value, UserSnapshot) or value == _MISSING:
+            if len(_decoded_snapshots) >= DECODED_SNAPSHOTS_MAX:
+                _decoded_snapshots.clear()
+            _decoded_snapshots[raw] = value
+    return value
 
 
 def user_snapshot_refresh(user_id) -> None:

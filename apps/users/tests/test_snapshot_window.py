@@ -5,6 +5,7 @@ exactly the tokens the snapshot refuses (``is_active``, ``token_revoked``); a re
 (401, 403) spends no budget, as with DRF's own order. Redis is fakeredis (its Lua runs the real script).
 """
 
+import pickle
 import random
 import uuid
 
@@ -12,6 +13,7 @@ import fakeredis
 import pytest
 import redis
 from django.core.cache import cache
+from django.core.cache.backends.redis import RedisSerializer
 
 from apps.users import services, snapshots
 from apps.users.snapshots import SNAPSHOT_FIELDS, UserSnapshot, user_snapshot_and_window
@@ -172,3 +174,40 @@ def fakeclient(access: str):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
     return client
+
+
+def test_a_snapshot_read_again_is_decoded_once_and_a_change_acts_at_once(redis_cache, auth_client, monkeypatch):
+    """ADR 0051: the same bytes from Redis are unpickled once per process; a change to the user is new bytes, read
+    on the next request — a role change and a deactivation act at once with the decoded snapshot warm."""
+    snapshots._decoded_snapshots.clear()
+    client, user = auth_client("admin")
+    assert client.get(AUDIT_URL).status_code == 200
+    decoded = []
+    loads = RedisSerializer.loads
+    monkeypatch.setattr(RedisSerializer, "loads", lambda self, data: decoded.append(data) or loads(self, data))
+    for _ in range(3):
+        assert client.get(AUDIT_URL).status_code == 200
+    assert decoded == []  # the bytes were read from Redis each time, decoded once
+
+    user.role = "employee"
+    user.save()
+    for _ in range(2):  # the first reloads the snapshot from the database, the second reads its new bytes
+        assert_error(client.get(AUDIT_URL), 403, "permission_denied")
+    assert len(decoded) == 1
+    user.is_active = False
+    user.save()
+    for _ in range(2):
+        assert client.get(AUDIT_URL).status_code == 401
+
+
+def test_a_decoded_snapshot_gives_a_new_user_every_time_and_pickles_as_before():
+    snapshot = _snapshot(active=True, families=frozenset({"3"}), not_before=None)
+    fresh = pickle.dumps(snapshot)
+    first = snapshot.user()
+    first.first_name = "changed by a request"
+    second = snapshot.user()
+    assert second is not first
+    assert second.first_name is None
+    assert second.is_active is True
+    assert pickle.dumps(snapshot) == fresh  # what it worked out for user() is not stored with it
+    assert pickle.loads(fresh) == snapshot
