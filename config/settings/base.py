@@ -344,6 +344,8 @@ SIGNIN_EMAIL_FAILURE_CEILING = env_int("SIGNIN_EMAIL_FAILURE_CEILING", 50)
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["backend.renderers.JSONRenderer"],  # DRF's bytes, through orjson (ADR 0031)
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's negotiation, its answer kept per Accept header, format and renderers (ADR 0051)
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "backend.negotiation.CachedContentNegotiation",
     "DEFAULT_AUTHENTICATION_CLASSES": ["backend.authentication.CookieJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["backend.permissions.RolePermission"],
     "DEFAULT_PAGINATION_CLASS": "backend.pagination.CoverisPagination",
