@@ -195,6 +195,8 @@ def _report(endpoints: list[Target], baselines: list[Target], statics: list[Targ
         f"{'p99 ms':>7}   {'ratio':>6}   {'static':>7} {'ratio':>6}   {'cpu ms':>6} {'base':>5} {'ratio':>6}"
     )
     for endpoint, baseline, static in zip(endpoints, baselines, statics, strict=True):
+        if args.only is not None and not any(part in endpoint.path for part in args.only.split(",")):
+            continue
         for target in (endpoint, baseline, static):
             run_load(target, concurrency=8, duration=1, processes=2)  # warm every worker up
         for concurrency in CONCURRENCY:
@@ -224,6 +226,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=3.0, help="seconds of load per round and side")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--ports", type=port_range, default=range(8100, 8200), help="e.g. 8130-8139")
+    parser.add_argument("--only", metavar="PATH", help="only the lists whose URL contains one of PATH,...")
     args = parser.parse_args()
     # Django is set up here, not at import: the load generator's processes (spawned) import this module again.
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
