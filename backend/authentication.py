@@ -19,6 +19,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
 from apps.users.emails import login_email
 from apps.users.snapshots import user_snapshot_and_window
+from backend.bounded import BoundedDict
 from backend.exceptions import CSRFFailed
 from backend.throttles import keep_counted_window, user_window_to_count
 
@@ -44,7 +45,7 @@ def enforce_csrf(request) -> None:
 # everywhere, deactivation, role change) is the user snapshot's business and is read on every request as before.
 # Bounded: emptied when full (a busy worker sees far fewer live tokens than this) and when the JWT settings change.
 VERIFIED_TOKENS_MAX = 4096
-_verified_tokens: dict[bytes, object] = {}
+_verified_tokens: BoundedDict = BoundedDict(VERIFIED_TOKENS_MAX)
 
 
 @receiver(setting_changed)
@@ -70,9 +71,7 @@ class CookieJWTAuthentication(JWTAuthentication):
                 return copy.copy(token)
             _verified_tokens.pop(raw_token, None)
         token = super().get_validated_token(raw_token)  # signature, exp, type, jti; raises InvalidToken
-        if len(_verified_tokens) >= VERIFIED_TOKENS_MAX:
-            _verified_tokens.clear()
-        _verified_tokens[raw_token] = token
+        _verified_tokens.keep(raw_token, token)
         return copy.copy(token)
 
     def get_user(self, validated_token, request=None):

@@ -11,8 +11,10 @@ format) is refused by DRF again on every request, never kept. The header is clie
 
 from rest_framework.negotiation import DefaultContentNegotiation
 
+from backend.bounded import BoundedDict
+
 SELECTED_MAX = 1024
-_selected: dict[tuple, tuple[int, str]] = {}
+_selected: BoundedDict = BoundedDict(SELECTED_MAX)  # key -> (the renderer's position, the media type)
 
 
 class CachedContentNegotiation(DefaultContentNegotiation):
@@ -26,7 +28,5 @@ class CachedContentNegotiation(DefaultContentNegotiation):
         if kept is not None:
             return renderers[kept[0]], kept[1]
         renderer, media_type = super().select_renderer(request, renderers, format_suffix)
-        if len(_selected) >= SELECTED_MAX:
-            _selected.clear()
-        _selected[key] = (next(n for n, offer in enumerate(renderers) if offer is renderer), media_type)
+        _selected.keep(key, (next(n for n, offer in enumerate(renderers) if offer is renderer), media_type))
         return renderer, media_type

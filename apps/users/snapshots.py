@@ -40,6 +40,7 @@ from django.utils import timezone
 
 from apps.users.models import TokenFamily, User
 from backend import throttles
+from backend.bounded import BoundedDict
 
 logger = logging.getLogger("coveris.auth")
 
@@ -278,7 +279,7 @@ def user_snapshot_and_window(
 # every request: a change (deactivation, role, logout, log out everywhere) is new bytes, decoded afresh. Bounded like
 # the verified tokens (ADR 0031): emptied when full.
 DECODED_SNAPSHOTS_MAX = 4096
-_decoded_snapshots: dict[bytes, object] = {}
+_decoded_snapshots: BoundedDict = BoundedDict(DECODED_SNAPSHOTS_MAX)
 
 
 def _decoded(backend, raw: bytes):
@@ -286,9 +287,7 @@ def _decoded(backend, raw: bytes):
     if value is None:
         value = backend._cache._serializer.loads(raw)
         if isinstance(value, UserSnapshot) or value == _MISSING:
-            if len(_decoded_snapshots) >= DECODED_SNAPSHOTS_MAX:
-                _decoded_snapshots.clear()
-            _decoded_snapshots[raw] = value
+            _decoded_snapshots.keep(raw, value)
     return value
 
 

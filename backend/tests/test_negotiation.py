@@ -69,7 +69,7 @@ def test_the_kept_answer_is_drfs_answer(suffix):
 
 
 def test_the_store_is_bounded(monkeypatch):
-    monkeypatch.setattr(negotiation, "SELECTED_MAX", 5)
+    monkeypatch.setattr(negotiation._selected, "max_size", 5)
     negotiation._selected.clear()
     for n in range(12):
         _answer(CachedContentNegotiation(), f"application/json; v={n}", None, [JSONRenderer], False)

@@ -70,7 +70,7 @@ def test_changed_jwt_settings_forget_every_verified_token(api_client, make_user,
 
 
 def test_the_store_is_bounded(api_client, make_user, monkeypatch):
-    monkeypatch.setattr(authentication, "VERIFIED_TOKENS_MAX", 2)
+    monkeypatch.setattr(authentication._verified_tokens, "max_size", 2)
     user = make_user("admin")
     for _ in range(5):
         _bearer(api_client, AccessToken.for_user(user))
